@@ -1,0 +1,1 @@
+"""Adapter placeholder (work in progress)."""

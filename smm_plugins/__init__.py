@@ -1,0 +1,26 @@
+"""smm-plugins: SMM-Bench model-merging surrogate benchmarks for HPO frameworks.
+
+The core owns the surrogate files, the search spaces, validation and fast LightGBM inference.
+Adapters (``hpobench_ext``, ``synetune_ext``, ``optuna_ext``) translate it into each framework.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from smm_plugins.benchmark import OBJECTIVES, Benchmark
+from smm_plugins.space import Parameter, SearchSpace, dfs_space, ps_space
+
+__version__ = "0.1.0"
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+__all__ = [
+    "Benchmark",
+    "OBJECTIVES",
+    "Parameter",
+    "SearchSpace",
+    "dfs_space",
+    "ps_space",
+    "__version__",
+]
