@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 # HPOBench is not on PyPI: install it from a wheel or checkout when one is at hand.
-HPOBENCH_WHEEL ?= $(wildcard ../shared/wheels/hpobench-*.whl)
+HPOBENCH_WHEEL ?= $(firstword $(wildcard ../shared/wheels/hpobench-*.whl /work/shared/wheels/hpobench-*.whl))
 OUT ?= results/demo
 
 .PHONY: install demo test bench clean
