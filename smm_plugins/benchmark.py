@@ -80,6 +80,22 @@ class Benchmark(abc.ABC):
         rng = np.random.default_rng(seed)
         return rng.binomial(n, np.clip(acc, 0.0, 1.0)).astype(np.float64) / n
 
+    def cost(self, X: Any, objective: str = "train_acc", n_problems: int | None = None) -> float | np.ndarray:
+        """Simulated seconds (>= 0) one real evaluation of ``X`` would take, on ``n_problems`` problems.
+
+        ``n_problems=None`` means the full split (``n_problems_full[objective]``). Uses ``cost_model``
+        (see :mod:`smm_plugins.cost`; a default if unset). ``X`` is validated strictly, as in evaluate.
+        """
+        from smm_plugins.cost import default_cost_model  # lazy: cost.py is an optional layer on the contract
+
+        self._check_objective(objective)
+        single = np.ndim(X) == 1
+        batch = self.space.validate(X)
+        n = self.n_problems_full[objective] if n_problems is None else self._check_n_problems(objective, n_problems)
+        model = self.cost_model if self.cost_model is not None else default_cost_model(self)
+        seconds = np.asarray(model.seconds(batch, objective, int(n), self.space), dtype=np.float64)
+        return float(seconds[0]) if single else seconds
+
     def evaluate_config(self, config: Mapping[str, Any], objective: str = "train_acc", *, clip: bool = False) -> float:
         """Accuracy of one configuration given as ``{name: value}``."""
         return float(self.evaluate(self.space.to_vector(config), objective, clip=clip))

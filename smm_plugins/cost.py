@@ -1,0 +1,178 @@
+"""Cost models: the simulated seconds one *real* evaluation of a configuration would take.
+
+Every benchmark answers instantly from a surrogate, but an optimiser on a real merge problem pays for
+each evaluation. Adapters report this cost where their framework expects one (HPOBench ``cost``,
+Syne Tune's elapsed time), so that anytime plots and budgets are in realistic seconds.
+
+Two models share one linear form (see ``docs/adapters.md`` for the rationale of the constants)::
+
+    seconds = fixed_seconds + seconds_per_problem[objective] * n_problems * path_factor
+
+where ``path_factor`` is 1 for PS and ``hops / reference_layers`` for DFS (inference cost grows with
+the number of decoder layers a token passes through; a DFS path has 32-64 hops).
+
+* :class:`OfficialCostModel` models a real 7B merge-and-evaluate run (SMM-Bench-PS/DFS).
+* :class:`LabCostModel` uses the merge lab's own measured seconds of one full-size evaluation.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from smm_plugins.space import SearchSpace
+
+__all__ = [
+    "CostModel",
+    "OfficialCostModel",
+    "LabCostModel",
+    "dfs_hops",
+    "is_dfs_space",
+    "default_cost_model",
+    "fidelity_to_n_problems",
+    "MERGE_SECONDS",
+    "SECONDS_PER_PROBLEM",
+    "REFERENCE_LAYERS",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Seconds to build one merged 7B model: read base + two fine-tunes (3 x 14.5 GB fp16) and apply the
+#: layer-wise recipe on a GPU (PS), or assemble the layer stack from the two source models (DFS).
+MERGE_SECONDS: float = 60.0
+#: Seconds of greedy chain-of-thought generation per problem for a 32-layer 7B model with batched
+#: inference on one data-centre GPU (~250 new tokens at ~1,000 output tokens/s aggregate).
+SECONDS_PER_PROBLEM: Mapping[str, float] = {"train_acc": 0.25, "test_acc": 0.25}
+#: Decoder layers of the source models (Mistral-7B): the path length the per-problem seconds refer to.
+REFERENCE_LAYERS: int = 32
+
+
+def is_dfs_space(space: SearchSpace) -> bool:
+    """True if ``space`` is a data-flow (DFS) space: metadata kind ``"dfs"``."""
+    return str(space.metadata.get("kind", "")).lower() == "dfs"
+
+
+def dfs_hops(X: Any, space: SearchSpace) -> np.ndarray:
+    """Number of hops (decoder layers traversed) of each DFS configuration, an int array of shape (n,).
+
+    The lab's DFS mapping: per layer index l, choice 0 (model A's layer) or 1 (model B's) is one hop,
+    2 (both, A's then B's) is two hops; so 32 layer variables give 32-64 hops. ``X`` holds rows in
+    model-input order (1-D for one configuration) and is validated strictly against ``space``.
+    """
+    if not is_dfs_space(space):
+        raise ValueError(f"search space {space.name!r} is not a DFS space; hops are defined for DFS only")
+    arr = space.validate(X)
+    layers = arr[:, space.is_categorical]
+    return (layers.shape[1] + np.count_nonzero(layers == 2, axis=1)).astype(np.int64)
+
+
+def fidelity_to_n_problems(n_problems: int | None, full: int) -> int | None:
+    """Map a framework fidelity to :meth:`Benchmark.evaluate`'s ``n_problems``.
+
+    The full size (or ``None``) is the paper's setting: the deterministic surrogate accuracy, i.e.
+    ``None``. A smaller size (1 .. full-1) keeps its value and so gets seeded binomial noise.
+    Out-of-range values are passed through so that the core raises its usual ``ValueError``.
+    """
+    if n_problems is None:
+        return None
+    if not isinstance(n_problems, bool) and isinstance(n_problems, (int, np.integer)) and int(n_problems) == full:
+        return None
+    return n_problems
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """Linear cost model: ``fixed_seconds + seconds_per_problem[objective] * n_problems * path_factor``.
+
+    ``seconds_per_problem`` is for a path of ``reference_layers`` hops; for DFS spaces the per-problem
+    part scales with ``hops / reference_layers`` (``scale_with_hops=False`` turns that off).
+    """
+
+    fixed_seconds: float = 0.0
+    seconds_per_problem: Mapping[str, float] = field(default_factory=lambda: dict(SECONDS_PER_PROBLEM))
+    reference_layers: int = REFERENCE_LAYERS
+    scale_with_hops: bool = True
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.fixed_seconds) and self.fixed_seconds >= 0):
+            raise ValueError(f"fixed_seconds = {self.fixed_seconds!r}; allowed: a finite number >= 0")
+        for obj, s in self.seconds_per_problem.items():
+            if not (np.isfinite(s) and s >= 0):
+                raise ValueError(f"seconds_per_problem[{obj!r}] = {s!r}; allowed: a finite number >= 0")
+        if int(self.reference_layers) < 1:
+            raise ValueError(f"reference_layers = {self.reference_layers!r}; allowed: an integer >= 1")
+        object.__setattr__(self, "seconds_per_problem", dict(self.seconds_per_problem))
+
+    def seconds(self, X: np.ndarray, objective: str, n_problems: int, space: SearchSpace) -> np.ndarray:
+        """Simulated seconds of one real evaluation of each validated row of ``X`` (shape (n,), >= 0).
+
+        ``n_problems`` is the evaluation size (problems generated for), ``objective`` picks the split.
+        """
+        try:
+            per_problem = float(self.seconds_per_problem[objective])
+        except KeyError:
+            raise ValueError(
+                f"objective = {objective!r} has no per-problem cost; allowed: {', '.join(self.seconds_per_problem)}"
+            ) from None
+        arr = np.asarray(X, dtype=np.float64).reshape(-1, space.dim)
+        factor = np.ones(arr.shape[0])
+        if self.scale_with_hops and is_dfs_space(space):
+            factor = dfs_hops(arr, space) / float(self.reference_layers)
+        return self.fixed_seconds + per_problem * float(n_problems) * factor
+
+
+@dataclass(frozen=True)
+class OfficialCostModel(CostModel):
+    """A real 7B evaluation (SMM-Bench-PS/DFS): merge, then generation over the split's problems.
+
+    Defaults: ``fixed_seconds`` = :data:`MERGE_SECONDS` (60 s), ``seconds_per_problem`` =
+    :data:`SECONDS_PER_PROBLEM` (0.25 s for both splits), DFS scaled by hops / 32. A full optimisation-split
+    evaluation of PS is then 60 + 0.25 * 1069 = 327 s (about 5.5 minutes). Override any field, e.g.
+    ``OfficialCostModel(seconds_per_problem={"train_acc": 2.0, "test_acc": 2.0})`` for unbatched inference.
+    """
+
+    fixed_seconds: float = MERGE_SECONDS
+
+
+@dataclass(frozen=True)
+class LabCostModel(CostModel):
+    """The merge lab's cost: seconds measured for one full-size evaluation, proportional to ``n_problems``."""
+
+    @classmethod
+    def from_eval_seconds(
+        cls,
+        eval_seconds: float | Mapping[str, float],
+        n_problems_full: Mapping[str, int],
+        *,
+        fixed_seconds: float = 0.0,
+        **kwargs: Any,
+    ) -> LabCostModel:
+        """Build from the lab's measured seconds of one full evaluation (per objective, or one number for all).
+
+        ``eval_seconds`` is for ``n_problems_full[objective]`` problems (and, for DFS, a path of
+        ``reference_layers`` hops); it is spread evenly over the problems after ``fixed_seconds``.
+        """
+        per = eval_seconds if isinstance(eval_seconds, Mapping) else {o: eval_seconds for o in n_problems_full}
+        spp = {}
+        for obj, full in n_problems_full.items():
+            total = float(per[obj])
+            if not (np.isfinite(total) and total >= fixed_seconds):
+                raise ValueError(f"eval_seconds[{obj!r}] = {total!r}; allowed: a finite number >= {fixed_seconds}")
+            spp[obj] = (total - fixed_seconds) / float(full)
+        return cls(fixed_seconds=fixed_seconds, seconds_per_problem=spp, **kwargs)
+
+
+def default_cost_model(benchmark: Any) -> CostModel:
+    """The cost model of a benchmark that sets none: the lab's ``eval_seconds`` if it has one, else 7B.
+
+    Registered lab benchmarks set ``cost_model`` themselves; this fallback keeps ``Benchmark.cost``
+    defined for any user-made benchmark (treated as a real 7B merge problem).
+    """
+    eval_seconds = getattr(benchmark, "eval_seconds", None)
+    if eval_seconds is not None:
+        return LabCostModel.from_eval_seconds(eval_seconds, dict(benchmark.n_problems_full))
+    return OfficialCostModel()
