@@ -1,26 +1,244 @@
-"""Fast LightGBM inference (placeholder: delegates to LightGBM until the compiled engine lands)."""
+"""Fast, exact LightGBM inference for CV boosters (mean over folds), without LightGBM at predict time.
+
+The model text is parsed directly (:mod:`smm_plugins._engine_parse`) and compiled into a compact
+node array evaluated by model-independent numba kernels (:mod:`smm_plugins._engine_kernels`).
+Predictions equal ``np.mean(lgb.CVBooster(model_file=...).predict(X), axis=0)`` bit for bit in the
+cases tested (numerical and categorical splits, missing values, single-leaf trees).
+
+Which iterations the reference uses (checked in LightGBM 4.7's python package): ``CVBooster``
+loaded from a file stores the JSON ``best_iteration`` on itself, but builds each fold with
+``Booster(model_str=...)``, whose ``best_iteration`` stays -1; ``CVBooster.predict`` forwards to each
+``Booster.predict(num_iteration=None)``, which then means "all iterations in the text". So the JSON
+``best_iteration`` never affects the reference prediction; only the trees present in each fold's text
+do (``lgb.cv`` with early stopping saves each fold truncated to the best iteration already).
+``TreeEnsemble`` therefore uses all trees by default; ``num_iteration=k > 0`` keeps the first ``k``
+iterations of every fold, like ``Booster.predict(num_iteration=k)``.
+"""
+
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import numpy as np
 
+from smm_plugins._engine_kernels import SLOT_CATEGORICAL, SLOT_NUMERICAL, predict_rows
+from smm_plugins._engine_parse import ParsedBooster, parse_model_text
+
+__all__ = ["TreeEnsemble"]
+
+log = logging.getLogger(__name__)
+
+
+def _check_tree_shapes(pb: ParsedBooster, where: str) -> None:
+    """Every tree must be a proper binary tree rooted at node 0 (else traversal could loop)."""
+    nl = pb.num_leaves
+    n_int = nl - 1
+    tree_of_split = np.repeat(np.arange(nl.size), n_int)
+    n_in_tree = n_int[tree_of_split]
+    for child in (pb.left_child, pb.right_child):
+        bad = (child >= n_in_tree) | (child < -(n_in_tree + 1))
+        if np.any(bad):
+            t = int(tree_of_split[np.flatnonzero(bad)[0]])
+            raise ValueError(f"malformed LightGBM model text ({where}, Tree={t}): child index out of range")
+    # Each non-root split and each leaf must have exactly one parent.
+    node0 = np.concatenate([[0], np.cumsum(n_int)[:-1]])
+    leaf0 = np.concatenate([[0], np.cumsum(nl)[:-1]])
+    ch = np.concatenate([pb.left_child, pb.right_child])
+    tt = np.concatenate([tree_of_split, tree_of_split])
+    is_leaf = ch < 0
+    split_hits = np.bincount(node0[tt[~is_leaf]] + ch[~is_leaf], minlength=int(n_int.sum()))
+    leaf_hits = np.bincount(leaf0[tt[is_leaf]] + ~ch[is_leaf], minlength=int(nl.sum()))
+    roots = np.zeros(int(n_int.sum()), dtype=bool)
+    roots[node0[n_int > 0]] = True
+    want_leaf_hits = np.repeat(nl > 1, nl).astype(np.int64)
+    if np.any(split_hits != ~roots) or np.any(leaf_hits != want_leaf_hits):
+        bad_split = np.flatnonzero(split_hits != ~roots)
+        t = int(tree_of_split[bad_split[0]]) if bad_split.size else int(
+            np.repeat(np.arange(nl.size), nl)[np.flatnonzero(leaf_hits != want_leaf_hits)[0]])
+        raise ValueError(f"malformed LightGBM model text ({where}, Tree={t}): children do not form a tree")
+
+
+def _truncate(pb: ParsedBooster, num_iteration: int | None) -> ParsedBooster:
+    """Keep the first ``num_iteration`` trees (one tree per iteration); None or <= 0 keeps all."""
+    if num_iteration is None or num_iteration <= 0 or num_iteration >= pb.num_leaves.size:
+        return pb
+    k = num_iteration
+    ns = int(np.sum(pb.num_leaves[:k] - 1))
+    nlv = int(np.sum(pb.num_leaves[:k]))
+    return ParsedBooster(pb.n_features, pb.feature_names, pb.num_leaves[:k], pb.split_feature[:ns],
+                         pb.threshold[:ns], pb.decision_type[:ns], pb.left_child[:ns], pb.right_child[:ns],
+                         pb.leaf_value[:nlv], pb.cat_bitsets[:k], pb.average_output)
+
 
 class TreeEnsemble:
-    """Mean prediction of several LightGBM boosters (the folds of a CV booster)."""
+    """Mean raw prediction of several LightGBM boosters (the folds of a CV booster).
 
-    def __init__(self, model_strings: Sequence[str], n_features: int) -> None:
-        import lightgbm as lgb
+    Build with :meth:`from_model_strings`. Predicting runs on the calling thread only.
+    """
 
-        self._boosters = [lgb.Booster(model_str=s, params={"num_threads": 1}) for s in model_strings]
+    n_features: int
+    feature_names: list[str]
+
+    def __init__(self, arrays: dict[str, np.ndarray], n_features: int, feature_names: list[str]) -> None:
+        self._a = arrays
         self.n_features = n_features
+        self.feature_names = feature_names
+        a = arrays
+        self._args = (a["slot_feat"], a["slot_kind"], a["slot_mtype"], a["slot_dleft"], a["slot_t0"],
+                      a["slot_t1"], a["thresholds"], a["slot_c0"], a["slot_c1"], a["cat_bits"],
+                      a["big"][0], a["nodes"], a["tree_node0"], a["tree_leaf0"], a["tree_root"],
+                      a["leaf_value"], a["fold_t0"], a["fold_div"])
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the compiled model arrays, in bytes."""
+        return int(sum(v.nbytes for v in self._a.values()))
+
+    @property
+    def n_trees(self) -> int:
+        """Total number of trees over all folds."""
+        return int(self._a["tree_root"].size)
 
     @classmethod
-    def from_model_strings(cls, model_strings: Sequence[str]) -> "TreeEnsemble":
-        import lightgbm as lgb
+    def from_model_strings(cls, model_strings: Sequence[str], *, num_iteration: int | None = None) -> "TreeEnsemble":
+        """Compile LightGBM text models (one per fold) into an ensemble.
 
-        n = lgb.Booster(model_str=model_strings[0]).num_feature()
-        return cls(model_strings, n)
+        ``num_iteration``: None or <= 0 uses every tree in each text (what ``CVBooster.predict``
+        does, see the module docstring); k > 0 uses the first k iterations of each fold.
+        Raises ``ValueError`` for malformed or unsupported models.
+        """
+        if isinstance(model_strings, str) or len(model_strings) == 0:
+            raise ValueError("model_strings must be a non-empty sequence of LightGBM model texts")
+        parsed = []
+        for i, s in enumerate(model_strings):
+            pb = parse_model_text(s, where=f"booster {i}")
+            _check_tree_shapes(pb, f"booster {i}")
+            parsed.append(_truncate(pb, num_iteration))
+        nf = parsed[0].n_features
+        for i, pb in enumerate(parsed):
+            if pb.n_features != nf or pb.feature_names != parsed[0].feature_names:
+                raise ValueError(f"booster {i} has different features than booster 0")
+        arrays = _compile(parsed)
+        return cls(arrays, nf, list(parsed[0].feature_names))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        return np.mean([b.predict(X, num_threads=1) for b in self._boosters], axis=0)
+        """Mean over folds of the raw prediction; ``X`` (n, n_features) float64 -> (n,) float64.
+
+        A 1-D ``X`` of length ``n_features`` is treated as one row (result shape (1,)).
+        """
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim == 1:
+            X = X[None, :]
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            raise ValueError(f"X must have shape (n, {self.n_features}), got {X.shape}")
+        if not X.flags.c_contiguous:
+            X = np.ascontiguousarray(X)
+        out = np.empty(X.shape[0], dtype=np.float64)
+        predict_rows(X, *self._args, out)
+        return out
+
+
+def _compile(parsed: list[ParsedBooster]) -> dict[str, np.ndarray]:
+    """Turn parsed boosters into the slot/node arrays of :mod:`smm_plugins._engine_kernels`."""
+    feat = np.concatenate([pb.split_feature for pb in parsed])
+    thr = np.concatenate([pb.threshold for pb in parsed])
+    dtype_ = np.concatenate([pb.decision_type for pb in parsed])
+    left = np.concatenate([pb.left_child for pb in parsed])
+    right = np.concatenate([pb.right_child for pb in parsed])
+    num_leaves = np.concatenate([pb.num_leaves for pb in parsed])
+    leaf_value = np.concatenate([pb.leaf_value for pb in parsed])
+    n_split = feat.size
+    is_cat = (dtype_ & 1) > 0
+    mtype = (dtype_ >> 2) & 3
+    dleft = ((dtype_ & 2) > 0).astype(np.int64)
+    dleft[mtype == 0] = 0  # without missing handling the default direction is never used
+    if np.any(np.isnan(thr[~is_cat])):
+        raise ValueError("malformed LightGBM model text: NaN split threshold")
+
+    slot_of = np.empty(n_split, dtype=np.int64)
+    k_of = np.zeros(n_split, dtype=np.int64)
+    slot_feat, slot_kind, slot_mtype, slot_dleft, slot_t0, slot_t1, slot_c0, slot_c1 = ([] for _ in range(8))
+    thr_tables: list[np.ndarray] = []
+    n_thr = 0
+    max_k = 0
+    # numerical slots: one per (feature, missing type, default direction)
+    num_idx = np.flatnonzero(~is_cat)
+    for f in np.unique(feat[num_idx]):
+        on_f = num_idx[feat[num_idx] == f]
+        table = np.unique(thr[on_f])
+        k_of[on_f] = np.searchsorted(table, thr[on_f])
+        max_k = max(max_k, table.size)
+        for mt in np.unique(mtype[on_f]):
+            for dl in np.unique(dleft[on_f][mtype[on_f] == mt]):
+                sel = on_f[(mtype[on_f] == mt) & (dleft[on_f] == dl)]
+                slot_of[sel] = len(slot_feat)
+                slot_feat.append(f), slot_kind.append(SLOT_NUMERICAL), slot_mtype.append(mt)
+                slot_dleft.append(dl), slot_t0.append(n_thr), slot_t1.append(n_thr + table.size)
+                slot_c0.append(0), slot_c1.append(0)
+        thr_tables.append(table)
+        n_thr += table.size
+    # categorical slots: one per (feature, distinct bitset)
+    cat_words: list[np.ndarray] = []
+    n_words = 0
+    if np.any(is_cat):
+        cat_split_idx = np.flatnonzero(is_cat)
+        tree_of_split = np.repeat(np.arange(num_leaves.size), num_leaves - 1)
+        split0 = np.concatenate([[0], np.cumsum(num_leaves - 1)[:-1]])
+        bitsets = [b for pb in parsed for b in pb.cat_bitsets]
+        seen: dict[tuple[int, bytes], int] = {}
+        for i in cat_split_idx:
+            t = int(tree_of_split[i])
+            ci = int(thr[i])
+            if not (0 <= ci < len(bitsets[t])) or thr[i] != ci:
+                raise ValueError(f"malformed LightGBM model text: Tree={t} categorical split {i - split0[t]} "
+                                 f"refers to missing category set {thr[i]!r}")
+            bits = np.trim_zeros(bitsets[t][ci], "b")
+            key = (int(feat[i]), bits.tobytes())
+            if key not in seen:
+                seen[key] = len(slot_feat)
+                slot_feat.append(int(feat[i])), slot_kind.append(SLOT_CATEGORICAL), slot_mtype.append(0)
+                slot_dleft.append(0), slot_t0.append(0), slot_t1.append(0)
+                slot_c0.append(n_words), slot_c1.append(n_words + bits.size)
+                cat_words.append(bits)
+                n_words += bits.size
+            slot_of[i] = seen[key]
+            k_of[i] = 0
+
+    n_slots = len(slot_feat)
+    max_local = int(np.max(num_leaves)) if num_leaves.size else 1
+    small = max(n_slots, max_k + 1, max_local) < 32767
+    ndt = np.int16 if small else np.int32
+    big = np.iinfo(ndt).max  # a missing value of a default-right slot: right of every split
+    nodes = np.empty((n_split, 4), dtype=ndt)
+    nodes[:, 0] = slot_of
+    nodes[:, 1] = k_of
+    nodes[:, 2] = left
+    nodes[:, 3] = right
+
+    fold_t0 = np.concatenate([[0], np.cumsum([pb.num_leaves.size for pb in parsed])]).astype(np.int64)
+    fold_div = np.array([float(pb.num_leaves.size) if pb.average_output else 1.0 for pb in parsed])
+    i64 = np.int64
+    arrays = {
+        "slot_feat": np.array(slot_feat, dtype=i64),
+        "slot_kind": np.array(slot_kind, dtype=i64),
+        "slot_mtype": np.array(slot_mtype, dtype=i64),
+        "slot_dleft": np.array(slot_dleft, dtype=i64),
+        "slot_t0": np.array(slot_t0, dtype=i64),
+        "slot_t1": np.array(slot_t1, dtype=i64),
+        "thresholds": np.concatenate(thr_tables) if thr_tables else np.zeros(0),
+        "slot_c0": np.array(slot_c0, dtype=i64),
+        "slot_c1": np.array(slot_c1, dtype=i64),
+        "cat_bits": np.concatenate(cat_words).astype(np.uint32) if cat_words else np.zeros(0, np.uint32),
+        "big": np.array([big], dtype=ndt),
+        "nodes": nodes,
+        "tree_node0": np.concatenate([[0], np.cumsum(num_leaves - 1)[:-1]]).astype(i64),
+        "tree_leaf0": np.concatenate([[0], np.cumsum(num_leaves)[:-1]]).astype(i64),
+        "tree_root": np.where(num_leaves > 1, 0, -1).astype(i64),
+        "leaf_value": leaf_value,
+        "fold_t0": fold_t0,
+        "fold_div": fold_div,
+    }
+    log.debug("compiled %d trees, %d splits, %d slots, node dtype %s", num_leaves.size, n_split, n_slots,
+              np.dtype(ndt).name)
+    return arrays
