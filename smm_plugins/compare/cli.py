@@ -1,0 +1,173 @@
+"""``smm-bench compare`` and ``smm-bench report``.
+
+The core CLI calls :func:`add_subcommands`; ``python -m smm_plugins.compare.cli`` runs the same two
+sub-commands on their own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+__all__ = ["add_subcommands", "main"]
+
+logger = logging.getLogger(__name__)
+
+
+def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``compare`` and ``report`` to an argparse sub-parser set (each sets ``func(args) -> int``)."""
+    p = subparsers.add_parser(
+        "compare",
+        help="compare optimisers on benchmarks over many seeds (Ray or serial, resumable)",
+        description="Run every benchmark x optimiser x seed and write one Parquet file per run into "
+        "OUT/runs/. Running the same command again resumes: finished runs are skipped.",
+    )
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--experiment", metavar="FILE", help="experiment file (.toml, .yaml, .json)")
+    src.add_argument("--preset", metavar="NAME", help="a named experiment (demo, full, quick)")
+    p.add_argument("--benchmarks", help="comma-separated benchmark names or directories, e.g. smm-mini-ps,smm-mini-dfs")
+    p.add_argument("--optimizers", help="comma-separated optimiser names, e.g. random,tpe,cmaes,sep-cmaes,de")
+    p.add_argument("--seeds", help="number of seeds (0..N-1) or a comma-separated list")
+    p.add_argument("--budget", type=int, help="evaluations per run")
+    p.add_argument("--objective", help="objective the optimisers maximise (default train_acc)")
+    p.add_argument("--base-seed", type=int, help="root of the per-run seeds (default 0)")
+    p.add_argument("--option", action="append", default=[], metavar="OPT.KEY=VALUE",
+                   help="optimiser option, e.g. de.population_size=30 (repeatable; value parsed as TOML)")
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                   help="import MODULE first (it may call register_optimizer); repeatable")
+    p.add_argument("--out", help="output directory (required unless --list-optimizers)")
+    p.add_argument("--workers", type=int, help="parallel Ray workers (1 = serial without Ray; default 2 if Ray is installed)")
+    p.add_argument("--ray-address", help='join a running Ray cluster, e.g. "auto" or "HEAD:6379"')
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--list-optimizers", action="store_true", help="list the known optimisers and exit")
+    p.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    p.set_defaults(func=_cmd_compare)
+
+    r = subparsers.add_parser(
+        "report",
+        help="plots, final table and Wilcoxon tests of a compare directory",
+        description="Write curves (PNG), the final table and pairwise Wilcoxon tests (CSV, Markdown) "
+        "of a directory written by `smm-bench compare`.",
+    )
+    r.add_argument("dir", help="directory written by smm-bench compare")
+    r.add_argument("--out", help="report directory (default DIR/report)")
+    r.set_defaults(func=_cmd_report)
+
+
+def _parse_options(items: Sequence[str]) -> dict[str, dict[str, object]]:
+    from smm_plugins.compare.experiment import _toml_loads
+
+    out: dict[str, dict[str, object]] = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        opt, dot, name = key.partition(".")
+        if not eq or not dot or not opt or not name:
+            raise ValueError(f"--option {item!r}: expected OPTIMIZER.KEY=VALUE, e.g. de.population_size=30")
+        try:
+            parsed = _toml_loads(f"v = {value}")["v"]
+        except Exception:  # noqa: BLE001 - a bare word is a string
+            parsed = value
+        out.setdefault(opt, {})[name] = parsed
+    return out
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    # One inference thread per process, before numpy/LightGBM start their pools (frameworks.md).
+    for var in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    if args.verbose:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    else:
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    from smm_plugins.compare.experiment import Experiment, load_experiment, preset
+    from smm_plugins.compare.optimizers import list_optimizers
+    from smm_plugins.compare.runner import _import_plugins, run_experiment
+
+    try:
+        _import_plugins(args.plugin)
+        if args.list_optimizers:
+            for info in list_optimizers():
+                mark = "" if info.available else "  (not installed)"
+                print(f"{info.name:18s} {info.framework:10s} {info.description}{mark}")
+            return 0
+        if not args.out:
+            print("smm-bench compare: --out DIR is required", file=sys.stderr)
+            return 2
+        if args.experiment:
+            exp = load_experiment(args.experiment)
+        elif args.preset:
+            exp = preset(args.preset)
+        else:
+            missing = [f"--{k}" for k in ("benchmarks", "optimizers", "seeds", "budget") if getattr(args, k) is None]
+            if missing:
+                print(f"smm-bench compare: give --experiment FILE, --preset NAME, or all of {', '.join(missing)}",
+                      file=sys.stderr)
+                return 2
+            exp = Experiment(benchmarks=args.benchmarks, optimizers=args.optimizers, seeds=args.seeds,
+                             budget=args.budget)
+        options = {**exp.options}
+        for opt, kw in _parse_options(args.option).items():
+            options[opt] = {**options.get(opt, {}), **kw}
+        exp = exp.replace(
+            benchmarks=args.benchmarks if args.experiment or args.preset else None,
+            optimizers=args.optimizers if args.experiment or args.preset else None,
+            seeds=args.seeds if args.experiment or args.preset else None,
+            budget=args.budget if args.experiment or args.preset else None,
+            objective=args.objective, base_seed=args.base_seed, workers=args.workers,
+            ray_address=args.ray_address, plugins=list(exp.plugins) + list(args.plugin) or None,
+            options=options or None,
+        )
+    except (ValueError, FileNotFoundError, ImportError) as exc:
+        print(f"smm-bench compare: {exc}", file=sys.stderr)
+        return 2
+    print(f"{exp.n_runs} runs: {', '.join(exp.benchmarks)} x {', '.join(exp.optimizers)} x {len(exp.seeds)} seeds "
+          f"x {exp.budget} evaluations -> {args.out}", file=sys.stderr)
+    t0 = time.perf_counter()
+    try:
+        summary = run_experiment(exp, args.out, progress=not args.no_progress)
+    except (ValueError, FileNotFoundError, ImportError) as exc:
+        print(f"smm-bench compare: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: finished runs are saved; run the same command again to resume", file=sys.stderr)
+        return 130
+    print(f"{summary.done} run(s) done, {summary.skipped} skipped (already there), {summary.failed} failed, "
+          f"{time.perf_counter() - t0:.1f} s ({summary.backend}, {summary.workers} worker(s)); "
+          f"next: smm-bench report {args.out}", file=sys.stderr)
+    for run_id in summary.failures:
+        print(f"  failed: {run_id} (see {args.out}/failures/{run_id}.json)", file=sys.stderr)
+    return 1 if summary.failed else 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from smm_plugins.compare.report import make_report, markdown_table
+
+    try:
+        res = make_report(args.dir, args.out)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"smm-bench report: {exc}", file=sys.stderr)
+        return 2
+    print(markdown_table(res.table))
+    print(f"report: {res.markdown}")
+    for p in res.pngs + res.csvs:
+        print(f"        {p}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m smm_plugins.compare.cli {compare,report} ...``."""
+    parser = argparse.ArgumentParser(prog="smm-bench")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_subcommands(sub)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

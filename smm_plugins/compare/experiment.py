@@ -1,0 +1,307 @@
+"""Experiment descriptions: TOML or YAML files, presets, and the copy saved next to the results.
+
+An experiment file (TOML shown; YAML takes the same keys)::
+
+    name = "my-comparison"
+    benchmarks = ["smm-mini-ps", "smm-mini-dfs"]      # registered names, directories or "module:factory"
+    optimizers = ["random", "tpe", "cmaes", "sep-cmaes", "de"]
+    seeds = 10                                        # a count (0..9) or an explicit list [0, 3, 7]
+    budget = 1000                                     # evaluations per run
+    objective = "train_acc"                           # what the optimisers maximise
+    base_seed = 0                                     # run seeds derive from (base_seed, seed)
+    workers = 2                                       # Ray workers; 1 = serial, no Ray
+    ray_address = ""                                  # "auto" joins a running cluster
+    plugins = ["my_package.my_optimizers"]            # modules imported first (they register optimisers)
+
+    [options.tpe]                                     # keyword options of one optimiser
+    n_startup_trials = 20
+
+The runner saves the resolved experiment as ``DIR/experiment.toml`` with the package version.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import platform
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from smm_plugins._io import atomic_write_text
+
+__all__ = ["Experiment", "PRESETS", "load_experiment", "save_experiment", "preset", "read_saved_experiment"]
+
+#: File name of the experiment saved into an output directory.
+SAVED_NAME = "experiment.toml"
+#: Keys whose change makes earlier runs of a directory incomparable (a resume must keep them).
+RESULT_KEYS = ("budget", "objective", "base_seed", "options")
+
+
+@dataclass
+class Experiment:
+    """A grid of runs: every benchmark x optimiser x seed, each with ``budget`` evaluations."""
+
+    benchmarks: list[str]
+    optimizers: list[str]
+    seeds: list[int]
+    budget: int
+    objective: str = "train_acc"
+    base_seed: int = 0
+    workers: int | None = None
+    ray_address: str | None = None
+    plugins: list[str] = field(default_factory=list)
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    name: str = "comparison"
+
+    def __post_init__(self) -> None:
+        self.benchmarks = _str_list("benchmarks", self.benchmarks)
+        self.optimizers = _str_list("optimizers", self.optimizers)
+        self.plugins = _str_list("plugins", self.plugins, allow_empty=True)
+        self.seeds = _seed_list(self.seeds)
+        for key in ("benchmarks", "optimizers"):
+            values = getattr(self, key)
+            dupes = sorted({v for v in values if values.count(v) > 1})
+            if dupes:
+                raise ValueError(f"{key} lists {dupes} more than once")
+        if isinstance(self.budget, bool) or not isinstance(self.budget, int) or self.budget < 1:
+            raise ValueError(f"budget = {self.budget!r} is not allowed; allowed: a positive integer (evaluations per run)")
+        if isinstance(self.base_seed, bool) or not isinstance(self.base_seed, int) or self.base_seed < 0:
+            raise ValueError(f"base_seed = {self.base_seed!r} is not allowed; allowed: an integer >= 0")
+        if self.workers is not None and (isinstance(self.workers, bool) or not isinstance(self.workers, int)
+                                         or self.workers < 1):
+            raise ValueError(f"workers = {self.workers!r} is not allowed; allowed: a positive integer")
+        if self.ray_address == "":
+            self.ray_address = None
+        if not isinstance(self.objective, str):
+            raise ValueError(f"objective = {self.objective!r} must be a string such as 'train_acc'")
+        if not isinstance(self.options, Mapping) or any(not isinstance(v, Mapping) for v in self.options.values()):
+            raise ValueError("options must map optimiser names to tables of keyword options, e.g. [options.tpe]")
+        unknown = sorted(set(self.options) - set(self.optimizers))
+        if unknown:
+            raise ValueError(f"options given for {unknown}, which are not in optimizers {self.optimizers}")
+        self.options = {k: dict(v) for k, v in self.options.items()}
+
+    @property
+    def n_runs(self) -> int:
+        """Runs in the grid."""
+        return len(self.benchmarks) * len(self.optimizers) * len(self.seeds)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (what the saved file holds, without ``[meta]``)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "experiment") -> Experiment:
+        """Build from a mapping; unknown keys raise ``ValueError`` naming them and the allowed keys."""
+        data = {k: v for k, v in data.items() if k != "meta"}
+        allowed = [f.name for f in fields(cls)]
+        unknown = sorted(set(data) - set(allowed))
+        if unknown:
+            raise ValueError(f"{source}: unknown key(s) {unknown}; allowed: {', '.join(allowed)}")
+        missing = [k for k in ("benchmarks", "optimizers", "seeds", "budget") if k not in data]
+        if missing:
+            raise ValueError(f"{source}: missing key(s) {missing}")
+        try:
+            return cls(**data)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{source}: {exc}") from None
+
+    def replace(self, **changes: Any) -> Experiment:
+        """A copy with some fields changed (``None`` values are ignored)."""
+        data = self.to_dict()
+        data.update({k: v for k, v in changes.items() if v is not None})
+        return Experiment.from_dict(data)
+
+
+def _str_list(key: str, value: Any, *, allow_empty: bool = False) -> list[str]:
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, Sequence) or any(not isinstance(v, str) or not v for v in value):
+        raise ValueError(f"{key} = {value!r} must be a list of non-empty strings")
+    if not value and not allow_empty:
+        raise ValueError(f"{key} is empty; give at least one")
+    return list(value)
+
+
+def _seed_list(value: Any) -> list[int]:
+    if isinstance(value, str):
+        value = [int(v) for v in value.split(",")] if "," in value else int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 1:
+            raise ValueError(f"seeds = {value!r} is not allowed; allowed: a count >= 1 or a list of integers >= 0")
+        return list(range(value))
+    if isinstance(value, Sequence) and value and all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value
+    ):
+        if len(set(value)) != len(value):
+            raise ValueError(f"seeds = {list(value)!r} repeats a seed")
+        return [int(v) for v in value]
+    raise ValueError(f"seeds = {value!r} is not allowed; allowed: a count >= 1 or a list of integers >= 0")
+
+
+# -- presets ---------------------------------------------------------------------------------------
+
+#: Named experiments for ``smm-bench compare --preset NAME``.
+PRESETS: dict[str, dict[str, Any]] = {
+    # README main job: both embedded spaces, 4 fast optimisers x 5 seeds x 300 evaluations, 2 workers.
+    "demo": dict(
+        name="demo",
+        benchmarks=["smm-mini-ps", "smm-mini-dfs"],
+        optimizers=["random", "tpe", "sep-cmaes", "de"],
+        seeds=5,
+        budget=300,
+        workers=2,
+    ),
+    # The issue's full comparison: 5 optimisers x 10 seeds x 1,000 evaluations.
+    "full": dict(
+        name="full",
+        benchmarks=["smm-mini-ps", "smm-mini-dfs"],
+        optimizers=["random", "tpe", "cmaes", "sep-cmaes", "de"],
+        seeds=10,
+        budget=1000,
+        workers=2,
+    ),
+    # A smoke test: seconds.
+    "quick": dict(
+        name="quick",
+        benchmarks=["smm-mini-ps", "smm-mini-dfs"],
+        optimizers=["random", "de"],
+        seeds=2,
+        budget=50,
+        workers=1,
+    ),
+}
+
+
+def preset(name: str) -> Experiment:
+    """The preset experiment ``name``; unknown names raise ``ValueError`` listing the presets."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; known: {', '.join(sorted(PRESETS))}")
+    return Experiment.from_dict(PRESETS[name], source=f"preset {name!r}")
+
+
+# -- files -------------------------------------------------------------------------------------------
+
+def load_experiment(path: str | os.PathLike[str]) -> Experiment:
+    """Read an experiment file: ``.toml`` (tomllib) or ``.yaml``/``.yml`` (pyyaml); ``.json`` also works."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"experiment file {str(p)!r} does not exist")
+    suffix = p.suffix.lower()
+    text = p.read_text(encoding="utf-8")
+    try:
+        if suffix == ".toml":
+            data = _toml_loads(text)
+        elif suffix in (".yaml", ".yml"):
+            from smm_plugins._deps import require
+
+            data = require("yaml", "all", who="YAML experiment files").safe_load(text)
+        elif suffix == ".json":
+            data = json.loads(text)
+        else:
+            raise ValueError(f"experiment file {str(p)!r}: unknown extension {suffix!r}; allowed: .toml, .yaml, .yml, .json")
+    except ValueError:
+        raise
+    except Exception as exc:  # parser errors of three libraries: report them uniformly
+        raise ValueError(f"experiment file {str(p)!r} cannot be parsed: {exc}") from None
+    if not isinstance(data, Mapping):
+        raise ValueError(f"experiment file {str(p)!r} must hold a table of keys, got {type(data).__name__}")
+    return Experiment.from_dict(data, source=f"experiment file {str(p)!r}")
+
+
+def _toml_loads(text: str) -> dict[str, Any]:
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        from smm_plugins._deps import require
+
+        tomllib = require("tomli", "all", who="TOML experiment files on Python 3.10")
+    return tomllib.loads(text)
+
+
+def save_experiment(exp: Experiment, out_dir: str | os.PathLike[str]) -> Path:
+    """Write ``exp`` as ``out_dir/experiment.toml`` (atomically) with a ``[meta]`` table naming versions."""
+    from smm_plugins import __version__
+
+    meta = {
+        "smm_plugins_version": __version__,
+        "python": platform.python_version(),
+        "saved": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    for mod in ("optuna", "syne_tune", "scipy", "ray", "lightgbm"):
+        try:
+            meta[f"{mod}_version"] = __import__(mod).__version__
+        except Exception:  # noqa: BLE001 - optional frameworks: record what is there
+            pass
+    data = exp.to_dict()
+    data["meta"] = meta
+    path = Path(out_dir) / SAVED_NAME
+    atomic_write_text(path, toml_dumps(data))
+    return path
+
+
+def read_saved_experiment(out_dir: str | os.PathLike[str]) -> tuple[Experiment, dict[str, Any]] | None:
+    """The experiment saved in ``out_dir`` and its ``[meta]`` table, or None if there is none."""
+    path = Path(out_dir) / SAVED_NAME
+    if not path.is_file():
+        return None
+    data = _toml_loads(path.read_text(encoding="utf-8"))
+    return Experiment.from_dict(data, source=str(path)), dict(data.get("meta", {}))
+
+
+# -- a small TOML writer (the standard library only reads TOML) -----------------------------------
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v)  # a JSON string is a valid TOML basic string
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, Mapping):
+        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items()) + "}"
+    raise TypeError(f"cannot write {type(v).__name__} value {v!r} to TOML")
+
+
+def _toml_key(k: str) -> str:
+    return k if k.replace("_", "").replace("-", "").isalnum() else json.dumps(k)
+
+
+def toml_dumps(data: Mapping[str, Any]) -> str:
+    """Serialise plain data (scalars, lists, nested tables) to TOML; ``None`` values are left out."""
+    lines: list[str] = []
+    tables: list[tuple[str, Mapping[str, Any]]] = []
+    for k, v in data.items():
+        if v is None:
+            continue
+        if isinstance(v, Mapping):
+            if v:  # an empty table reads back as the default anyway
+                tables.append((_toml_key(k), v))
+        else:
+            lines.append(f"{_toml_key(k)} = {_toml_value(v)}")
+
+    def emit(prefix: str, table: Mapping[str, Any]) -> None:
+        scalars = [(k, v) for k, v in table.items() if v is not None and not isinstance(v, Mapping)]
+        subs = [(k, v) for k, v in table.items() if isinstance(v, Mapping)]
+        if scalars or not subs:
+            lines.append("")
+            lines.append(f"[{prefix}]")
+            lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in scalars)
+        for k, v in subs:
+            emit(f"{prefix}.{_toml_key(k)}", v)
+
+    for prefix, table in tables:
+        emit(prefix, table)
+    return "\n".join(lines) + "\n"
