@@ -1,0 +1,706 @@
+"""Surrogate builder: a table of merge configurations and accuracies -> an SMM-Bench surrogate directory.
+
+Recipe (the same for the lab's data and for a user's own merge logs):
+
+1. Read DATA (a Parquet file, a folder of Parquet/CSV parts, or a CSV file) and check it against the
+   search space: every parameter and objective column present, no unknown columns (metadata columns
+   such as ``strategy`` or ``run_id`` are allowed), values inside their bounds, categorical codes
+   valid, accuracies finite and in [0, 1]. Each problem raises a ``ValueError`` naming column and row.
+2. Split the rows into train / validation / test by a seeded permutation (default 80/10/10).
+3. Per objective, tune LightGBM hyperparameters with Optuna's seeded TPE sampler: each trial trains on
+   (a subsample of) the train split with early stopping on the validation split, scored by validation
+   RMSE.
+4. Per objective, ``lightgbm.cv`` (5 folds by default) with the tuned parameters on train + validation,
+   early stopping on the folds' mean RMSE; the resulting CV booster is written in the official format
+   (``{"boosters": [...], "best_iteration": n}``, as ``CVBooster.save_model`` writes it) next to
+   ``label.json``, ``space.json`` and ``build_info.json``.
+5. The held-out test split is predicted as the benchmark does (mean over folds, clipped to [0, 1]) and
+   summarised in ``report.json`` (R², Kendall tau, RMSE, MAE, mean signed error = over-estimation)
+   and ``scatter.png``.
+
+Same inputs and seed give the same files (single-threaded, deterministic LightGBM; seeded Optuna;
+gzip without time stamps; no wall-clock times in any written file).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+import math
+import os
+import platform
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from smm_plugins._io import atomic_write_bytes, atomic_write_text
+from smm_plugins.space import SearchSpace, dfs_space, ps_space
+
+__all__ = [
+    "BuildConfig",
+    "BuildResult",
+    "DEFAULT_OBJECTIVES",
+    "METADATA_COLUMNS",
+    "MODEL_FILES",
+    "build_surrogate",
+    "fidelity_metrics",
+    "read_table",
+    "resolve_space",
+    "split_indices",
+    "validate_table",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Objectives (accuracy columns in [0, 1]) a surrogate models by default.
+DEFAULT_OBJECTIVES: tuple[str, ...] = ("train_acc", "test_acc")
+#: Official file name of each objective's CV booster.
+MODEL_FILES: dict[str, str] = {
+    "train_acc": "train_acc_ja_best_model.json",
+    "test_acc": "test_acc_ja_best_model.json",
+}
+#: Columns a merge log may carry besides parameters and objectives; they are ignored (``strategy`` is
+#: used for the per-strategy breakdown of the report).
+METADATA_COLUMNS: frozenset[str] = frozenset(
+    {"strategy", "run_id", "eval_seconds", "seed", "trial", "trial_id", "step", "iteration", "timestamp",
+     "source", "n_problems", "worker", "host", "note"}
+)
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """Settings of one build.
+
+    Fractions are of all rows (test and validation are carved out first; the rest trains).
+    ``tune_rows``: at most this many training rows are used inside each tuning trial (``None``: all);
+    the final CV booster always uses all train + validation rows.
+    ``max_rounds``: cap on boosting rounds (trees per fold), which also caps the file size.
+    """
+
+    seed: int = 0
+    n_trials: int = 30
+    n_folds: int = 5
+    test_fraction: float = 0.1
+    val_fraction: float = 0.1
+    num_threads: int = 1
+    max_rounds: int = 2000
+    early_stopping_rounds: int = 50
+    tune_rows: int | None = 30_000
+    #: Declare the space's categorical parameters as LightGBM categorical features.
+    categorical: bool = True
+    #: Write gzipped ``*.json.gz`` model files (byte-identical JSON inside) instead of plain ``*.json``.
+    compress: bool = False
+    #: Write both plain and gzipped model files (overrides ``compress``'s "instead").
+    keep_plain: bool = False
+    objectives: tuple[str, ...] = DEFAULT_OBJECTIVES
+    allow_extra_columns: bool = False
+    #: Fixed LightGBM parameters to use instead of tuning (``n_trials`` is then ignored).
+    params: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "objectives", tuple(self.objectives))
+        if not 0 < self.test_fraction < 1 or not 0 < self.val_fraction < 1 or self.test_fraction + self.val_fraction >= 0.9:
+            raise ValueError(
+                f"test_fraction={self.test_fraction} and val_fraction={self.val_fraction} must each be in (0, 1) "
+                "and together leave at least 10% of the rows for training"
+            )
+        if self.n_folds < 2:
+            raise ValueError(f"n_folds = {self.n_folds} is not allowed; allowed: an integer >= 2")
+        if self.n_trials < 0 or self.max_rounds < 1 or self.num_threads < 1 or self.early_stopping_rounds < 1:
+            raise ValueError("n_trials must be >= 0; max_rounds, num_threads and early_stopping_rounds >= 1")
+        unknown = [o for o in self.objectives if o not in MODEL_FILES]
+        if unknown or not self.objectives:
+            raise ValueError(f"objectives {list(self.objectives)} not allowed; allowed: a subset of {list(MODEL_FILES)}")
+
+
+@dataclass
+class BuildResult:
+    """What :func:`build_surrogate` wrote and measured."""
+
+    out_dir: Path
+    files: dict[str, Path]
+    report: dict[str, Any]
+    build_info: dict[str, Any]
+    sizes_bytes: dict[str, int] = field(default_factory=dict)
+
+
+# -- space ------------------------------------------------------------------------------------------
+
+def _lab_space(kind: str) -> SearchSpace | None:
+    """The merge lab's own space for ``kind`` ('ps'/'dfs'), or None if the lab is not importable."""
+    try:
+        from smm_plugins.lab import objectives as lab_objectives  # noqa: PLC0415 (optional, heavy)
+    except Exception as exc:  # the lab needs torch; the builder must not
+        logger.debug("merge lab not importable (%s); using the official-size spaces only", exc)
+        return None
+    for attr in (f"{kind}_space", f"{kind}_lab_space", f"lab_{kind}_space"):
+        fn = getattr(lab_objectives, attr, None)
+        if callable(fn):
+            try:
+                space = fn()
+            except Exception as exc:
+                logger.debug("lab %s() failed: %s", attr, exc)
+                continue
+            if isinstance(space, SearchSpace):
+                return space
+    return None
+
+
+def resolve_space(spec: str | os.PathLike[str] | SearchSpace, columns: Sequence[str] | None = None) -> SearchSpace:
+    """Turn ``"ps"``, ``"dfs"``, a SPACE.json path or a :class:`SearchSpace` into a search space.
+
+    ``"ps"``/``"dfs"`` mean the merge lab's space when its parameter names are all among ``columns``
+    (the table's columns), else the official SMM-Bench space (64 weights / 32 choices + 63 scales).
+    """
+    if isinstance(spec, SearchSpace):
+        return spec
+    text = os.fspath(spec)
+    if text.lower() in ("ps", "dfs"):
+        kind = text.lower()
+        candidates: list[SearchSpace] = []
+        lab = _lab_space(kind)
+        if lab is not None:
+            candidates.append(lab)
+        candidates.append(ps_space() if kind == "ps" else dfs_space())
+        if columns is not None:
+            cols = set(columns)
+            for cand in candidates:
+                if set(cand.names) <= cols:
+                    return cand
+        return candidates[0]
+    path = Path(text)
+    if path.is_dir() and (path / "space.json").is_file():
+        path = path / "space.json"
+    if not path.is_file():
+        raise ValueError(
+            f"--space {text!r} is neither 'ps', 'dfs' nor an existing SPACE.json file; "
+            "write one with SearchSpace.to_json (see docs/surrogates.md)"
+        )
+    return SearchSpace.from_json(str(path))
+
+
+# -- data -------------------------------------------------------------------------------------------
+
+def _data_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise FileNotFoundError(f"DATA {str(path)!r} does not exist (expected a Parquet/CSV file or a folder of parts)")
+    # Hidden and underscore files are writers' temporaries or markers (_SUCCESS), not data.
+    files = sorted(
+        p for p in path.rglob("*")
+        if p.is_file() and p.suffix.lower() in (".parquet", ".pq", ".csv")
+        and not any(part.startswith((".", "_")) for part in p.relative_to(path).parts)
+    )
+    if not files:
+        raise ValueError(f"DATA folder {str(path)!r} holds no .parquet or .csv files")
+    return files
+
+
+def read_table(data: str | os.PathLike[str]) -> Any:
+    """Read DATA (Parquet file, CSV file, or a folder of Parquet/CSV parts) into one pandas DataFrame.
+
+    Parts are concatenated in sorted path order, so the row order (and every seeded split) is stable.
+    """
+    import pandas as pd
+
+    frames = []
+    for f in _data_files(Path(data)):
+        if f.suffix.lower() == ".csv":
+            frames.append(pd.read_csv(f))
+        else:
+            try:
+                frames.append(pd.read_parquet(f))
+            except Exception as exc:
+                raise ValueError(f"cannot read Parquet file {str(f)!r}: {exc}") from None
+    table = pd.concat(frames, ignore_index=True, sort=False) if len(frames) > 1 else frames[0]
+    if len(table) == 0:
+        raise ValueError(f"DATA {os.fspath(data)!r} has no rows")
+    logger.info("read %d rows x %d columns from %d file(s) under %s", len(table), table.shape[1], len(frames), data)
+    return table
+
+
+def validate_table(
+    table: Any,
+    space: SearchSpace,
+    objectives: Sequence[str] = DEFAULT_OBJECTIVES,
+    *,
+    allow_extra_columns: bool = False,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Check a table against ``space`` and return ``X`` (n, dim) float64 and ``{objective: y}``.
+
+    Raises ``ValueError`` naming the column (and row and value) for: missing parameter/objective
+    columns, unknown columns (unless ``allow_extra_columns`` or listed in :data:`METADATA_COLUMNS`),
+    non-numeric or NaN parameters, values out of bounds, invalid categorical codes, NaN/inf
+    accuracies, accuracies outside [0, 1].
+    """
+    import pandas as pd
+
+    cols = [str(c) for c in table.columns]
+    missing = [n for n in space.names if n not in cols]
+    missing_obj = [o for o in objectives if o not in cols]
+    if missing or missing_obj:
+        parts = []
+        if missing:
+            parts.append(
+                f"{len(missing)} parameter column(s) of search space {space.name!r}: {missing[:6]}"
+                + (" ..." if len(missing) > 6 else "")
+            )
+        if missing_obj:
+            parts.append(f"objective column(s) {missing_obj}")
+        raise ValueError(
+            "DATA is missing " + " and ".join(parts) + f"; the table has columns {cols[:8]}"
+            + (" ..." if len(cols) > 8 else "") + ". Pass the matching --space (ps, dfs or a SPACE.json)."
+        )
+    known = set(space.names) | set(objectives) | set(MODEL_FILES) | METADATA_COLUMNS
+    extra = [c for c in cols if c not in known]
+    if extra and not allow_extra_columns:
+        raise ValueError(
+            f"DATA has column(s) {extra[:6]} that are not parameters of search space {space.name!r} "
+            f"({space.dim} parameters) nor known metadata; a merge of more source models needs its own "
+            "SPACE.json, or pass --ignore-extra-columns if they are just annotations"
+        )
+    for name in space.names + list(objectives):
+        if not pd.api.types.is_numeric_dtype(table[name]) or pd.api.types.is_bool_dtype(table[name]):
+            bad = table[name][pd.to_numeric(table[name], errors="coerce").isna()]
+            where = f" (row {bad.index[0]}: {bad.iloc[0]!r})" if len(bad) else ""
+            raise ValueError(f"DATA column {name!r} is not numeric (dtype {table[name].dtype}){where}")
+    X = table[space.names].to_numpy(dtype=np.float64, copy=True)
+    bad = ~np.isfinite(X)
+    if bad.any():
+        r, c = map(int, np.argwhere(bad)[0])
+        raise ValueError(
+            f"DATA column {space.names[c]!r} row {r} = {X[r, c]!r} is not finite ({int(bad[:, c].sum())} such "
+            f"rows); allowed: {space.parameters[c].allowed}"
+        )
+    # space.validate names the first offending variable and value; re-raise with the table's wording.
+    try:
+        space.validate(X, argname="DATA row")
+    except ValueError as exc:
+        raise ValueError(f"{exc} (in DATA column of that name)") from None
+    ys: dict[str, np.ndarray] = {}
+    for obj in objectives:
+        y = table[obj].to_numpy(dtype=np.float64, copy=True)
+        nonfinite = ~np.isfinite(y)
+        if nonfinite.any():
+            r = int(np.flatnonzero(nonfinite)[0])
+            raise ValueError(
+                f"DATA column {obj!r} has {int(nonfinite.sum())} NaN/inf accuracy value(s), first at row {r} "
+                f"({y[r]!r}); drop or fix those rows"
+            )
+        out = (y < 0.0) | (y > 1.0)
+        if out.any():
+            r = int(np.flatnonzero(out)[0])
+            raise ValueError(
+                f"DATA column {obj!r} row {r} = {y[r]!r} is out of range; accuracies must be in [0, 1] "
+                "(percentages? divide by 100)"
+            )
+        ys[obj] = y
+    return X, ys
+
+
+def _data_hash(space: SearchSpace, X: np.ndarray, ys: Mapping[str, np.ndarray]) -> str:
+    # Hash of the content the models see (not of the files), so Parquet vs CSV of the same table agree.
+    h = hashlib.sha256()
+    h.update(json.dumps(space.names).encode())
+    h.update(np.ascontiguousarray(X, dtype="<f8").tobytes())
+    for obj in sorted(ys):
+        h.update(obj.encode())
+        h.update(np.ascontiguousarray(ys[obj], dtype="<f8").tobytes())
+    return "sha256:" + h.hexdigest()
+
+
+def split_indices(n: int, *, seed: int, test_fraction: float = 0.1, val_fraction: float = 0.1) -> dict[str, np.ndarray]:
+    """Deterministic train/val/test row indices (sorted) from a seeded permutation of ``range(n)``."""
+    if n < 10:
+        raise ValueError(f"DATA has {n} rows; a surrogate needs at least 10 (better thousands)")
+    perm = np.random.default_rng(seed).permutation(n)
+    n_test = max(1, int(round(test_fraction * n)))
+    n_val = max(1, int(round(val_fraction * n)))
+    return {
+        "test": np.sort(perm[:n_test]),
+        "val": np.sort(perm[n_test : n_test + n_val]),
+        "train": np.sort(perm[n_test + n_val :]),
+    }
+
+
+# -- metrics --------------------------------------------------------------------------------------
+
+def fidelity_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """R², Kendall tau (tau-b), RMSE, MAE and mean signed error (pred - true; > 0 = over-estimation).
+
+    Errors are in accuracy units (fractions in [0, 1]).
+    """
+    from scipy.stats import kendalltau
+
+    t = np.asarray(y_true, dtype=np.float64)
+    p = np.asarray(y_pred, dtype=np.float64)
+    err = p - t
+    ss_tot = float(np.sum((t - t.mean()) ** 2))
+    r2 = 1.0 - float(np.sum(err**2)) / ss_tot if ss_tot > 0 else float("nan")
+    tau = kendalltau(t, p).statistic if len(t) > 1 else float("nan")
+    return {
+        "n": int(len(t)),
+        "r2": float(r2),
+        "kendall_tau": float(tau) if tau is not None else float("nan"),
+        "rmse": float(np.sqrt(np.mean(err**2))),
+        "mae": float(np.mean(np.abs(err))),
+        "mean_signed_error": float(np.mean(err)),
+        "true_mean": float(t.mean()),
+        "pred_mean": float(p.mean()),
+    }
+
+
+# -- LightGBM ---------------------------------------------------------------------------------------
+
+def _base_params(cfg: BuildConfig, seed: int) -> dict[str, Any]:
+    return {
+        "objective": "regression",
+        "metric": "rmse",
+        "verbosity": -1,
+        "num_threads": cfg.num_threads,
+        "seed": seed,
+        "deterministic": True,
+        # LightGBM otherwise picks row/col-wise histograms by timing them: make the choice fixed.
+        "force_col_wise": True,
+    }
+
+
+def _suggest_params(trial: Any) -> dict[str, Any]:
+    bagging_fraction = trial.suggest_float("bagging_fraction", 0.5, 1.0)
+    return {
+        "num_leaves": trial.suggest_int("num_leaves", 15, 255, log=True),
+        "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.2, log=True),
+        "min_data_in_leaf": trial.suggest_int("min_data_in_leaf", 5, 200, log=True),
+        "feature_fraction": trial.suggest_float("feature_fraction", 0.3, 1.0),
+        "bagging_fraction": bagging_fraction,
+        "bagging_freq": 1,
+        "lambda_l1": trial.suggest_float("lambda_l1", 1e-8, 10.0, log=True),
+        "lambda_l2": trial.suggest_float("lambda_l2", 1e-8, 10.0, log=True),
+    }
+
+
+#: Parameters used when no tuning is asked for (n_trials = 0) and Optuna's first, enqueued trial.
+DEFAULT_LGB_PARAMS: dict[str, Any] = {
+    "num_leaves": 63,
+    "learning_rate": 0.05,
+    "min_data_in_leaf": 20,
+    "feature_fraction": 0.8,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l1": 1e-8,
+    "lambda_l2": 1e-8,
+}
+
+
+def _dataset(X: np.ndarray, y: np.ndarray, space: SearchSpace, cat_cols: list[int], reference: Any = None) -> Any:
+    import lightgbm as lgb
+
+    return lgb.Dataset(
+        X, y, feature_name=space.names, categorical_feature=cat_cols or "auto",
+        free_raw_data=False, reference=reference, params={"verbosity": -1},
+    )
+
+
+def _tune(
+    objective: str,
+    X_tr: np.ndarray, y_tr: np.ndarray, X_va: np.ndarray, y_va: np.ndarray,
+    space: SearchSpace, cat_cols: list[int], cfg: BuildConfig, progress: bool,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Optuna TPE over LightGBM parameters; returns (best params, tuning summary)."""
+    import lightgbm as lgb
+    import optuna
+    from tqdm.auto import tqdm
+
+    if cfg.tune_rows is not None and len(y_tr) > cfg.tune_rows:
+        # A fixed subsample keeps each trial cheap; the final CV uses every row.
+        idx = np.sort(np.random.default_rng(cfg.seed + 17).choice(len(y_tr), cfg.tune_rows, replace=False))
+        X_tr, y_tr = X_tr[idx], y_tr[idx]
+    d_tr = _dataset(X_tr, y_tr, space, cat_cols)
+    d_va = _dataset(X_va, y_va, space, cat_cols, reference=d_tr)
+
+    def run(trial: Any) -> float:
+        params = {**_base_params(cfg, cfg.seed), **_suggest_params(trial)}
+        booster = lgb.train(
+            params, d_tr, num_boost_round=cfg.max_rounds, valid_sets=[d_va], valid_names=["val"],
+            callbacks=[lgb.early_stopping(cfg.early_stopping_rounds, verbose=False)],
+        )
+        trial.set_user_attr("best_iteration", int(booster.best_iteration))
+        return float(booster.best_score["val"]["rmse"])
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=cfg.seed))
+    study.enqueue_trial({k: v for k, v in DEFAULT_LGB_PARAMS.items() if k != "bagging_freq"})
+    bar = tqdm(total=cfg.n_trials, desc=f"tune {objective}", unit="trial", disable=not progress, leave=False)
+    try:
+        for _ in range(cfg.n_trials):
+            study.optimize(run, n_trials=1, gc_after_trial=False)
+            bar.update(1)
+            bar.set_postfix(best_rmse=f"{study.best_value:.4f}")
+    finally:
+        bar.close()
+    best = dict(study.best_params)
+    best["bagging_freq"] = 1
+    summary = {
+        "n_trials": len(study.trials),
+        "tune_rows": int(len(y_tr)),
+        "val_rows": int(len(y_va)),
+        "best_val_rmse": float(study.best_value),
+        "best_trial": int(study.best_trial.number),
+        "best_trial_iterations": int(study.best_trial.user_attrs["best_iteration"]),
+    }
+    logger.info("%s: tuned in %d trials, val RMSE %.5f, params %s", objective, len(study.trials), study.best_value, best)
+    return best, summary
+
+
+def _cv_booster(
+    objective: str, X: np.ndarray, y: np.ndarray, params: Mapping[str, Any],
+    space: SearchSpace, cat_cols: list[int], cfg: BuildConfig, progress: bool,
+) -> tuple[Any, dict[str, Any]]:
+    import lightgbm as lgb
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=cfg.max_rounds, desc=f"cv {objective}", unit="round", disable=not progress, leave=False)
+
+    def tick(env: Any) -> None:
+        bar.update(1)
+
+    try:
+        result = lgb.cv(
+            {**_base_params(cfg, cfg.seed), **params}, _dataset(X, y, space, cat_cols),
+            num_boost_round=cfg.max_rounds, nfold=cfg.n_folds, stratified=False, shuffle=True, seed=cfg.seed,
+            callbacks=[lgb.early_stopping(cfg.early_stopping_rounds, verbose=False), tick],
+            return_cvbooster=True,
+        )
+    finally:
+        bar.close()
+    cvb = result["cvbooster"]
+    if cvb.best_iteration <= 0:  # no early stop happened: every round is "best"
+        cvb.best_iteration = len(result["valid rmse-mean"])
+        for b in cvb.boosters:
+            b.best_iteration = cvb.best_iteration
+    it = cvb.best_iteration
+    summary = {
+        "n_folds": cfg.n_folds,
+        "rows": int(len(y)),
+        "best_iteration": int(it),
+        "hit_max_rounds": bool(it >= cfg.max_rounds),
+        "cv_rmse_mean": float(result["valid rmse-mean"][it - 1]),
+        "cv_rmse_std": float(result["valid rmse-stdv"][it - 1]),
+    }
+    if summary["hit_max_rounds"]:
+        logger.warning("%s: CV used all %d rounds; a larger --max-rounds might fit better", objective, cfg.max_rounds)
+    return cvb, summary
+
+
+def _predict_files(model_strings: Sequence[str], X: np.ndarray) -> np.ndarray:
+    """Benchmark semantics on the written model strings: mean over folds, clipped to [0, 1]."""
+    import lightgbm as lgb
+
+    preds = [lgb.Booster(model_str=s).predict(X, num_threads=1) for s in model_strings]
+    return np.clip(np.mean(preds, axis=0), 0.0, 1.0)
+
+
+def _gzip(data: bytes) -> bytes:
+    # mtime=0 and no file name in the header: same JSON -> same .gz bytes.
+    import io
+
+    buf = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=0, compresslevel=9) as gz:
+        gz.write(data)
+    return buf.getvalue()
+
+
+def _scatter_png(path: Path, tests: Mapping[str, tuple[np.ndarray, np.ndarray]], metrics: Mapping[str, Any], title: str) -> None:
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    n = len(tests)
+    fig, axes = plt.subplots(1, n, figsize=(4.6 * n, 4.4), squeeze=False)
+    for ax, (obj, (t, p)) in zip(axes[0], tests.items()):
+        lo = float(min(t.min(), p.min()))
+        hi = float(max(t.max(), p.max()))
+        pad = 0.02 * (hi - lo or 1.0)
+        ax.scatter(t, p, s=3, alpha=0.25 if len(t) > 2000 else 0.6, linewidths=0, color="tab:blue", rasterized=True)
+        ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="black", lw=0.8, ls="--")
+        m = metrics[obj]
+        ax.set_title(
+            f"{obj}: R²={m['r2']:.3f}  τ={m['kendall_tau']:.3f}\nRMSE={m['rmse']:.4f}  bias={m['mean_signed_error']:+.4f}",
+            fontsize=9,
+        )
+        ax.set_xlabel("true accuracy (held-out test split)")
+        ax.set_ylabel("surrogate prediction")
+        ax.set_xlim(lo - pad, hi + pad)
+        ax.set_ylim(lo - pad, hi + pad)
+        ax.set_aspect("equal")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
+    plt.close(fig)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def _versions() -> dict[str, str]:
+    import lightgbm
+    import optuna
+
+    import smm_plugins
+
+    return {
+        "smm_plugins": smm_plugins.__version__,
+        "lightgbm": lightgbm.__version__,
+        "optuna": optuna.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+    }
+
+
+# -- the build --------------------------------------------------------------------------------------
+
+def build_surrogate(
+    data: str | os.PathLike[str] | Any,
+    space: str | os.PathLike[str] | SearchSpace,
+    out_dir: str | os.PathLike[str],
+    config: BuildConfig | None = None,
+    *,
+    progress: bool = False,
+) -> BuildResult:
+    """Build a surrogate directory (official CV-booster format) from a table of configurations.
+
+    ``data``: a Parquet/CSV path, a folder of parts, or a pandas DataFrame with one column per
+    parameter of ``space`` plus one accuracy column (in [0, 1]) per objective.
+    ``space``: ``"ps"``, ``"dfs"``, a SPACE.json path or a :class:`SearchSpace`.
+    Returns a :class:`BuildResult` (paths, the test-split report, build info, file sizes in bytes).
+    """
+    cfg = config or BuildConfig()
+    t0 = time.perf_counter()
+    table = data if hasattr(data, "columns") else read_table(data)
+    sp = resolve_space(space, [str(c) for c in table.columns])
+    X, ys = validate_table(table, sp, cfg.objectives, allow_extra_columns=cfg.allow_extra_columns)
+    n = len(X)
+    split = split_indices(n, seed=cfg.seed, test_fraction=cfg.test_fraction, val_fraction=cfg.val_fraction)
+    fit_idx = np.sort(np.concatenate([split["train"], split["val"]]))
+    if len(fit_idx) < 2 * cfg.n_folds:
+        raise ValueError(f"DATA has {n} rows: too few for {cfg.n_folds}-fold CV after the test split")
+    cat_cols = [int(i) for i in np.flatnonzero(sp.is_categorical)] if cfg.categorical else []
+    logger.info(
+        "building %s surrogate of space %r (%d params, %d categorical) from %d rows: train %d, val %d, test %d",
+        "/".join(cfg.objectives), sp.name, sp.dim, len(cat_cols), n,
+        len(split["train"]), len(split["val"]), len(split["test"]),
+    )
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+    tuned: dict[str, Any] = {}
+    tuning: dict[str, Any] = {}
+    cv_info: dict[str, Any] = {}
+    metrics: dict[str, Any] = {}
+    tests: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    X_test = X[split["test"]]
+    for obj in cfg.objectives:
+        y = ys[obj]
+        if cfg.params is not None:
+            params = dict(cfg.params)
+            tuning[obj] = {"n_trials": 0, "fixed_params": True}
+        elif cfg.n_trials == 0:
+            params = dict(DEFAULT_LGB_PARAMS)
+            tuning[obj] = {"n_trials": 0, "fixed_params": True}
+        else:
+            params, tuning[obj] = _tune(
+                obj, X[split["train"]], y[split["train"]], X[split["val"]], y[split["val"]],
+                sp, cat_cols, cfg, progress,
+            )
+        tuned[obj] = params
+        cvb, cv_info[obj] = _cv_booster(obj, X[fit_idx], y[fit_idx], params, sp, cat_cols, cfg, progress)
+        # Exactly what CVBooster.save_model writes (json.dump of this dict), but written atomically.
+        model_dict = cvb._to_dict(num_iteration=None, start_iteration=0, importance_type="split")
+        payload = json.dumps(model_dict).encode("utf-8")
+        name = MODEL_FILES[obj]
+        if not cfg.compress or cfg.keep_plain:
+            atomic_write_bytes(out / name, payload)
+            files[obj] = out / name
+        if cfg.compress:
+            atomic_write_bytes(out / (name + ".gz"), _gzip(payload))
+            files[obj + ".gz"] = out / (name + ".gz")
+        for stale in ([out / (name + ".gz")] if not cfg.compress else []) + (
+            [out / name] if cfg.compress and not cfg.keep_plain else []
+        ):
+            # A previous build in another format would shadow or contradict this one.
+            if stale.exists():
+                stale.unlink()
+        pred = _predict_files(model_dict["boosters"], X_test)
+        tests[obj] = (ys[obj][split["test"]], pred)
+        metrics[obj] = fidelity_metrics(*tests[obj])
+        logger.info("%s: test R2 %.4f tau %.4f RMSE %.5f", obj, metrics[obj]["r2"], metrics[obj]["kendall_tau"], metrics[obj]["rmse"])
+
+    atomic_write_text(out / "label.json", json.dumps({"x": sp.names}))
+    sp.to_json(str(out / "space.json"))
+    files["label"] = out / "label.json"
+    files["space"] = out / "space.json"
+
+    report: dict[str, Any] = {
+        "space": sp.name,
+        "split": "held-out test split (never used for tuning or training)",
+        "prediction": "mean over CV folds, clipped to [0, 1] (benchmark semantics)",
+        "mean_signed_error": "pred - true: > 0 means the surrogate over-estimates accuracy",
+        "objectives": metrics,
+    }
+    if "strategy" in table.columns:
+        strat = table["strategy"].astype(str).to_numpy()[split["test"]]
+        report["by_strategy"] = {
+            obj: {
+                s: fidelity_metrics(t[strat == s], p[strat == s])
+                for s in sorted(set(strat.tolist())) if int((strat == s).sum()) >= 2
+            }
+            for obj, (t, p) in tests.items()
+        }
+    atomic_write_text(out / "report.json", json.dumps(report, indent=1, sort_keys=True))
+    files["report"] = out / "report.json"
+    _scatter_png(out / "scatter.png", tests, metrics, f"surrogate fidelity on {len(split['test'])} held-out rows ({sp.name})")
+    files["scatter"] = out / "scatter.png"
+
+    cfg_dict = asdict(cfg)
+    cfg_dict["objectives"] = list(cfg.objectives)
+    build_info: dict[str, Any] = {
+        "space": sp.name,
+        "data_sha256": _data_hash(sp, X, ys),
+        "rows": {"total": n, **{k: int(len(v)) for k, v in split.items()}},
+        "strategies": (
+            {str(k): int(v) for k, v in table["strategy"].astype(str).value_counts().sort_index().items()}
+            if "strategy" in table.columns else None
+        ),
+        "config": cfg_dict,
+        "categorical_features": [sp.names[i] for i in cat_cols],
+        "tuned_params": tuned,
+        "tuning": tuning,
+        "cv": cv_info,
+        "versions": _versions(),
+    }
+    atomic_write_text(out / "build_info.json", json.dumps(build_info, indent=1, sort_keys=True, default=_json_default))
+    files["build_info"] = out / "build_info.json"
+    sizes = {k: p.stat().st_size for k, p in files.items()}
+    logger.info("built %s in %.1f s (%.2f MB of files)", out, time.perf_counter() - t0, sum(sizes.values()) / 1e6)
+    return BuildResult(out_dir=out, files=files, report=report, build_info=build_info, sizes_bytes=sizes)
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        v = float(obj)
+        return v if math.isfinite(v) else None
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")

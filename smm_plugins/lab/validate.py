@@ -1,0 +1,339 @@
+"""Behavioural fidelity: do optimisers behave on a surrogate as they do on the true objective?
+
+For each optimiser (random search, CMA-ES, TPE; Optuna samplers) and each seed, one run of
+``n_evals`` evaluations maximises ``train_acc`` on the true objective and, with the same seed, on the
+surrogate. The report compares
+
+* final best values (median / mean / IQR over seeds) on both, and the test accuracy of the returned
+  configuration (the generalisation an SMM-Bench user reports);
+* the ranking of the optimisers (by mean final value): Kendall tau between truth and surrogate, plus
+  tau over all (optimiser, seed) final values;
+* the surrogate's error on the configurations the optimisers visited on the truth (re-predicted),
+  i.e. fidelity where optimisers actually go, not only on the training distribution;
+
+and draws best-so-far trajectories (median and inter-quartile band over seeds).
+
+Parameter encoding per sampler: random search and TPE see categorical parameters as categorical;
+CMA-ES (which only handles numbers) sees a categorical with contiguous integer codes as an integer
+(CMA-ES with margin), otherwise Optuna falls back to independent sampling for it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from smm_plugins._io import atomic_write_bytes, atomic_write_text
+from smm_plugins.benchmark import Benchmark
+from smm_plugins.space import SearchSpace
+
+__all__ = [
+    "OPTIMIZERS",
+    "RunTrace",
+    "ValidateConfig",
+    "run_optimizer",
+    "validate_benchmark",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Optimisers compared by default (Optuna samplers).
+OPTIMIZERS: tuple[str, ...] = ("random", "cmaes", "tpe")
+
+
+@dataclass(frozen=True)
+class ValidateConfig:
+    """Settings: ``n_seeds`` seeds ``seed0 .. seed0 + n_seeds - 1``, ``n_evals`` evaluations per run."""
+
+    n_seeds: int = 5
+    n_evals: int = 500
+    seed0: int = 0
+    optimizers: tuple[str, ...] = OPTIMIZERS
+    objective: str = "train_acc"
+    #: Also evaluate ``test_acc`` of each run's returned configuration (on the same benchmark).
+    report_test_acc: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "optimizers", tuple(self.optimizers))
+        if self.n_seeds < 1 or self.n_evals < 2:
+            raise ValueError(f"n_seeds must be >= 1 and n_evals >= 2, got {self.n_seeds} and {self.n_evals}")
+        bad = [o for o in self.optimizers if o not in OPTIMIZERS]
+        if bad or not self.optimizers:
+            raise ValueError(f"optimizers {bad or list(self.optimizers)} not allowed; allowed: {', '.join(OPTIMIZERS)}")
+
+
+@dataclass
+class RunTrace:
+    """One optimiser run: every evaluated configuration (rows, model-input order) and its value."""
+
+    optimizer: str
+    seed: int
+    X: np.ndarray
+    values: np.ndarray
+    seconds: float = 0.0
+
+    @property
+    def best_so_far(self) -> np.ndarray:
+        return np.maximum.accumulate(self.values)
+
+    @property
+    def best_index(self) -> int:
+        return int(np.argmax(self.values))
+
+
+# -- loading ----------------------------------------------------------------------------------------
+
+def _load(name_or_bench: str | os.PathLike[str] | Benchmark) -> Benchmark:
+    if isinstance(name_or_bench, Benchmark):
+        return name_or_bench
+    from smm_plugins.registry import load_benchmark
+
+    return load_benchmark(os.fspath(name_or_bench))
+
+
+def _bench_label(b: Benchmark, fallback: str) -> str:
+    return str(getattr(b, "name", None) or fallback)
+
+
+# -- one run ----------------------------------------------------------------------------------------
+
+def _sampler(optimizer: str, seed: int) -> Any:
+    import optuna
+
+    if optimizer == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if optimizer == "tpe":
+        return optuna.samplers.TPESampler(seed=seed)
+    if optimizer == "cmaes":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # with_margin is flagged experimental
+            return optuna.samplers.CmaEsSampler(seed=seed, with_margin=True, warn_independent_sampling=False)
+    raise ValueError(f"optimizer = {optimizer!r} is not known; allowed: {', '.join(OPTIMIZERS)}")
+
+
+def _suggest_row(trial: Any, space: SearchSpace, optimizer: str) -> np.ndarray:
+    row = np.empty(space.dim, dtype=np.float64)
+    for i, p in enumerate(space.parameters):
+        if p.kind == "float":
+            row[i] = trial.suggest_float(p.name, float(p.lower), float(p.upper))
+        else:
+            choices = sorted(p.choices or ())
+            contiguous = choices == list(range(choices[0], choices[-1] + 1))
+            if optimizer == "cmaes" and contiguous:
+                row[i] = trial.suggest_int(p.name, choices[0], choices[-1])
+            else:
+                row[i] = trial.suggest_categorical(p.name, list(p.choices or ()))
+    return row
+
+
+def run_optimizer(
+    bench: Benchmark, optimizer: str, seed: int, n_evals: int, *, objective: str = "train_acc"
+) -> RunTrace:
+    """Maximise ``objective`` of ``bench`` with one seeded Optuna sampler for ``n_evals`` evaluations."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    space = bench.space
+    rows: list[np.ndarray] = []
+    vals: list[float] = []
+
+    def f(trial: Any) -> float:
+        row = _suggest_row(trial, space, optimizer)
+        v = float(bench.evaluate(row, objective))
+        rows.append(row)
+        vals.append(v)
+        return v
+
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Optuna's experimental / independent-sampling notices
+        study = optuna.create_study(direction="maximize", sampler=_sampler(optimizer, seed))
+        study.optimize(f, n_trials=n_evals, gc_after_trial=False)
+    return RunTrace(optimizer, seed, np.array(rows), np.array(vals), time.perf_counter() - t0)
+
+
+# -- summaries --------------------------------------------------------------------------------------
+
+def _stats(x: np.ndarray) -> dict[str, float]:
+    q25, med, q75 = np.percentile(x, [25, 50, 75])
+    return {"median": float(med), "mean": float(np.mean(x)), "q25": float(q25), "q75": float(q75),
+            "min": float(np.min(x)), "max": float(np.max(x))}
+
+
+def _kendall(a: Sequence[float], b: Sequence[float]) -> float:
+    from scipy.stats import kendalltau
+
+    if len(a) < 2:
+        return float("nan")
+    tau = kendalltau(a, b).statistic
+    return float(tau) if tau is not None and np.isfinite(tau) else float("nan")
+
+
+def _plot(path: Path, curves: Mapping[str, Mapping[str, np.ndarray]], labels: Mapping[str, str], title: str) -> None:
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    colours = {"random": "tab:gray", "cmaes": "tab:red", "tpe": "tab:blue"}
+    fig, axes = plt.subplots(1, len(curves), figsize=(5.2 * len(curves), 4.0), squeeze=False, sharey=True)
+    for ax, (side, by_opt) in zip(axes[0], curves.items()):
+        for opt, mat in by_opt.items():
+            x = np.arange(1, mat.shape[1] + 1)
+            q25, med, q75 = np.percentile(mat, [25, 50, 75], axis=0)
+            ax.plot(x, med, color=colours.get(opt), label=f"{opt} (median, n={mat.shape[0]})", lw=1.5)
+            ax.fill_between(x, q25, q75, color=colours.get(opt), alpha=0.2, lw=0)
+        ax.set_title(labels[side], fontsize=10)
+        ax.set_xlabel("evaluations")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("best train_acc so far (IQR band)")
+    axes[0][0].legend(fontsize=8, loc="lower right")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
+    plt.close(fig)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def _table(final: Mapping[str, Mapping[str, Any]], labels: Mapping[str, str]) -> str:
+    lines = ["| optimiser | " + " | ".join(f"{labels[s]} final (median [IQR])" for s in final) + " |",
+             "|---|" + "---|" * len(final)]
+    opts = next(iter(final.values())).keys()
+    for opt in opts:
+        cells = []
+        for side in final:
+            s = final[side][opt]["best_train_acc"]
+            cells.append(f"{s['median']:.4f} [{s['q25']:.4f}, {s['q75']:.4f}]")
+        lines.append(f"| {opt} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+# -- the whole validation ---------------------------------------------------------------------------
+
+def validate_benchmark(
+    surrogate: str | os.PathLike[str] | Benchmark,
+    truth: str | os.PathLike[str] | Benchmark | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    config: ValidateConfig | None = None,
+    *,
+    progress: bool = False,
+    on_run: Callable[[str, str, int], None] | None = None,
+) -> dict[str, Any]:
+    """Run every optimiser x seed on the truth and on the surrogate; return (and write) the report.
+
+    ``surrogate``: a registered name (e.g. ``"smm-mini-ps"``), a surrogate directory, or a Benchmark.
+    ``truth``: the true objective; default ``surrogate + "-true"`` (names only).
+    ``out_dir``: if given, writes ``validate_report.json``, ``trajectories.png`` and
+    ``final_values.md`` there. Values are accuracies in [0, 1].
+    """
+    from tqdm.auto import tqdm
+
+    cfg = config or ValidateConfig()
+    if truth is None:
+        if isinstance(surrogate, Benchmark) or Path(os.fspath(surrogate)).exists():
+            raise ValueError("truth is required when the surrogate is a directory or an object (e.g. --truth smm-mini-ps-true)")
+        truth = os.fspath(surrogate) + "-true"
+    benches = {"truth": _load(truth), "surrogate": _load(surrogate)}
+    labels = {
+        "truth": _bench_label(benches["truth"], str(truth)),
+        "surrogate": _bench_label(benches["surrogate"], str(surrogate)),
+    }
+    if benches["truth"].space.names != benches["surrogate"].space.names:
+        raise ValueError(
+            f"{labels['truth']} and {labels['surrogate']} have different search spaces "
+            f"({benches['truth'].space.dim} vs {benches['surrogate'].space.dim} parameters); pass the matching --truth"
+        )
+    seeds = list(range(cfg.seed0, cfg.seed0 + cfg.n_seeds))
+    traces: dict[str, dict[str, list[RunTrace]]] = {s: {o: [] for o in cfg.optimizers} for s in benches}
+    bar = tqdm(total=len(benches) * len(cfg.optimizers) * len(seeds), desc="validate", unit="run", disable=not progress)
+    try:
+        for opt in cfg.optimizers:
+            for seed in seeds:
+                for side, b in benches.items():
+                    bar.set_postfix_str(f"{opt} seed {seed} on {side}")
+                    traces[side][opt].append(run_optimizer(b, opt, seed, cfg.n_evals, objective=cfg.objective))
+                    if on_run is not None:
+                        on_run(side, opt, seed)
+                    bar.update(1)
+    finally:
+        bar.close()
+
+    final: dict[str, dict[str, Any]] = {}
+    for side, by_opt in traces.items():
+        final[side] = {}
+        for opt, runs in by_opt.items():
+            best = np.array([r.values.max() for r in runs])
+            entry: dict[str, Any] = {"best_train_acc": _stats(best), "per_seed": best.tolist(),
+                                     "seconds_per_run": float(np.mean([r.seconds for r in runs]))}
+            if cfg.report_test_acc and "test_acc" in benches[side].objectives and cfg.objective != "test_acc":
+                # The configuration each run returns, scored on the held-out split of the same benchmark.
+                chosen = np.array([r.X[r.best_index] for r in runs])
+                test = np.asarray(benches[side].evaluate(chosen, "test_acc"), dtype=np.float64)
+                entry["test_acc_of_best"] = _stats(test)
+                entry["test_acc_per_seed"] = test.tolist()
+            final[side][opt] = entry
+
+    means = {side: [final[side][o]["best_train_acc"]["mean"] for o in cfg.optimizers] for side in final}
+    all_runs = {side: [v for o in cfg.optimizers for v in final[side][o]["per_seed"]] for side in final}
+    ranking = {
+        side: sorted(cfg.optimizers, key=lambda o, s=side: -final[s][o]["best_train_acc"]["mean"]) for side in final
+    }
+    # Where optimisers go on the truth, how wrong is the surrogate? (same rows re-predicted)
+    visited = {}
+    from smm_plugins.lab.builder import fidelity_metrics
+
+    for opt in cfg.optimizers:
+        X = np.concatenate([r.X for r in traces["truth"][opt]])
+        y = np.concatenate([r.values for r in traces["truth"][opt]])
+        pred = np.asarray(benches["surrogate"].evaluate(X, cfg.objective), dtype=np.float64)
+        visited[opt] = fidelity_metrics(y, pred)
+    report: dict[str, Any] = {
+        "truth": labels["truth"],
+        "surrogate": labels["surrogate"],
+        "objective": cfg.objective,
+        "n_seeds": cfg.n_seeds,
+        "seeds": seeds,
+        "n_evals": cfg.n_evals,
+        "optimizers": list(cfg.optimizers),
+        "final": final,
+        "ranking": ranking,
+        "ranking_kendall_tau": _kendall(means["truth"], means["surrogate"]),
+        "ranking_agrees": ranking["truth"] == ranking["surrogate"],
+        "runs_kendall_tau": _kendall(all_runs["truth"], all_runs["surrogate"]),
+        "surrogate_error_on_truth_trajectories": visited,
+        "encoding": "random/TPE: categoricals as categorical; CMA-ES: contiguous integer categoricals as integers (with margin)",
+    }
+    curves = {side: {o: np.array([r.best_so_far for r in runs]) for o, runs in by_opt.items()} for side, by_opt in traces.items()}
+    report["trajectories_median"] = {
+        side: {o: np.median(m, axis=0)[[k - 1 for k in _checkpoints(cfg.n_evals)]].tolist() for o, m in by.items()}
+        for side, by in curves.items()
+    }
+    report["trajectory_checkpoints"] = _checkpoints(cfg.n_evals)
+    table = _table(final, labels)
+    report["table_markdown"] = table
+    if out_dir is not None:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "validate_report.json", json.dumps(report, indent=1, sort_keys=True))
+        atomic_write_text(out / "final_values.md", table + "\n")
+        _plot(out / "trajectories.png", curves, labels,
+              f"{cfg.n_seeds} seeds x {cfg.n_evals} evaluations; ranking tau = {report['ranking_kendall_tau']:.2f}")
+        logger.info("wrote %s", out)
+    return report
+
+
+def _checkpoints(n: int) -> list[int]:
+    pts = sorted({k for k in (1, 10, 25, 50, 100, 200, 300, 400, 500, 1000) if k <= n} | {n})
+    return pts
