@@ -1,1 +1,49 @@
-"""Adapter placeholder (work in progress)."""
+"""HPOBench adapter: SMM-Bench benchmarks as HPOBench benchmarks.
+
+    from hpobench_ext import get_benchmark
+    b = get_benchmark("smm-mini-ps", rng=1)
+    res = b.objective_function(b.get_configuration_space(seed=1).sample_configuration())
+    res["function_value"], res["cost"], res["info"]["accuracy"]
+
+Classes (importable paths ``hpobench_ext:<Class>``): SMMBenchPS, SMMBenchDFS, SMMMiniPS, SMMMiniDFS,
+SMMMiniPSTrue, SMMMiniDFSTrue. When HPOBench is installed they subclass its
+``AbstractBenchmark``; otherwise a stand-in base class with the same contract (``HPOBENCH_AVAILABLE``).
+Needs ConfigSpace: ``pip install "smm-plugins[hpobench]"``.
+"""
+
+from __future__ import annotations
+
+from hpobench_ext._base import HPOBENCH_AVAILABLE, AbstractBenchmark
+from hpobench_ext.benchmarks import (
+    BENCHMARK_CLASSES,
+    CLASS_PATHS,
+    SMMBenchDFS,
+    SMMBenchmark,
+    SMMBenchPS,
+    SMMMiniDFS,
+    SMMMiniDFSTrue,
+    SMMMiniPS,
+    SMMMiniPSTrue,
+    benchmark_class,
+    configuration_space,
+    fidelity_space,
+    get_benchmark,
+)
+
+__all__ = [
+    "AbstractBenchmark",
+    "BENCHMARK_CLASSES",
+    "CLASS_PATHS",
+    "HPOBENCH_AVAILABLE",
+    "SMMBenchDFS",
+    "SMMBenchPS",
+    "SMMBenchmark",
+    "SMMMiniDFS",
+    "SMMMiniDFSTrue",
+    "SMMMiniPS",
+    "SMMMiniPSTrue",
+    "benchmark_class",
+    "configuration_space",
+    "fidelity_space",
+    "get_benchmark",
+]

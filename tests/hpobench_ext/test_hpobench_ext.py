@@ -1,0 +1,174 @@
+"""HPOBench adapter: contract, values, fidelity/cost, validation; on the real base class when installed."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+ConfigSpace = pytest.importorskip("ConfigSpace")
+
+import hpobench_ext as H  # noqa: E402
+from hpobench_ext._base import _StandInAbstractBenchmark  # noqa: E402
+from hpobench_ext.benchmarks import _SMMLogic  # noqa: E402
+
+HAVE_HPOBENCH = importlib.util.find_spec("hpobench") is not None
+
+
+@pytest.fixture(params=["ps", "dfs"])
+def bench(request, tiny_ps, tiny_dfs):
+    return tiny_ps if request.param == "ps" else tiny_dfs
+
+
+@pytest.fixture(autouse=True)
+def _no_deprecations():
+    # ConfigSpace 1.x API only: any DeprecationWarning reaching the user is an error here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        yield
+
+
+def test_base_class_is_real_hpobench_when_installed():
+    assert H.HPOBENCH_AVAILABLE is HAVE_HPOBENCH
+    if HAVE_HPOBENCH:
+        from hpobench.abstract_benchmark import AbstractBenchmark
+
+        assert H.AbstractBenchmark is AbstractBenchmark
+    else:
+        assert H.AbstractBenchmark is _StandInAbstractBenchmark
+    assert issubclass(H.SMMMiniPS, H.AbstractBenchmark)
+
+
+def test_spaces_translate_the_canonical_space(bench):
+    cls = H.benchmark_class(bench)
+    cs = cls.get_configuration_space(seed=0)  # callable on the class, like HPOBench's static getters
+    assert list(cs.keys()) == bench.space.names
+    for p in bench.space.parameters:
+        hp = cs[p.name]
+        if p.kind == "float":
+            assert (hp.lower, hp.upper, hp.default_value) == (p.lower, p.upper, p.default)
+        else:
+            assert tuple(hp.choices) == p.choices and hp.default_value == p.default
+    fs = cls.get_fidelity_space()
+    assert list(fs.keys()) == ["n_problems"]
+    assert (fs["n_problems"].lower, fs["n_problems"].upper) == (1, 1069)
+    assert fs["n_problems"].default_value == 1069
+    meta = cls.get_meta_information()
+    assert "2509.02555" in " ".join(meta["references"]) and "Akizuki" in meta["citation"]
+
+
+def test_objective_function_schema_and_values(bench):
+    b = H.get_benchmark(bench, rng=1)
+    config = b.get_configuration_space(seed=3).sample_configuration()
+    x = bench.space.to_vector(dict(config))
+    res = b.objective_function(config)
+    assert set(res) >= {"function_value", "cost", "info"}
+    assert res["function_value"] == pytest.approx(1.0 - bench.evaluate(x))
+    assert res["cost"] == pytest.approx(bench.cost(x))
+    assert res["info"]["accuracy"] == pytest.approx(bench.evaluate(x))
+    assert res["info"]["test_accuracy"] == pytest.approx(bench.evaluate(x, "test_acc"))
+    assert res["info"]["fidelity"] == {"n_problems": 1069}
+    assert b(dict(config)) == res["function_value"]  # plain dict works too
+    test = b.objective_function_test(config)
+    assert test["function_value"] == pytest.approx(1.0 - bench.evaluate(x, "test_acc"))
+    assert test["cost"] == pytest.approx(bench.cost(x, "test_acc"))
+
+
+def test_low_fidelity_is_seeded_binomial_with_proportional_cost(tiny_ps):
+    b = H.get_benchmark(tiny_ps, rng=1)
+    config = tiny_ps.space.default_config()
+    r1 = b.objective_function(config, fidelity={"n_problems": 50}, rng=7)
+    r2 = b.objective_function(config, fidelity={"n_problems": 50}, rng=7)
+    assert r1 == r2
+    acc = r1["info"]["accuracy"]
+    assert acc * 50 == pytest.approx(round(acc * 50))  # a count out of 50 problems
+    assert r1["cost"] == pytest.approx(tiny_ps.cost(tiny_ps.space.default_vector(), n_problems=50))
+    assert r1["cost"] < b.objective_function(config)["cost"]
+    # Same benchmark seed -> same sequence of noisy evaluations.
+    seq = [H.get_benchmark(tiny_ps, rng=5).objective_function(config, fidelity={"n_problems": 20})["function_value"]
+           for _ in range(2)]
+    assert seq[0] == seq[1]
+    with pytest.raises(ValueError, match="full fidelity"):
+        b.objective_function_test(config, fidelity={"n_problems": 50})
+
+
+def test_bad_input_gets_configspace_errors_not_clipping(tiny_ps, tiny_dfs):
+    b = H.get_benchmark(tiny_ps, rng=1)
+    config = tiny_ps.space.default_config()
+    name = tiny_ps.space.names[0]
+    with pytest.raises(ValueError, match=name):  # ConfigSpace's IllegalValueError
+        b.objective_function({**config, name: 1.5})
+    with pytest.raises(ValueError):
+        b.objective_function({**config, "nope": 0.1})
+    with pytest.raises(ValueError):
+        b.objective_function({k: v for k, v in config.items() if k != name})
+    with pytest.raises(TypeError):
+        b.objective_function(list(config.values()))
+    with pytest.raises(ValueError):
+        b.objective_function(config, fidelity={"n_problems": 0})
+    with pytest.raises(ValueError):
+        b.objective_function(config, n_problems=10)  # fidelity as a loose keyword
+    with pytest.raises((ValueError, AssertionError)):  # HPOBench itself asserts here
+        b.objective_function(config, fidelity={"epochs": 3})
+    d = H.get_benchmark(tiny_dfs)
+    dconf = tiny_dfs.space.default_config()
+    with pytest.raises(ValueError, match="layer_00"):
+        d.objective_function({**dconf, "layer_00": 3})
+
+
+def test_stand_in_base_keeps_the_contract(tiny_ps):
+    # Exercised in every environment, so the no-HPOBench path is tested where HPOBench is installed too.
+    check = _StandInAbstractBenchmark.check_parameters
+
+    class StandIn(_SMMLogic, _StandInAbstractBenchmark):
+        _core_benchmark = tiny_ps
+
+        @check
+        def objective_function(self, configuration, fidelity=None, rng=None, **kwargs):
+            return self._train(configuration, fidelity, rng)
+
+        @check
+        def objective_function_test(self, configuration, fidelity=None, rng=None, **kwargs):
+            return self._test(configuration, fidelity)
+
+    cls = StandIn
+    b = cls(rng=2)
+    assert isinstance(b.rng, np.random.RandomState)
+    config = tiny_ps.space.default_config()
+    real = H.get_benchmark(tiny_ps, rng=2)
+    assert b.objective_function(config) == real.objective_function(config)
+    assert b(config) == real(config)
+    with pytest.raises(ValueError):
+        b.objective_function({**config, tiny_ps.space.names[0]: -0.1})
+    with pytest.raises(ValueError):
+        b.objective_function(config, fidelity={"epochs": 3})
+    with pytest.raises(ValueError):
+        b.objective_function(config, n_problems=3)
+    with pytest.raises(TypeError):
+        b.objective_function(config, fidelity=[3])
+
+
+def test_lookup_paths():
+    assert set(H.BENCHMARK_CLASSES) == {
+        "smm-bench-ps", "smm-bench-dfs", "smm-mini-ps", "smm-mini-dfs", "smm-mini-ps-true", "smm-mini-dfs-true"}
+    for name, path in H.CLASS_PATHS.items():
+        module, _, cls_name = path.partition(":")
+        cls = getattr(importlib.import_module(module), cls_name)
+        assert cls.benchmark_name == name and H.benchmark_class(path) is cls and H.benchmark_class(name) is cls
+    with pytest.raises(ValueError):
+        H.benchmark_class("smm_plugins:Benchmark")
+    with pytest.raises(TypeError):
+        H.SMMBenchmark()
+
+
+def test_missing_configspace_is_a_one_line_import_error(monkeypatch):
+    for mod in [m for m in sys.modules if m == "hpobench_ext" or m.startswith("hpobench_ext.")]:
+        monkeypatch.delitem(sys.modules, mod)
+    monkeypatch.setitem(sys.modules, "ConfigSpace", None)
+    with pytest.raises(ImportError, match=r'pip install "smm-plugins\[hpobench\]"') as info:
+        importlib.import_module("hpobench_ext")
+    assert "\n" not in str(info.value)
