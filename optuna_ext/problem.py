@@ -1,0 +1,132 @@
+"""SMM-Bench benchmarks as OptunaHub benchmark problems (``optunahub.benchmarks.BaseProblem``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from smm_plugins._deps import require
+from smm_plugins.benchmark import Benchmark
+from smm_plugins.cost import dfs_hops, fidelity_to_n_problems, is_dfs_space
+from smm_plugins.space import SearchSpace
+
+optuna = require("optuna", "optuna", who="optuna_ext")
+optunahub = require("optunahub", "optuna", who="optuna_ext")
+require("optunahub.benchmarks", "optuna", who="optuna_ext")
+
+__all__ = ["Problem", "HopsProblem", "search_space", "resolve"]
+
+logger = logging.getLogger(__name__)
+
+
+def search_space(space: SearchSpace) -> dict[str, optuna.distributions.BaseDistribution]:
+    """Translate a canonical :class:`SearchSpace` into Optuna distributions (same names and order).
+
+    Floats become ``FloatDistribution(lower, upper)``, categorical codes ``CategoricalDistribution`` of ints.
+    """
+    out: dict[str, optuna.distributions.BaseDistribution] = {}
+    for p in space.parameters:
+        if p.kind == "float":
+            out[p.name] = optuna.distributions.FloatDistribution(float(p.lower), float(p.upper))
+        else:
+            out[p.name] = optuna.distributions.CategoricalDistribution(list(p.choices))
+    return out
+
+
+def resolve(benchmark: str | Benchmark) -> Benchmark:
+    """A :class:`Benchmark` from a registered name, a surrogate directory or an instance."""
+    if isinstance(benchmark, Benchmark):
+        return benchmark
+    if not isinstance(benchmark, str):
+        raise TypeError(f"benchmark must be a registered name or a Benchmark, got {type(benchmark).__name__}")
+    from smm_plugins.registry import load_benchmark
+
+    return load_benchmark(benchmark)
+
+
+class Problem(optunahub.benchmarks.BaseProblem):
+    """Maximise the accuracy of an SMM-Bench benchmark, e.g. ``Problem("smm-mini-ps")``.
+
+    ``objective``: ``"train_acc"`` (default, what an optimiser sees) or ``"test_acc"``, in [0, 1].
+    ``n_problems`` (optional fidelity, 1..full size of the split): seeded binomial noise (``seed``);
+    ``None`` or the full size give the paper's deterministic accuracy. Invalid parameters raise
+    ``ValueError`` (never clipped). Used as ``study.optimize(problem, ...)`` or via ask/tell. Each trial
+    gets user attributes ``test_acc`` and ``cost_seconds`` (simulated seconds of the real evaluation).
+    """
+
+    def __init__(
+        self,
+        benchmark: str | Benchmark,
+        *,
+        objective: str = "train_acc",
+        n_problems: int | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.benchmark = resolve(benchmark)
+        self.benchmark._check_objective(objective)
+        self.objective = objective
+        if n_problems is not None:
+            self.benchmark._check_n_problems(objective, n_problems)
+        self.n_problems = n_problems
+        self._rng = np.random.default_rng(seed)
+        self._search_space = search_space(self.benchmark.space)
+
+    @property
+    def search_space(self) -> dict[str, optuna.distributions.BaseDistribution]:
+        """Parameter name -> Optuna distribution, in model-input order."""
+        return dict(self._search_space)
+
+    @property
+    def directions(self) -> list[optuna.study.StudyDirection]:
+        """``[MAXIMIZE]``: accuracy, higher is better."""
+        return [optuna.study.StudyDirection.MAXIMIZE]
+
+    def to_vector(self, params: Mapping[str, Any]) -> np.ndarray:
+        """Model-input row for ``params`` (``ValueError`` for missing or unknown names)."""
+        return self.benchmark.space.to_vector(params)
+
+    def evaluate(self, params: dict[str, Any]) -> float | Sequence[float]:
+        """Accuracy in [0, 1] of ``params`` (``{name: value}``)."""
+        return self._accuracy(self.to_vector(params))
+
+    def _accuracy(self, x: np.ndarray) -> float:
+        n = fidelity_to_n_problems(self.n_problems, int(self.benchmark.n_problems_full[self.objective]))
+        return float(self.benchmark.evaluate(x, self.objective, n_problems=n, seed=None if n is None else self._rng))
+
+    def __call__(self, trial: optuna.Trial) -> float | Sequence[float]:
+        value = super().__call__(trial)
+        # Reporting extras: generalisation and the simulated cost of this evaluation.
+        x = self.to_vector(trial.params)
+        trial.set_user_attr("test_acc", float(self.benchmark.evaluate(x, "test_acc")))
+        trial.set_user_attr("cost_seconds", float(self.benchmark.cost(x, self.objective, self.n_problems)))
+        return value
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.benchmark.name!r}, objective={self.objective!r})"
+
+
+class HopsProblem(Problem):
+    """Multi-objective DFS problem: maximise accuracy, minimise the inference-path length (hops, 32-64).
+
+    More hops cost more inference time (see :mod:`smm_plugins.cost`); this exposes the trade-off.
+    ``evaluate`` returns ``[accuracy, hops]``.
+    """
+
+    def __init__(self, benchmark: str | Benchmark = "smm-mini-dfs", **kwargs: Any) -> None:
+        super().__init__(benchmark, **kwargs)
+        if not is_dfs_space(self.benchmark.space):
+            raise ValueError(f"HopsProblem needs a DFS benchmark; {self.benchmark.name!r} is not one")
+
+    @property
+    def directions(self) -> list[optuna.study.StudyDirection]:
+        """``[MAXIMIZE, MINIMIZE]``: accuracy, hops."""
+        return [optuna.study.StudyDirection.MAXIMIZE, optuna.study.StudyDirection.MINIMIZE]
+
+    def evaluate(self, params: dict[str, Any]) -> Sequence[float]:
+        """``[accuracy in [0, 1], hops]`` of ``params``."""
+        x = self.to_vector(params)
+        acc = self._accuracy(x)  # validates x
+        return [acc, float(dfs_hops(x, self.benchmark.space)[0])]
