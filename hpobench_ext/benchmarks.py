@@ -44,11 +44,11 @@ CITATION = (
     "Akizuki, Kudo, Yoshinari, Hirose, Nishimoto, Uchida, Shirakawa. Surrogate Benchmarks for Model "
     "Merging Optimization. AutoML 2025 (non-archival track). arXiv:2509.02555"
 )
-BIBTEX = """@inproceedings{akizuki2025smmbench,
+BIBTEX = """@misc{akizuki2025smmbench,
   title     = {Surrogate Benchmarks for Model Merging Optimization},
   author    = {Akizuki, Rio and Kudo, Yuya and Yoshinari, Nozomu and Hirose, Yoichi and
                Nishimoto, Toshiyuki and Uchida, Kento and Shirakawa, Shinichi},
-  booktitle = {AutoML Conference 2025 (non-archival track)},
+  note      = {AutoML 2025 Non-Archival Content Track},
   year      = {2025},
   eprint    = {2509.02555},
   archivePrefix = {arXiv}
