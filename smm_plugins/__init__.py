@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 
 from smm_plugins.benchmark import OBJECTIVES, Benchmark
+from smm_plugins.registry import list_benchmarks, load_benchmark, register_benchmark
 from smm_plugins.space import Parameter, SearchSpace, dfs_space, ps_space
+from smm_plugins.surrogate import SurrogateBenchmark
 
 __version__ = "0.1.0"
 
@@ -20,6 +22,10 @@ __all__ = [
     "OBJECTIVES",
     "Parameter",
     "SearchSpace",
+    "SurrogateBenchmark",
+    "list_benchmarks",
+    "load_benchmark",
+    "register_benchmark",
     "dfs_space",
     "ps_space",
     "__version__",

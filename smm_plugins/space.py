@@ -261,7 +261,7 @@ class SearchSpace:
             )
         too_low = arr < self._lower  # type: ignore[attr-defined]
         too_high = arr > self._upper  # type: ignore[attr-defined]
-        out = too_low | too_high
+        out = (too_low | too_high) & ~self._is_cat  # type: ignore[attr-defined]  # categoricals: checked below
         if out.any():
             r, c = map(int, np.argwhere(out)[0])
             p = self.parameters[c]

@@ -1,0 +1,286 @@
+"""Named benchmarks: ``register_benchmark``, ``list_benchmarks``, ``load_benchmark``.
+
+Pre-registered:
+
+=====================  ==========================================================================
+``smm-bench-ps``       official SMM-Bench-PS surrogate (user download, ``smm-bench install PATH``)
+``smm-bench-dfs``      official SMM-Bench-DFS surrogate (user download, ``smm-bench install PATH``)
+``smm-mini-ps``        surrogate of the project's merge lab, PS space (embedded in the package)
+``smm-mini-dfs``       surrogate of the project's merge lab, DFS space (embedded in the package)
+``smm-mini-ps-true``   the merge lab's exact PS objective (no surrogate)
+``smm-mini-dfs-true``  the merge lab's exact DFS objective (no surrogate)
+=====================  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from smm_plugins.benchmark import Benchmark
+from smm_plugins.datadir import data_dir
+from smm_plugins.install import DOWNLOAD_HINT, INSTALL_FIX
+from smm_plugins.model_files import OFFICIAL_FILES
+
+__all__ = [
+    "register_benchmark",
+    "list_benchmarks",
+    "load_benchmark",
+    "benchmark_entry",
+    "benchmark_status",
+    "clear_cache",
+    "BenchmarkEntry",
+    "UnknownBenchmarkError",
+    "BenchmarkNotInstalledError",
+    "EMBEDDED_DATA_DIR",
+]
+
+log = logging.getLogger(__name__)
+
+#: Folder of the surrogates embedded in the package.
+EMBEDDED_DATA_DIR = Path(__file__).resolve().parent / "data"
+_EMBEDDED_FIX = "reinstall smm-plugins (pip install --force-reinstall smm-plugins); the embedded surrogates ship with it"
+
+Factory = Callable[..., Benchmark]
+
+
+class UnknownBenchmarkError(ValueError):
+    """No benchmark of that name is registered and no such directory exists."""
+
+
+class BenchmarkNotInstalledError(FileNotFoundError):
+    """A registered benchmark's files are not available on this machine."""
+
+
+@dataclass(frozen=True)
+class BenchmarkEntry:
+    """A registered benchmark: its factory (callable or ``"module:callable"``) and description."""
+
+    name: str
+    factory: Factory | str
+    description: str = ""
+    kind: str = "custom"
+    #: Folder holding the benchmark's files, if it has one (for ``smm-bench info``/``list``).
+    location: Callable[[], Path] | None = None
+
+
+_REGISTRY: dict[str, BenchmarkEntry] = {}
+_CACHE: dict[Any, Benchmark] = {}
+_LOCK = threading.RLock()
+
+
+def register_benchmark(
+    name: str,
+    factory: Factory | str,
+    *,
+    description: str = "",
+    kind: str = "custom",
+    location: Callable[[], Path] | None = None,
+    overwrite: bool = False,
+) -> None:
+    """Register ``factory`` (a callable returning a Benchmark, or ``"module:callable"``) under ``name``.
+
+    ``factory(**kw)`` receives the keyword arguments given to :func:`load_benchmark`.
+    Re-registering an existing name raises ``ValueError`` unless ``overwrite=True``.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"benchmark name must be a non-empty string, got {name!r}")
+    if isinstance(factory, str):
+        if factory.count(":") != 1 or not all(factory.split(":")):
+            raise ValueError(f"factory {factory!r} must look like 'package.module:callable'")
+    elif not callable(factory):
+        raise TypeError(f"factory must be callable or a 'module:callable' string, got {type(factory).__name__}")
+    with _LOCK:
+        if name in _REGISTRY and not overwrite:
+            raise ValueError(f"benchmark {name!r} is already registered; pass overwrite=True to replace it")
+        _REGISTRY[name] = BenchmarkEntry(name, factory, description, kind, location)
+        for key in [k for k in _CACHE if k[0] == name]:
+            del _CACHE[key]
+
+
+def list_benchmarks() -> list[str]:
+    """Names of all registered benchmarks, sorted."""
+    return sorted(_REGISTRY)
+
+
+def benchmark_entry(name: str) -> BenchmarkEntry:
+    """The registry entry of ``name`` (raises :class:`UnknownBenchmarkError`)."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise UnknownBenchmarkError(_unknown_message(name)) from None
+
+
+def benchmark_status(name: str) -> tuple[bool, str]:
+    """``(available, detail)`` for a registered benchmark, without loading it.
+
+    ``detail`` is the folder of its files, the factory it comes from, or what is missing.
+    """
+    entry = benchmark_entry(name)
+    if entry.location is not None:
+        where = entry.location()
+        if any((where / f).is_file() or (where / (f + ".gz")).is_file() for f in OFFICIAL_FILES.values()):
+            return True, str(where)
+        if entry.kind == "official":
+            return False, f"not installed (expected in {where}; run `smm-bench install PATH`)"
+        return False, f"missing from this installation (expected in {where})"
+    if isinstance(entry.factory, str):
+        module = entry.factory.split(":")[0]
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        return (True, entry.factory) if found else (False, f"module {module} is not available")
+    return True, getattr(entry.factory, "__qualname__", repr(entry.factory))
+
+
+def clear_cache() -> None:
+    """Forget benchmarks loaded by name (the next :func:`load_benchmark` loads them again)."""
+    with _LOCK:
+        _CACHE.clear()
+
+
+def load_benchmark(name_or_dir: str | os.PathLike[str], **kwargs: Any) -> Benchmark:
+    """A benchmark by registered name (cached per process and keyword arguments) or from a directory.
+
+    A directory in the official layout gives a :class:`~smm_plugins.surrogate.SurrogateBenchmark`
+    (``kwargs`` go to its constructor, e.g. ``verify=False``).
+    """
+    if isinstance(name_or_dir, str) and name_or_dir in _REGISTRY:
+        entry = _REGISTRY[name_or_dir]
+        try:
+            key: Any = (entry.name, str(data_dir()), tuple(sorted(kwargs.items())))
+            hash(key)
+        except TypeError:
+            key = None
+        with _LOCK:
+            if key is not None and key in _CACHE:
+                return _CACHE[key]
+            bench = _resolve(entry)(**kwargs)
+            if key is not None:
+                _CACHE[key] = bench
+            return bench
+    if not isinstance(name_or_dir, (str, os.PathLike)):
+        raise TypeError(f"name_or_dir must be a benchmark name or a directory, got {type(name_or_dir).__name__}")
+    path = Path(name_or_dir).expanduser()
+    if path.is_dir():
+        from smm_plugins.surrogate import SurrogateBenchmark
+
+        return SurrogateBenchmark(path, **kwargs)
+    if path.exists():
+        raise UnknownBenchmarkError(f"{path} is a file; pass a benchmark name or a directory of surrogate files")
+    raise UnknownBenchmarkError(_unknown_message(str(name_or_dir)))
+
+
+# -- internals ---------------------------------------------------------------------------------
+
+def _unknown_message(name: str) -> str:
+    looks_like_path = os.sep in name or "/" in name or name.startswith(".")
+    if looks_like_path:
+        return f"directory {name!r} does not exist (known benchmark names: {', '.join(list_benchmarks())})"
+    return f"no benchmark named {name!r}; known: {', '.join(list_benchmarks())} (or pass a directory of surrogate files)"
+
+
+def _resolve(entry: BenchmarkEntry) -> Factory:
+    if not isinstance(entry.factory, str):
+        return entry.factory
+    module, attr = entry.factory.split(":")
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
+            raise BenchmarkNotInstalledError(
+                f"benchmark {entry.name!r} comes from module {module}, which is not available in this installation"
+            ) from None
+        raise
+    try:
+        return getattr(mod, attr)
+    except AttributeError:
+        raise BenchmarkNotInstalledError(
+            f"benchmark {entry.name!r}: module {module} has no {attr!r} (factory {entry.factory!r})"
+        ) from None
+
+
+def _official_dir(name: str) -> Callable[[], Path]:
+    return lambda: data_dir() / name
+
+
+def _official_factory(name: str, label: str) -> Factory:
+    def factory(**kwargs: Any) -> Benchmark:
+        from smm_plugins.surrogate import SurrogateBenchmark
+
+        where = data_dir() / name
+        if not where.is_dir():
+            raise BenchmarkNotInstalledError(
+                f"{name} is not installed (looked in {where}). Download the {label} files from {DOWNLOAD_HINT}, "
+                f"then run `smm-bench install PATH` (PATH = the downloaded zip or folder)"
+            )
+        kwargs.setdefault("fix", INSTALL_FIX)
+        return SurrogateBenchmark(where, name=name, **kwargs)
+
+    factory.__qualname__ = f"official:{name}"
+    return factory
+
+
+def _embedded_dir(name: str) -> Callable[[], Path]:
+    return lambda: EMBEDDED_DATA_DIR / name
+
+
+def _embedded_factory(name: str) -> Factory:
+    def factory(**kwargs: Any) -> Benchmark:
+        from smm_plugins.surrogate import SurrogateBenchmark
+
+        where = EMBEDDED_DATA_DIR / name
+        if not where.is_dir():
+            raise BenchmarkNotInstalledError(
+                f"the embedded surrogate {name} is missing from this installation (no folder {where}); "
+                f"to fix: {_EMBEDDED_FIX}"
+            )
+        kwargs.setdefault("fix", _EMBEDDED_FIX)
+        meta = {"source": "smm-plugins merge lab (embedded surrogate)", **dict(kwargs.pop("meta", None) or {})}
+        return SurrogateBenchmark(where, name=name, meta=meta, **kwargs)
+
+    factory.__qualname__ = f"embedded:{name}"
+    return factory
+
+
+def _register_defaults() -> None:
+    for name, label in (("smm-bench-ps", "SMM-Bench-PS"), ("smm-bench-dfs", "SMM-Bench-DFS")):
+        space = "64 layer-wise task-arithmetic weights" if name.endswith("ps") else "32 layer choices + 63 hop scales"
+        register_benchmark(
+            name,
+            _official_factory(name, label),
+            description=f"official {label} surrogate (Akizuki et al. 2025): {space}",
+            kind="official",
+            location=_official_dir(name),
+        )
+    for name, space in (("smm-mini-ps", "PS"), ("smm-mini-dfs", "DFS")):
+        register_benchmark(
+            name,
+            _embedded_factory(name),
+            description=f"surrogate of the project's merge lab, {space} space (embedded)",
+            kind="embedded",
+            location=_embedded_dir(name),
+        )
+    register_benchmark(
+        "smm-mini-ps-true",
+        "smm_plugins.lab.objectives:ps_true_benchmark",
+        description="the merge lab's exact PS objective (no surrogate)",
+        kind="true",
+    )
+    register_benchmark(
+        "smm-mini-dfs-true",
+        "smm_plugins.lab.objectives:dfs_true_benchmark",
+        description="the merge lab's exact DFS objective (no surrogate)",
+        kind="true",
+    )
+
+
+_register_defaults()

@@ -1,0 +1,258 @@
+"""A directory of SMM-Bench surrogate files as a :class:`~smm_plugins.benchmark.Benchmark`.
+
+``SurrogateBenchmark(directory)`` reads ``label.json`` (and ``space.json`` if present) at once and
+each objective's CV booster on first use. Predictions follow the reference loader: mean over the
+fold boosters, clipped into [0, 1]; inputs are validated strictly unless ``clip=True`` (then
+continuous values are clipped into their bounds and categoricals are passed through, as the
+reference does).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from smm_plugins.benchmark import Benchmark
+from smm_plugins.datadir import verify_manifest
+from smm_plugins.model_files import (
+    DEFAULT_FIX,
+    LABEL_FILE,
+    SPACE_FILE,
+    ModelFileError,
+    ModelFileMissingError,
+    find_model_file,
+    read_cv_booster,
+    read_labels,
+    read_space,
+)
+from smm_plugins.space import SearchSpace, dfs_space, ps_space
+
+__all__ = ["SurrogateBenchmark", "CITATION", "BIBTEX", "infer_space"]
+
+log = logging.getLogger(__name__)
+
+CITATION = (
+    "Akizuki, Kudo, Yoshinari, Hirose, Nishimoto, Uchida, Shirakawa: Surrogate Benchmarks for Model "
+    "Merging Optimization. AutoML 2025 (non-archival track), arXiv:2509.02555"
+)
+BIBTEX = """@inproceedings{akizuki2025smmbench,
+  title     = {Surrogate Benchmarks for Model Merging Optimization},
+  author    = {Akizuki, Rio and Kudo, Yuya and Yoshinari, Nozomu and Hirose, Yoichi and
+               Nishimoto, Toshiyuki and Uchida, Kento and Shirakawa, Shinichi},
+  booktitle = {AutoML Conference 2025 (Non-Archival Track)},
+  year      = {2025},
+  eprint    = {2509.02555},
+  archivePrefix = {arXiv}
+}"""
+
+
+def infer_space(
+    directory: str | os.PathLike[str], name: str, *, fix: str = DEFAULT_FIX, expected: Mapping[str, str] | None = None
+) -> SearchSpace:
+    """The search space of a benchmark directory.
+
+    ``space.json`` if present (its names must equal ``label.json``'s, if that exists too); else from
+    ``label.json``: 64 names -> :func:`ps_space`, 95 names -> :func:`dfs_space`; else an error.
+    """
+    d = Path(directory)
+    expected = expected or {}
+    label_path, space_path = d / LABEL_FILE, d / SPACE_FILE
+    labels = (
+        read_labels(label_path, fix=fix, expected_sha256=expected.get(LABEL_FILE))
+        if label_path.is_file() or not space_path.is_file()
+        else None
+    )
+    if space_path.is_file():
+        space = read_space(space_path, fix=fix, expected_sha256=expected.get(SPACE_FILE))
+        if labels is not None and space.names != labels:
+            raise ModelFileError(space_path, f"names do not match {label_path.name} ({space.names[:2]} vs {labels[:2]})", fix)
+        return space
+    assert labels is not None
+    if len(labels) == 64:
+        return ps_space(name=name, names=labels)
+    if len(labels) == 95:
+        return dfs_space(name=name, names=labels)
+    raise ModelFileError(
+        label_path,
+        f"lists {len(labels)} variables; SMM-Bench-PS has 64 and SMM-Bench-DFS 95, "
+        f"and a directory for another space needs a {SPACE_FILE}",
+        fix,
+    )
+
+
+class SurrogateBenchmark(Benchmark):
+    """An SMM-Bench surrogate (two LightGBM CV boosters) loaded from a directory.
+
+    Parameters
+    ----------
+    directory:
+        Folder in the official layout (``train_acc_ja_best_model.json[.gz]``,
+        ``test_acc_ja_best_model.json[.gz]``, ``label.json``, optional ``space.json``).
+    name:
+        Benchmark name (default: the folder name).
+    verify:
+        If the folder has an install manifest, check the files against it (sizes now, SHA-256 of each
+        model file when it is loaded) and raise :class:`~smm_plugins.model_files.ModelFileError`
+        naming a changed file. ``False`` skips the check.
+    fix:
+        The repair named in file errors (e.g. ``"run `smm-bench install PATH`"``).
+    space:
+        Override the inferred search space (must have as many variables as the models have features).
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        name: str | None = None,
+        verify: bool = True,
+        fix: str = DEFAULT_FIX,
+        space: SearchSpace | None = None,
+        meta: Mapping[str, Any] | None = None,
+        cost_model: Any = None,
+    ) -> None:
+        d = Path(directory).expanduser()
+        if not d.is_dir():
+            raise ModelFileMissingError(d, "benchmark directory does not exist", fix)
+        self.directory = d
+        self.name = name or d.resolve().name
+        self.fix = fix
+        self.verify = verify
+        self._expected: dict[str, str] = (verify_manifest(d, fix=fix, full=False) or {}) if verify else {}
+        self.space = space if space is not None else infer_space(d, self.name, fix=fix, expected=self._expected)
+        self.kind: str = str(self.space.metadata.get("kind", "custom"))
+        if cost_model is not None:
+            self.cost_model = cost_model
+        self.meta: dict[str, Any] = {
+            "citation": CITATION,
+            "bibtex": BIBTEX,
+            "reference": "https://github.com/shiralab/SMM-Bench",
+            "directory": str(d),
+            "kind": self.kind,
+            "dim": self.space.dim,
+            "objectives": list(self.objectives),
+        }
+        if meta:
+            self.meta.update(meta)
+        self._models: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        # Fail early if a model file is absent (its content is read on first use).
+        for objective in self.objectives:
+            find_model_file(d, objective, fix=fix)
+
+    # -- models --------------------------------------------------------------------------------
+    def model_path(self, objective: str) -> Path:
+        """Path of ``objective``'s CV-booster file."""
+        self._check_objective(objective)
+        return find_model_file(self.directory, objective, fix=self.fix)
+
+    def ensemble(self, objective: str) -> Any:
+        """The loaded :class:`~smm_plugins.engine.TreeEnsemble` of ``objective`` (loaded once, cached)."""
+        self._check_objective(objective)
+        model = self._models.get(objective)
+        if model is None:
+            with self._lock:
+                model = self._models.get(objective)
+                if model is None:
+                    model = self._load(objective)
+                    self._models[objective] = model
+        return model
+
+    def preload(self) -> SurrogateBenchmark:
+        """Load every objective's models now (e.g. before forking workers). Returns ``self``."""
+        for objective in self.objectives:
+            self.ensemble(objective)
+        return self
+
+    def _load(self, objective: str) -> Any:
+        from smm_plugins.engine import TreeEnsemble
+
+        path = find_model_file(self.directory, objective, fix=self.fix)
+        cv = read_cv_booster(path, fix=self.fix, expected_sha256=self._expected.get(path.name))
+        if cv.n_features != self.space.dim:
+            raise ModelFileError(
+                path, f"models have {cv.n_features} features but the search space has {self.space.dim} variables", self.fix
+            )
+        declared = [n for n in cv.feature_names if not n.startswith("Column_")]
+        if declared and list(cv.feature_names) != self.space.names:
+            log.warning("%s: feature names in the models differ from %s; using the label order", path, LABEL_FILE)
+        try:
+            ens = TreeEnsemble.from_model_strings(list(cv.boosters))
+        except MemoryError:
+            raise
+        except Exception as exc:  # the engine or LightGBM could not parse a model body
+            raise ModelFileError(path, f"cannot be loaded as LightGBM models ({type(exc).__name__}: {exc})", self.fix) from None
+        if int(ens.n_features) != self.space.dim:
+            raise ModelFileError(path, f"models have {ens.n_features} features, expected {self.space.dim}", self.fix)
+        log.debug("loaded %s: %d fold boosters", path, len(cv.boosters))
+        return ens
+
+    def _predict(self, X: np.ndarray, objective: str) -> np.ndarray:
+        y = np.asarray(self.ensemble(objective).predict(X), dtype=np.float64).reshape(-1)
+        return np.clip(y, 0.0, 1.0)
+
+    # -- the reference call forms --------------------------------------------------------------
+    def __call__(self, *arrays: Any, mode: str = "train_acc", clip: bool = False) -> float | np.ndarray:
+        """Reference call forms: PS ``bench(x, mode=...)``, DFS ``bench(c, x, mode=...)``.
+
+        ``c``: layer choices (``n_categorical`` columns), ``x``: the continuous variables; both 1-D
+        (one configuration -> float) or both 2-D with the same number of rows (-> array).
+        A single full-width ``X`` works for every space. Strict validation unless ``clip=True``
+        (reference semantics: continuous values clipped, categoricals unchecked).
+        """
+        if len(arrays) == 1:
+            X = arrays[0]
+        elif len(arrays) == 2:
+            X = self._join(*arrays)
+        else:
+            raise TypeError(f"{self.name}(...) takes (x) or, for a DFS space, (c, x); got {len(arrays)} arrays")
+        return self.evaluate(X, mode, clip=clip)
+
+    def _join(self, c: Any, x: Any) -> np.ndarray:
+        n_cat = self.space.n_categorical
+        if n_cat == 0 or not self.space.is_categorical[:n_cat].all():
+            raise TypeError(f"{self.name}: the (c, x) call form needs a space whose categorical variables come first")
+        c_arr, x_arr = _as_array(c, "c"), _as_array(x, "x")
+        if c_arr.ndim != x_arr.ndim or c_arr.ndim not in (1, 2):
+            raise ValueError(
+                f"c and x must both be 1-D (one configuration) or both 2-D (a batch); got {c_arr.ndim}-D and {x_arr.ndim}-D"
+            )
+        n_x = self.space.dim - n_cat
+        for arr, label, need, what in ((c_arr, "c", n_cat, "layer choices"), (x_arr, "x", n_x, "continuous values")):
+            if arr.shape[-1] != need:
+                raise ValueError(f"{label} has {arr.shape[-1]} columns; {self.name} needs {need} {what}")
+        if c_arr.ndim == 1:
+            return np.concatenate([c_arr, x_arr])
+        if c_arr.shape[0] != x_arr.shape[0]:
+            raise ValueError(f"c has {c_arr.shape[0]} rows but x has {x_arr.shape[0]}; they must match")
+        return np.concatenate([c_arr, x_arr], axis=1)
+
+    # -- pickling (workers reload lazily) ------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_models"] = {}
+        state.pop("_lock", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+
+def _as_array(a: Any, label: str) -> np.ndarray:
+    if a is None:
+        raise ValueError(f"{label} is None; expected an array")
+    if hasattr(a, "to_numpy") and not isinstance(a, np.ndarray):
+        a = a.to_numpy()
+    arr = np.asarray(a)
+    if arr.dtype.kind == "b":
+        raise ValueError(f"{label} must be numeric, got a boolean array")
+    if arr.dtype.kind not in "iuf":
+        arr = np.asarray(a, dtype=object)
+    return arr
