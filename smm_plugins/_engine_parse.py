@@ -29,6 +29,8 @@ class ParsedBooster:
     right_child: np.ndarray
     leaf_value: np.ndarray  # (sum leaves,) float64
     cat_bitsets: list[list[np.ndarray]]  # per tree: list of uint32 bitsets (index = cat_idx)
+    internal_count: np.ndarray  # (sum splits,) float64 training rows per split (0 if not in the text)
+    leaf_count: np.ndarray  # (sum leaves,) float64 training rows per leaf (0 if not in the text)
     average_output: bool
 
 
@@ -110,6 +112,8 @@ def parse_model_text(text: str, where: str = "model") -> ParsedBooster:
     fields: dict[str, list[str]] = {k: [] for k in ("split_feature", "threshold", "decision_type",
                                                     "left_child", "right_child")}
     leaf_strs: list[str] = []
+    icount_strs: list[str] = []
+    lcount_strs: list[str] = []
     cat_bitsets: list[list[np.ndarray]] = []
     for t, block in enumerate(blocks):
         tw = f"{where}, Tree={t}"
@@ -130,6 +134,10 @@ def parse_model_text(text: str, where: str = "model") -> ParsedBooster:
         if "leaf_value" not in kv:
             raise _err(tw, "missing 'leaf_value'")
         leaf_strs.append(kv["leaf_value"])
+        # optional counts, used only to lay hot nodes out together (zeros if absent)
+        lcount_strs.append(kv.get("leaf_count") or " ".join(["0"] * nl))
+        if nl > 1:
+            icount_strs.append(kv.get("internal_count") or " ".join(["0"] * (nl - 1)))
         bitsets: list[np.ndarray] = []
         if nl > 1:
             for key in fields:
@@ -157,6 +165,8 @@ def parse_model_text(text: str, where: str = "model") -> ParsedBooster:
     left = _ints(joined["left_child"], n_splits, where + " left_child")
     right = _ints(joined["right_child"], n_splits, where + " right_child")
     leaf_value = _floats(" ".join(leaf_strs), n_leaves, where + " leaf_value")
+    internal_count = _floats(" ".join(icount_strs), n_splits, where + " internal_count")
+    leaf_count = _floats(" ".join(lcount_strs), n_leaves, where + " leaf_count")
     if n_splits and (split_feature.min() < 0 or split_feature.max() >= n_features):
         raise _err(where, "split_feature out of range")
     return ParsedBooster(
@@ -170,5 +180,7 @@ def parse_model_text(text: str, where: str = "model") -> ParsedBooster:
         right_child=right,
         leaf_value=leaf_value,
         cat_bitsets=cat_bitsets,
+        internal_count=internal_count,
+        leaf_count=leaf_count,
         average_output="average_output" in header,
     )

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from smm_plugins._engine_kernels import SLOT_CATEGORICAL, SLOT_NUMERICAL, predict_rows
+from smm_plugins._engine_kernels import SLOT_CATEGORICAL, SLOT_NUMERICAL, bin_rows, predict_binned, predict_one
 from smm_plugins._engine_parse import ParsedBooster, parse_model_text
 
 __all__ = ["TreeEnsemble"]
@@ -68,7 +68,8 @@ def _truncate(pb: ParsedBooster, num_iteration: int | None) -> ParsedBooster:
     nlv = int(np.sum(pb.num_leaves[:k]))
     return ParsedBooster(pb.n_features, pb.feature_names, pb.num_leaves[:k], pb.split_feature[:ns],
                          pb.threshold[:ns], pb.decision_type[:ns], pb.left_child[:ns], pb.right_child[:ns],
-                         pb.leaf_value[:nlv], pb.cat_bitsets[:k], pb.average_output)
+                         pb.leaf_value[:nlv], pb.cat_bitsets[:k], pb.internal_count[:ns], pb.leaf_count[:nlv],
+                         pb.average_output)
 
 
 class TreeEnsemble:
@@ -79,16 +80,22 @@ class TreeEnsemble:
 
     n_features: int
     feature_names: list[str]
+    #: trees per cache block in batch prediction (a block should fit in L2 with its leaves)
+    tree_block: int = 512
 
     def __init__(self, arrays: dict[str, np.ndarray], n_features: int, feature_names: list[str]) -> None:
         self._a = arrays
         self.n_features = n_features
         self.feature_names = feature_names
         a = arrays
-        self._args = (a["slot_feat"], a["slot_kind"], a["slot_mtype"], a["slot_dleft"], a["slot_t0"],
-                      a["slot_t1"], a["thresholds"], a["slot_c0"], a["slot_c1"], a["cat_bits"],
-                      a["big"][0], a["nodes"], a["tree_node0"], a["tree_leaf0"], a["tree_root"],
-                      a["leaf_value"], a["fold_t0"], a["fold_div"])
+        self._bin_args = (a["slot_feat"], a["slot_kind"], a["slot_mtype"], a["slot_dleft"], a["slot_t0"],
+                          a["slot_t1"], a["thresholds"], a["slot_c0"], a["slot_c1"], a["cat_bits"], a["big"][0])
+        self._tree_args = (a["nodes"], a["tree_node0"], a["tree_leaf0"], a["tree_root"], a["leaf_value"],
+                           a["lf"][0])
+        self._n_folds = int(a["fold_t0"].size - 1)
+        # scratch buffers of the single-row path (an ensemble is not meant to be shared by threads)
+        self._rb = np.zeros(max(1, a["slot_feat"].size), dtype=a["nodes"].dtype)
+        self._vals = np.empty(a["tree_root"].size, dtype=np.float64)
 
     @property
     def nbytes(self) -> int:
@@ -134,9 +141,54 @@ class TreeEnsemble:
             raise ValueError(f"X must have shape (n, {self.n_features}), got {X.shape}")
         if not X.flags.c_contiguous:
             X = np.ascontiguousarray(X)
-        out = np.empty(X.shape[0], dtype=np.float64)
-        predict_rows(X, *self._args, out)
+        n = X.shape[0]
+        a = self._a
+        if n == 1:
+            v = predict_one(X[0], *self._bin_args, *self._tree_args, a["fold_t0"], a["fold_div"], self._rb,
+                            self._vals)
+            return np.array([v])
+        RB = np.empty((n, max(1, a["slot_feat"].size)), dtype=a["nodes"].dtype)
+        bin_rows(X, *self._bin_args, RB)
+        out = np.empty(n, dtype=np.float64)
+        acc = np.empty((n, self._n_folds), dtype=np.float64)
+        predict_binned(RB, *self._tree_args, a["tree_fold"], a["fold_div"], self.tree_block, acc, out)
         return out
+
+
+def _hot_first_layout(num_leaves: np.ndarray, left: np.ndarray, right: np.ndarray, icount: np.ndarray,
+                      lcount: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Order each tree's splits by training traffic (then depth) and its leaves by traffic.
+
+    Typical paths then stay in the first cache line or two of a tree, which matters because the
+    whole ensemble does not fit in L2. Only the root has to stay first; children are explicit.
+    Returns (split order, new local index of each old split, leaf order, new local index of each
+    old leaf), all global over the concatenated trees.
+    """
+    n_int = num_leaves - 1
+    n_split = int(n_int.sum())
+    tree_of_split = np.repeat(np.arange(num_leaves.size), n_int)
+    tree_of_leaf = np.repeat(np.arange(num_leaves.size), num_leaves)
+    split0 = np.concatenate([[0], np.cumsum(n_int)[:-1]]).astype(np.int64)
+    leaf0 = np.concatenate([[0], np.cumsum(num_leaves)[:-1]]).astype(np.int64)
+    parent = np.full(n_split, -1, dtype=np.int64)
+    for ch in (left, right):
+        m = ch >= 0
+        parent[split0[tree_of_split[m]] + ch[m]] = np.flatnonzero(m)
+    depth = np.zeros(n_split, dtype=np.int64)
+    nonroot = np.flatnonzero(parent >= 0)
+    for _ in range(int(num_leaves.max(initial=1))):  # pointer chasing, one level per pass
+        new = depth[parent[nonroot]] + 1
+        if np.array_equal(new, depth[nonroot]):
+            break
+        depth[nonroot] = new
+    is_root = (np.arange(n_split) - split0[tree_of_split]) == 0
+    order = np.lexsort((depth, -icount, ~is_root, tree_of_split))
+    new_local = np.empty(n_split, dtype=np.int64)
+    new_local[order] = np.arange(n_split) - split0[tree_of_split[order]]
+    lorder = np.lexsort((-lcount, tree_of_leaf))
+    new_leaf = np.empty(lorder.size, dtype=np.int64)
+    new_leaf[lorder] = np.arange(lorder.size) - leaf0[tree_of_leaf[lorder]]
+    return order, new_local, lorder, new_leaf
 
 
 def _compile(parsed: list[ParsedBooster]) -> dict[str, np.ndarray]:
@@ -206,15 +258,32 @@ def _compile(parsed: list[ParsedBooster]) -> dict[str, np.ndarray]:
             k_of[i] = 0
 
     n_slots = len(slot_feat)
-    max_local = int(np.max(num_leaves)) if num_leaves.size else 1
-    small = max(n_slots, max_k + 1, max_local) < 32767
-    ndt = np.int16 if small else np.int32
-    big = np.iinfo(ndt).max  # a missing value of a default-right slot: right of every split
-    nodes = np.empty((n_split, 4), dtype=ndt)
-    nodes[:, 0] = slot_of
-    nodes[:, 1] = k_of
-    nodes[:, 2] = left
-    nodes[:, 3] = right
+    max_leaves = int(np.max(num_leaves)) if num_leaves.size else 1
+    # Smallest unsigned node dtype that holds slot ids, threshold ranks (+ a "missing, go right"
+    # value above them all) and tree-local children with a leaf flag bit.
+    for ndt in (np.uint8, np.uint16, np.uint32):
+        bits = np.iinfo(ndt).bits
+        if n_slots <= 2**bits and max_k <= 2**bits - 2 and max_leaves <= 2 ** (bits - 1):
+            break
+    else:
+        raise ValueError("model too large for the engine (over 2**31 leaves per tree)")
+    lf = 2 ** (np.iinfo(ndt).bits - 1)
+    big = np.iinfo(ndt).max
+    icount = np.concatenate([pb.internal_count for pb in parsed])
+    lcount = np.concatenate([pb.leaf_count for pb in parsed])
+    order, new_local, lorder, new_leaf = _hot_first_layout(num_leaves, left, right, icount, lcount)
+    tree_of_split = np.repeat(np.arange(num_leaves.size), num_leaves - 1)
+    split0 = np.concatenate([[0], np.cumsum(num_leaves - 1)[:-1]]).astype(np.int64)
+    leaf0 = np.concatenate([[0], np.cumsum(num_leaves)[:-1]]).astype(np.int64)
+    nodes = np.zeros((n_split + 1, 4), dtype=ndt)  # + 1 dummy split read by finished lanes
+    for col, child in ((2, left), (3, right)):
+        c = child[order]
+        t = tree_of_split[order]
+        nodes[:n_split, col] = np.where(c >= 0, new_local[split0[t] + np.maximum(c, 0)],
+                                        lf + new_leaf[leaf0[t] + np.maximum(~c, 0)])
+    nodes[:n_split, 0] = slot_of[order]
+    nodes[:n_split, 1] = k_of[order]
+    leaf_value = leaf_value[lorder]
 
     fold_t0 = np.concatenate([[0], np.cumsum([pb.num_leaves.size for pb in parsed])]).astype(np.int64)
     fold_div = np.array([float(pb.num_leaves.size) if pb.average_output else 1.0 for pb in parsed])
@@ -231,10 +300,12 @@ def _compile(parsed: list[ParsedBooster]) -> dict[str, np.ndarray]:
         "slot_c1": np.array(slot_c1, dtype=i64),
         "cat_bits": np.concatenate(cat_words).astype(np.uint32) if cat_words else np.zeros(0, np.uint32),
         "big": np.array([big], dtype=ndt),
+        "lf": np.array([lf], dtype=ndt),
+        "tree_fold": np.repeat(np.arange(len(parsed)), np.diff(fold_t0)).astype(i64),
         "nodes": nodes,
         "tree_node0": np.concatenate([[0], np.cumsum(num_leaves - 1)[:-1]]).astype(i64),
         "tree_leaf0": np.concatenate([[0], np.cumsum(num_leaves)[:-1]]).astype(i64),
-        "tree_root": np.where(num_leaves > 1, 0, -1).astype(i64),
+        "tree_root": np.where(num_leaves > 1, 0, lf).astype(ndt),
         "leaf_value": leaf_value,
         "fold_t0": fold_t0,
         "fold_div": fold_div,
