@@ -1,0 +1,134 @@
+"""A quiet simulated tuning run on an SMM-Bench blackbox (Syne Tune simulator, simulated seconds)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from smm_plugins._deps import require
+from smm_plugins.benchmark import Benchmark
+from synetune_ext.blackbox import ELAPSED_TIME, FIDELITY, SMMBlackbox
+
+_baselines = require("syne_tune.optimizer.baselines", "synetune", who="synetune_ext")
+_tuner = require("syne_tune.tuner", "synetune", who="synetune_ext")
+_stop = require("syne_tune.stopping_criterion", "synetune", who="synetune_ext")
+_simcb = require("syne_tune.backend.simulator_backend.simulator_callback", "synetune", who="synetune_ext")
+_tabular = require("syne_tune.blackbox_repository.simulated_tabular_backend", "synetune", who="synetune_ext")
+_tlog = require("syne_tune.tuner_logger", "synetune", who="synetune_ext")
+
+__all__ = ["run_simulated_tuning", "MULTI_FIDELITY_SCHEDULERS"]
+
+logger = logging.getLogger(__name__)
+
+#: Schedulers built with ``time_attr="n_problems"``, ``grace_period`` = smallest and ``max_t`` = largest size.
+MULTI_FIDELITY_SCHEDULERS = ("ASHA", "BOHB", "ASHABORE", "ASHACQR")
+
+
+class _SilentTunerLogger(_tlog.TunerLogger):
+    """Syne Tune's user-facing output, switched off (the results frame is the output)."""
+
+
+for _name in dir(_tlog.TunerLogger):
+    if _name.startswith("print"):
+        setattr(_SilentTunerLogger, _name, lambda self, *args, **kwargs: None)
+
+
+def _make_scheduler(name: str, blackbox: SMMBlackbox, metric: str, seed: int, kwargs: dict[str, Any]) -> Any:
+    cls = getattr(_baselines, name, None)
+    if not isinstance(cls, type):
+        raise ValueError(f"scheduler = {name!r} is not a Syne Tune baseline; e.g. RandomSearch, TPE, REA, ASHA, BOHB")
+    args: dict[str, Any] = {"config_space": blackbox.configuration_space, "do_minimize": False, "random_seed": seed}
+    if name in MULTI_FIDELITY_SCHEDULERS:
+        levels = blackbox.fidelity_values
+        args.update(metric=metric, time_attr=FIDELITY, max_t=int(levels.max()), grace_period=int(levels.min()))
+    elif name in ("RandomSearch", "EHVI"):
+        args["metrics"] = [metric]
+    else:
+        args["metric"] = metric
+    args.update(kwargs)
+    return cls(**args)
+
+
+@contextlib.contextmanager
+def _quiet_experiment(output_dir: str | None) -> Iterator[None]:
+    # The Tuner writes under $SYNETUNE_FOLDER and prints via print(): point it at a folder, swallow stdout,
+    # and keep the caller's global numpy RNG (RandomSearch draws from it) as it was.
+    saved_env = os.environ.get("SYNETUNE_FOLDER")
+    saved_rng = np.random.get_state()
+    # Syne Tune's ASHA/BOHB baselines always trigger this searcher warning about their own arguments.
+    noisy = logging.getLogger("syne_tune.optimizer.schedulers.searchers.last_value_multi_fidelity_searcher")
+    saved_level = noisy.level
+    noisy.setLevel(logging.ERROR)
+    with contextlib.ExitStack() as stack:
+        folder = output_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="smm-synetune-"))
+        os.environ["SYNETUNE_FOLDER"] = str(folder)
+        stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
+        try:
+            yield
+        finally:
+            np.random.set_state(saved_rng)
+            noisy.setLevel(saved_level)
+            if saved_env is None:
+                os.environ.pop("SYNETUNE_FOLDER", None)
+            else:
+                os.environ["SYNETUNE_FOLDER"] = saved_env
+
+
+def run_simulated_tuning(
+    benchmark: str | Benchmark | SMMBlackbox,
+    scheduler: str | Any = "RandomSearch",
+    *,
+    max_trials: int = 50,
+    max_simulated_seconds: float | None = None,
+    n_workers: int = 1,
+    seed: int = 0,
+    fidelities: Sequence[int] | bool | None = None,
+    metric: str = "train_acc",
+    scheduler_kwargs: dict[str, Any] | None = None,
+    output_dir: str | None = None,
+) -> Any:
+    """Run Syne Tune's simulator on a benchmark and return the results ``pandas.DataFrame`` (one row per report).
+
+    ``scheduler``: a baseline name (``"RandomSearch"``, ``"TPE"``, ``"REA"``, ``"ASHA"``, ``"BOHB"``, ...) or a
+    scheduler instance; it maximises ``metric``. ``fidelities`` as in :class:`SMMBlackbox` (multi-fidelity
+    schedulers get :func:`~synetune_ext.blackbox.default_fidelities` if none are given). Stops after
+    ``max_trials`` finished trials or ``max_simulated_seconds`` of simulated time. ``st_tuner_time`` is in
+    simulated seconds. Quiet: nothing is printed; files go to a temporary folder unless ``output_dir``.
+    Same arguments and seed give the same trials and values (``n_workers=1``); ``st_tuner_time`` also
+    contains the scheduler's real compute time, as Syne Tune's simulator intends, so it varies by milliseconds.
+    """
+    if isinstance(scheduler, str) and scheduler in MULTI_FIDELITY_SCHEDULERS and fidelities is None:
+        fidelities = True
+    blackbox = benchmark if isinstance(benchmark, SMMBlackbox) else SMMBlackbox(benchmark, fidelities=fidelities, seed=seed)
+    # The tuner's bookkeeping step advances simulated time; keep it small against one evaluation.
+    x0 = blackbox.benchmark.space.default_vector()
+    step = 0.1 * float(blackbox.benchmark.cost(x0, "train_acc", int(blackbox.fidelity_values.min())))
+    backend = _tabular.UserBlackboxBackend(
+        blackbox=blackbox, elapsed_time_attr=ELAPSED_TIME, seed=seed, tuner_sleep_time=max(step, 1e-3)
+    )
+    stop = _stop.StoppingCriterion(max_num_trials_finished=max_trials, max_wallclock_time=max_simulated_seconds)
+    callback = _simcb.SimulatorCallback()
+    with _quiet_experiment(output_dir):
+        np.random.seed(seed)
+        sched = (_make_scheduler(scheduler, blackbox, metric, seed, dict(scheduler_kwargs or {}))
+                 if isinstance(scheduler, str) else scheduler)
+        tuner = _tuner.Tuner(
+            trial_backend=backend,
+            scheduler=sched,
+            stop_criterion=stop,
+            n_workers=n_workers,
+            sleep_time=0,
+            callbacks=[callback],
+            save_tuner=False,
+            tuner_name=f"smm-{blackbox.benchmark.name}",
+            output_logger=_SilentTunerLogger(use_colors=False, use_emojis=False),
+        )
+        tuner.run()
+    return callback.dataframe()
