@@ -166,13 +166,40 @@ class LabCostModel(CostModel):
         return cls(fixed_seconds=fixed_seconds, seconds_per_problem=spp, **kwargs)
 
 
-def default_cost_model(benchmark: Any) -> CostModel:
-    """The cost model of a benchmark that sets none: the lab's ``eval_seconds`` if it has one, else 7B.
+#: Embedded lab surrogates -> the lab objective they model (whose measured ``eval_seconds`` they inherit).
+_LAB_TWINS: Mapping[str, str] = {
+    "smm-mini-ps": "smm_plugins.lab.objectives:PSTrueBenchmark",
+    "smm-mini-dfs": "smm_plugins.lab.objectives:DFSTrueBenchmark",
+}
 
-    Registered lab benchmarks set ``cost_model`` themselves; this fallback keeps ``Benchmark.cost``
-    defined for any user-made benchmark (treated as a real 7B merge problem).
+
+def _lab_eval_seconds(benchmark: Any) -> Any:
+    own = getattr(benchmark, "eval_seconds", None)
+    if own:
+        return own
+    meta = getattr(benchmark, "meta", None)
+    if isinstance(meta, Mapping) and meta.get("eval_seconds"):
+        return meta["eval_seconds"]
+    twin = _LAB_TWINS.get(getattr(benchmark, "name", ""))
+    if twin is not None:
+        import importlib
+
+        module, _, cls = twin.partition(":")
+        try:
+            return getattr(importlib.import_module(module), cls).eval_seconds
+        except (ImportError, AttributeError) as exc:  # lab not shipped: fall back, but say so
+            logger.warning("no lab cost for %s (%s); using the 7B cost model", benchmark.name, exc)
+    return None
+
+
+def default_cost_model(benchmark: Any) -> CostModel:
+    """The cost model of a benchmark that sets none.
+
+    The lab's measured ``eval_seconds`` (the benchmark's own, its ``meta["eval_seconds"]``, or for the
+    embedded ``smm-mini-*`` surrogates that of the lab objective they model) gives a
+    :class:`LabCostModel`; anything else is treated as a real 7B merge problem (:class:`OfficialCostModel`).
     """
-    eval_seconds = getattr(benchmark, "eval_seconds", None)
+    eval_seconds = _lab_eval_seconds(benchmark)
     if eval_seconds is not None:
         return LabCostModel.from_eval_seconds(eval_seconds, dict(benchmark.n_problems_full))
     return OfficialCostModel()

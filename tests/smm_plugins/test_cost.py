@@ -103,3 +103,19 @@ def test_fidelity_mapping_full_size_is_deterministic():
     assert fidelity_to_n_problems(np.int64(1069), 1069) is None
     assert fidelity_to_n_problems(100, 1069) == 100
     assert fidelity_to_n_problems(5000, 1069) == 5000  # left for the core to reject
+
+
+def test_lab_benchmarks_get_the_lab_cost():
+    pytest.importorskip("smm_plugins.lab.objectives")
+    from smm_plugins.lab.objectives import DFSTrueBenchmark, PSTrueBenchmark
+
+    for name, twin in (("smm-mini-ps", PSTrueBenchmark), ("smm-mini-dfs", DFSTrueBenchmark)):
+        b = _Const(twin.space)
+        b.name = name  # an embedded surrogate of the lab: inherits the lab's measured seconds
+        model = default_cost_model(b)
+        assert isinstance(model, LabCostModel)
+        x = b.space.default_vector()
+        assert b.cost(x) == pytest.approx(twin.eval_seconds)
+    meta = _Const(ps_space())
+    meta.meta = {"eval_seconds": 0.25}
+    assert meta.cost(meta.space.default_vector()) == pytest.approx(0.25)
