@@ -20,6 +20,7 @@ from hpobench_ext._base import HPOBENCH_AVAILABLE, AbstractBenchmark, ConfigSpac
 from smm_plugins.benchmark import Benchmark
 from smm_plugins.cost import dfs_hops, fidelity_to_n_problems, is_dfs_space
 from smm_plugins.space import SearchSpace
+from smm_plugins.surrogate import BIBTEX, CITATION
 
 __all__ = [
     "SMMBenchmark",
@@ -38,21 +39,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-#: The paper, cited by every benchmark's meta information.
-CITATION = (
-    "Akizuki, Kudo, Yoshinari, Hirose, Nishimoto, Uchida, Shirakawa. Surrogate Benchmarks for Model "
-    "Merging Optimization. AutoML 2025 (non-archival track). arXiv:2509.02555"
-)
-BIBTEX = """@misc{akizuki2025smmbench,
-  title     = {Surrogate Benchmarks for Model Merging Optimization},
-  author    = {Akizuki, Rio and Kudo, Yuya and Yoshinari, Nozomu and Hirose, Yoichi and
-               Nishimoto, Toshiyuki and Uchida, Kento and Shirakawa, Shinichi},
-  note      = {AutoML 2025 Non-Archival Content Track},
-  year      = {2025},
-  eprint    = {2509.02555},
-  archivePrefix = {arXiv}
-}"""
 
 FIDELITY = "n_problems"
 
@@ -151,7 +137,7 @@ class _SMMLogic:
         b = cls.core()
         return {
             "name": b.name,
-            "references": [CITATION, "https://arxiv.org/abs/2509.02555"],
+            "references": [CITATION, "https://arxiv.org/abs/2509.02555", "https://github.com/shiralab/SMM-Bench"],
             "citation": BIBTEX,
             "objective": "function_value = 1 - accuracy (Japanese math word problems); lower is better",
             "fidelity": f"{FIDELITY}: evaluation size; below full adds seeded binomial noise, cost is proportional",
