@@ -89,10 +89,12 @@ _LOADED: dict[str, Benchmark] = {}
 
 
 def _load(name: str) -> Benchmark:
-    # One core benchmark per name and process: LightGBM files are read once, however many instances.
-    if name not in _LOADED:
-        from smm_plugins.registry import load_benchmark
+    from smm_plugins.registry import list_benchmarks, load_benchmark
 
+    if name in list_benchmarks():
+        return load_benchmark(name)  # the registry caches per name and data directory
+    # A surrogate directory: read its files once per process, however many instances.
+    if name not in _LOADED:
         _LOADED[name] = load_benchmark(name)
     return _LOADED[name]
 

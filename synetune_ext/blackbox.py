@@ -61,12 +61,19 @@ def default_fidelities(full: int, reduction_factor: int = 3, n_levels: int = 4) 
     return levels
 
 
+_LOADED: dict[str, Benchmark] = {}
+
+
 def _resolve(benchmark: str | Benchmark) -> Benchmark:
     if isinstance(benchmark, Benchmark):
         return benchmark
-    from smm_plugins.registry import load_benchmark
+    from smm_plugins.registry import list_benchmarks, load_benchmark
 
-    return load_benchmark(benchmark)
+    if benchmark in list_benchmarks():
+        return load_benchmark(benchmark)  # the registry caches per name and data directory
+    if benchmark not in _LOADED:  # a surrogate directory: read once per process
+        _LOADED[benchmark] = load_benchmark(benchmark)
+    return _LOADED[benchmark]
 
 
 class SMMBlackbox(_bb.Blackbox):
@@ -88,18 +95,14 @@ class SMMBlackbox(_bb.Blackbox):
     ) -> None:
         # Blackbox.__init__ only stores three attributes; here they are lazy properties instead.
         self._source = benchmark
-        self._benchmark: Benchmark | None = benchmark if isinstance(benchmark, Benchmark) else None
         self._fidelities_arg = fidelities
-        self._levels: np.ndarray | None = None
         self._seed = int(seed)
 
     # -- lazy facts ---------------------------------------------------------------------------
     @property
     def benchmark(self) -> Benchmark:
-        """The core benchmark (loaded on first access)."""
-        if self._benchmark is None:
-            self._benchmark = _resolve(self._source)
-        return self._benchmark
+        """The core benchmark (loaded on first access; registered names follow the registry's cache)."""
+        return _resolve(self._source)
 
     @property
     def name(self) -> str:
@@ -121,17 +124,15 @@ class SMMBlackbox(_bb.Blackbox):
     @property
     def fidelity_values(self) -> np.ndarray:
         """Evaluation sizes reported for each trial, increasing; the last is the full split."""
-        if self._levels is None:
-            full = int(self.benchmark.n_problems_full["train_acc"])
-            arg = self._fidelities_arg
-            if arg is None or arg is False:
-                levels = [full]
-            elif arg is True:
-                levels = default_fidelities(full)
-            else:
-                levels = sorted({self.benchmark._check_n_problems("train_acc", n) for n in arg})
-            self._levels = np.asarray(levels, dtype=np.int64)
-        return self._levels
+        full = int(self.benchmark.n_problems_full["train_acc"])
+        arg = self._fidelities_arg
+        if arg is None or arg is False:
+            levels = [full]
+        elif arg is True:
+            levels = default_fidelities(full)
+        else:
+            levels = sorted({self.benchmark._check_n_problems("train_acc", n) for n in arg})
+        return np.asarray(levels, dtype=np.int64)
 
     # -- evaluation ---------------------------------------------------------------------------
     def _check_keys(self, config: Any, fidelity: Any) -> None:

@@ -1,0 +1,66 @@
+"""The same configuration gives the same value through the core, HPOBench, Syne Tune and Optuna.
+
+Runs over every registered benchmark (the official names on tiny surrogate files installed in a
+temporary data directory) and both objectives; a benchmark whose files are absent from this
+checkout is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+
+import numpy as np
+import pytest
+
+for _var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):  # hpobench writes its config there
+    os.environ.setdefault(_var, os.path.join(os.environ.get("TMPDIR", "/tmp"), f"smm-plugins-tests-{_var.lower()}"))
+
+pytest.importorskip("ConfigSpace")
+pytest.importorskip("optuna")
+pytest.importorskip("syne_tune")
+
+import hpobench_ext  # noqa: E402
+import optuna_ext  # noqa: E402
+import synetune_ext  # noqa: E402
+from smm_plugins.registry import list_benchmarks, load_benchmark  # noqa: E402
+from syne_tune.blackbox_repository import load_blackbox  # noqa: E402
+
+EXACT = {"rel": 0.0, "abs": 1e-12}  # 1 - (1 - acc) may differ from acc by an ulp
+
+
+@pytest.fixture
+def installed(data_dir, ps_dir, dfs_dir):
+    """Official names resolve to tiny surrogate files in a temporary data directory."""
+    shutil.copytree(ps_dir, data_dir / "smm-bench-ps")
+    shutil.copytree(dfs_dir, data_dir / "smm-bench-dfs")
+    return data_dir
+
+
+@pytest.mark.parametrize("name", list_benchmarks())
+def test_same_value_through_every_framework(installed, name):
+    try:
+        bench = load_benchmark(name)
+    except (FileNotFoundError, ImportError) as exc:
+        pytest.skip(f"{name} is not available in this checkout: {exc}")
+    X = bench.space.sample(3, np.random.default_rng(7))
+    hb = hpobench_ext.get_benchmark(name, rng=0)
+    assert type(hb) is hpobench_ext.BENCHMARK_CLASSES.get(name, type(hb))
+    bb = load_blackbox(name)
+    problems = {obj: optuna_ext.Problem(name, objective=obj) for obj in ("train_acc", "test_acc")}
+    for x in X:
+        config = bench.space.to_config(x)
+        core = {obj: bench.evaluate(x, obj) for obj in ("train_acc", "test_acc")}
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DeprecationWarning)
+            res, res_test = hb.objective_function(config), hb.objective_function_test(config)
+        assert 1.0 - res["function_value"] == pytest.approx(core["train_acc"], **EXACT)
+        assert res["info"]["accuracy"] == core["train_acc"]
+        assert res["info"]["test_accuracy"] == core["test_acc"]
+        assert 1.0 - res_test["function_value"] == pytest.approx(core["test_acc"], **EXACT)
+        assert res["cost"] == bench.cost(x) and res_test["cost"] == bench.cost(x, "test_acc")
+        row = bb.objective_function(config)[-1]
+        assert (row[0], row[1], row[2]) == (core["train_acc"], core["test_acc"], bench.cost(x))
+        for obj, problem in problems.items():
+            assert problem.evaluate(config) == core[obj]
