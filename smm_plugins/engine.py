@@ -88,13 +88,12 @@ class TreeEnsemble:
         self.n_features = n_features
         self.feature_names = feature_names
         a = arrays
-        self._bin_args = (a["slot_feat"], a["slot_kind"], a["slot_mtype"], a["slot_dleft"], a["slot_t0"],
-                          a["slot_t1"], a["thresholds"], a["slot_c0"], a["slot_c1"], a["cat_bits"], a["big"][0])
-        self._tree_args = (a["nodes"], a["tree_node0"], a["tree_leaf0"], a["tree_root"], a["leaf_value"],
-                           a["lf"][0])
+        self._big = a["nodes"].dtype.type(a["big"][0])
+        self._lf = a["nodes"].dtype.type(a["lf"][0])
+        self._n_slots = max(1, a["slots"].shape[1])
         self._n_folds = int(a["fold_t0"].size - 1)
-        # scratch buffers of the single-row path (an ensemble is not meant to be shared by threads)
-        self._rb = np.zeros(max(1, a["slot_feat"].size), dtype=a["nodes"].dtype)
+        # scratch buffers of the single-row path (so an ensemble must not be shared across threads)
+        self._rb = np.zeros(self._n_slots, dtype=a["nodes"].dtype)
         self._vals = np.empty(a["tree_root"].size, dtype=np.float64)
 
     @property
@@ -130,28 +129,31 @@ class TreeEnsemble:
         return cls(arrays, nf, list(parsed[0].feature_names))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """Mean over folds of the raw prediction; ``X`` (n, n_features) float64 -> (n,) float64.
+        """Mean over folds of each fold's prediction; ``X`` (n, n_features) float64 -> (n,) float64.
 
-        A 1-D ``X`` of length ``n_features`` is treated as one row (result shape (1,)).
+        Any float values are accepted (NaN, inf, out of the training range), handled exactly as
+        LightGBM does. A 1-D ``X`` of length ``n_features`` is one row (result shape (1,)).
+        Runs on the calling thread only.
         """
         X = np.asarray(X, dtype=np.float64)
         if X.ndim == 1:
             X = X[None, :]
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise ValueError(f"X must have shape (n, {self.n_features}), got {X.shape}")
-        if not X.flags.c_contiguous:
-            X = np.ascontiguousarray(X)
-        n = X.shape[0]
         a = self._a
-        if n == 1:
-            v = predict_one(X[0], *self._bin_args, *self._tree_args, a["fold_t0"], a["fold_div"], self._rb,
+        if X.shape[0] == 1:
+            v = predict_one(X[0], a["slots"], a["thresholds"], a["cat_bits"], self._big, a["nodes"], a["trees"],
+                            a["tree_root"], a["leaf_value"], self._lf, a["fold_t0"], a["fold_div"], self._rb,
                             self._vals)
             return np.array([v])
-        RB = np.empty((n, max(1, a["slot_feat"].size)), dtype=a["nodes"].dtype)
-        bin_rows(X, *self._bin_args, RB)
+        X = np.ascontiguousarray(X)
+        n = X.shape[0]
+        RB = np.empty((n, self._n_slots), dtype=a["nodes"].dtype)
+        bin_rows(X, a["slots"], a["thresholds"], a["cat_bits"], self._big, RB)
         out = np.empty(n, dtype=np.float64)
         acc = np.empty((n, self._n_folds), dtype=np.float64)
-        predict_binned(RB, *self._tree_args, a["tree_fold"], a["fold_div"], self.tree_block, acc, out)
+        predict_binned(RB, a["nodes"], a["trees"], a["tree_root"], a["leaf_value"], self._lf, a["fold_div"],
+                       self.tree_block, acc, out)
         return out
 
 
@@ -288,23 +290,17 @@ def _compile(parsed: list[ParsedBooster]) -> dict[str, np.ndarray]:
     fold_t0 = np.concatenate([[0], np.cumsum([pb.num_leaves.size for pb in parsed])]).astype(np.int64)
     fold_div = np.array([float(pb.num_leaves.size) if pb.average_output else 1.0 for pb in parsed])
     i64 = np.int64
+    slots = np.array([slot_feat, slot_kind, slot_mtype, slot_dleft, slot_t0, slot_t1, slot_c0, slot_c1],
+                     dtype=i64).reshape(8, n_slots)
+    trees = np.stack([split0, leaf0, np.repeat(np.arange(len(parsed)), np.diff(fold_t0))]).astype(i64)
     arrays = {
-        "slot_feat": np.array(slot_feat, dtype=i64),
-        "slot_kind": np.array(slot_kind, dtype=i64),
-        "slot_mtype": np.array(slot_mtype, dtype=i64),
-        "slot_dleft": np.array(slot_dleft, dtype=i64),
-        "slot_t0": np.array(slot_t0, dtype=i64),
-        "slot_t1": np.array(slot_t1, dtype=i64),
+        "slots": slots,
         "thresholds": np.concatenate(thr_tables) if thr_tables else np.zeros(0),
-        "slot_c0": np.array(slot_c0, dtype=i64),
-        "slot_c1": np.array(slot_c1, dtype=i64),
         "cat_bits": np.concatenate(cat_words).astype(np.uint32) if cat_words else np.zeros(0, np.uint32),
-        "big": np.array([big], dtype=ndt),
-        "lf": np.array([lf], dtype=ndt),
-        "tree_fold": np.repeat(np.arange(len(parsed)), np.diff(fold_t0)).astype(i64),
+        "big": np.array([big], dtype=i64),
+        "lf": np.array([lf], dtype=i64),
         "nodes": nodes,
-        "tree_node0": np.concatenate([[0], np.cumsum(num_leaves - 1)[:-1]]).astype(i64),
-        "tree_leaf0": np.concatenate([[0], np.cumsum(num_leaves)[:-1]]).astype(i64),
+        "trees": np.ascontiguousarray(trees),
         "tree_root": np.where(num_leaves > 1, 0, lf).astype(ndt),
         "leaf_value": leaf_value,
         "fold_t0": fold_t0,
