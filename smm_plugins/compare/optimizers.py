@@ -82,6 +82,8 @@ class TracedBenchmark(Benchmark):
         self._values: list[np.ndarray] = []
         self._times: list[np.ndarray] = []
         self._n = 0
+        #: Seconds spent inside the wrapped benchmark's evaluate (any objective): the surrogate's share.
+        self.surrogate_seconds = 0.0
         self._t0 = time.perf_counter()
 
     # Anything the core benchmark offers beyond the contract (cost, hops, engine, ...) stays reachable.
@@ -111,10 +113,15 @@ class TracedBenchmark(Benchmark):
     def evaluate(self, X: Any, objective: str = "train_acc", **kwargs: Any) -> float | np.ndarray:
         """Evaluate through the wrapped benchmark and record the call if it is the traced objective."""
         if objective != self.traced_objective:
-            return self._inner.evaluate(X, objective, **kwargs)
+            t = time.perf_counter()
+            y = self._inner.evaluate(X, objective, **kwargs)
+            self.surrogate_seconds += time.perf_counter() - t
+            return y
         if self.budget is not None and self._n >= self.budget:
             raise BudgetExhausted(f"the budget of {self.budget} evaluations is used up")
+        t = time.perf_counter()
         y = self._inner.evaluate(X, objective, **kwargs)
+        self.surrogate_seconds += time.perf_counter() - t
         # Record what was evaluated: with clip=True that is the clipped configuration.
         self.record(self.space.clip(X) if kwargs.get("clip") else X, y)
         return y
@@ -236,7 +243,9 @@ def _quiet() -> Iterator[None]:
 
 
 def _is_dfs(benchmark: Benchmark) -> bool:
-    return benchmark.space.metadata.get("kind") == "dfs" or bool(benchmark.space.n_categorical)
+    from smm_plugins.cost import is_dfs_space
+
+    return is_dfs_space(benchmark.space)
 
 
 # -- Optuna ---------------------------------------------------------------------------------------
@@ -244,11 +253,7 @@ def _is_dfs(benchmark: Benchmark) -> bool:
 def _optuna_problem(benchmark: Benchmark, objective: str, multi_objective: bool = False) -> Any:
     optuna_ext = require("optuna_ext", "optuna", who="the Optuna optimisers")
     if multi_objective:
-        for cls_name in ("DFSMultiObjectiveProblem", "MultiObjectiveProblem", "DFSProblem"):
-            cls = getattr(optuna_ext, cls_name, None)
-            if cls is not None:
-                return cls(benchmark)
-        raise ImportError("optuna_ext offers no multi-objective DFS problem")
+        return optuna_ext.HopsProblem(benchmark, objective=objective)  # (accuracy max, hops min)
     return optuna_ext.Problem(benchmark, objective=objective)
 
 
@@ -289,11 +294,11 @@ def _nsga2(benchmark: Benchmark, seed: int, budget: int, *, objective: str = "tr
 def _synetune_opt(scheduler: str) -> OptimizerFn:
     def run(benchmark: Benchmark, seed: int, budget: int, *, objective: str = "train_acc", **options: Any) -> None:
         synetune_ext = require("synetune_ext", "synetune", who="the Syne Tune optimisers")
-        # RandomSearch draws from the global numpy generator (frameworks.md): seed it for reproducibility.
-        np.random.seed(seed % 2**32)
-        helper = getattr(synetune_ext, "simulate", None) or getattr(synetune_ext, "run_simulated_tuning")
+        # One simulated worker, stopped after `budget` finished trials; the helper seeds the global numpy
+        # generator that RandomSearch draws from (frameworks.md) and silences the tuner.
         with _quiet():
-            helper(benchmark, scheduler=scheduler, max_trials=budget, seed=seed, objective=objective, **options)
+            synetune_ext.run_simulated_tuning(benchmark, scheduler, max_trials=budget, seed=seed, metric=objective,
+                                              scheduler_kwargs=options or None)
 
     run.__name__ = f"synetune_{scheduler.lower()}"
     run.__doc__ = f"Syne Tune {scheduler} on a synetune_ext blackbox, simulated tuning with one worker."
