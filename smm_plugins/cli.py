@@ -115,12 +115,26 @@ def _positive_int(text: str) -> int:
     return n
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    # Writes to whatever sys.stderr is at the time of the record (main() may run many times in one process).
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def _setup_logging(verbose: int) -> None:
     level = logging.WARNING if verbose <= 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logger = logging.getLogger("smm_plugins")
     logger.setLevel(level)
     if not any(getattr(h, _HANDLER_TAG, False) for h in logger.handlers):
-        handler = logging.StreamHandler()
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         setattr(handler, _HANDLER_TAG, True)
         logger.addHandler(handler)

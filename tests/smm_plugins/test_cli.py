@@ -1,0 +1,237 @@
+"""The smm-bench command line, in-process through main([...]) and once as the console script."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from smm_plugins import cli
+from smm_plugins.cli import main
+from smm_plugins.surrogate import SurrogateBenchmark
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _floats(text: str) -> np.ndarray:
+    return np.array([float(v) for v in text.split()])
+
+
+def test_list(capsys: pytest.CaptureFixture[str], data_dir: Path) -> None:
+    code, out, _ = _run(capsys, "list")
+    assert code == 0
+    assert "smm-bench-ps" in out and "smm-mini-dfs-true" in out and f"data directory: {data_dir}" in out
+    code, out, _ = _run(capsys, "list", "--json")
+    doc = json.loads(out)
+    by_name = {b["name"]: b for b in doc["benchmarks"]}
+    assert by_name["smm-bench-ps"]["available"] is False and doc["data_dir"] == str(data_dir)
+
+
+def test_install_then_info_and_eval_by_name(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, tmp_path: Path, ps_dir: Path, dfs_dir: Path
+) -> None:
+    archive = tmp_path / "dl.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for d in (ps_dir, dfs_dir):
+            for p in d.iterdir():
+                zf.write(p, f"SMM-Bench/{d.name}/{p.name}")
+    code, out, err = _run(capsys, "install", str(archive))
+    assert code == 0, err
+    assert "installed smm-bench-ps (64 variables; train_acc: 3 folds, test_acc: 3 folds)" in out
+    assert "installed smm-bench-dfs" in out
+    code, out, _ = _run(capsys, "list", "--json")
+    assert all(b["available"] for b in json.loads(out)["benchmarks"] if b["kind"] == "official")
+
+    code, out, _ = _run(capsys, "info", "smm-bench-dfs")
+    assert code == 0
+    assert "variables:   95 (63 continuous, 32 categorical)" in out and "2509.02555" in out
+    assert "layer_00" in out and "one of {0, 1, 2}" in out and "[0.4, 1.5]" in out
+    code, out, _ = _run(capsys, "info", "smm-bench-ps", "--json")
+    doc = json.loads(out)
+    assert doc["dim"] == 64 and doc["space"]["parameters"][0]["upper"] == 1.0 and doc["kind"] == "official"
+
+    code, out, _ = _run(capsys, "eval", "smm-bench-ps", "--random", "7", "--seed", "3", "--objective", "test_acc")
+    assert code == 0
+    bench = SurrogateBenchmark(ps_dir)
+    expected = bench.evaluate(bench.space.sample(7, 3), "test_acc")
+    np.testing.assert_array_equal(_floats(out), expected)  # repr round-trips exactly
+
+
+def test_eval_config_files(capsys: pytest.CaptureFixture[str], tmp_path: Path, dfs_dir: Path) -> None:
+    bench = SurrogateBenchmark(dfs_dir)
+    X = bench.space.sample(6, 1)
+    expected = bench.evaluate(X)
+    np.save(tmp_path / "c.npy", X)
+    order = list(range(95))[::-1]  # CSV columns in any order, matched by header names
+    lines = [",".join(bench.space.names[j] for j in order)] + [",".join(repr(float(row[j])) for j in order) for row in X]
+    (tmp_path / "c.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "n.csv").write_text("\n".join(",".join(repr(float(v)) for v in row) for row in X) + "\n")
+    with open(tmp_path / "c.jsonl", "w") as fh:
+        for i, row in enumerate(X):
+            fh.write(json.dumps(bench.space.to_config(row) if i % 2 else row.tolist()) + "\n\n")
+    for name in ("c.npy", "c.csv", "n.csv", "c.jsonl"):
+        code, out, err = _run(capsys, "eval", str(dfs_dir), "--configs", str(tmp_path / name))
+        assert code == 0, (name, err)
+        np.testing.assert_array_equal(_floats(out), expected)
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".csv", ".jsonl", ".txt"])
+def test_eval_out_file(capsys: pytest.CaptureFixture[str], tmp_path: Path, ps_dir: Path, suffix: str) -> None:
+    out_file = tmp_path / ("res" + suffix)
+    code, out, _ = _run(capsys, "eval", str(ps_dir), "--random", "4", "--seed", "0", "--out", str(out_file))
+    assert code == 0 and out == ""
+    bench = SurrogateBenchmark(ps_dir)
+    expected = bench.evaluate(bench.space.sample(4, 0))
+    if suffix == ".npy":
+        got = np.load(out_file)
+    elif suffix == ".csv":
+        lines = out_file.read_text().split()
+        assert lines[0] == "train_acc"
+        got = _floats(" ".join(lines[1:]))
+    elif suffix == ".jsonl":
+        got = np.array([json.loads(line)["train_acc"] for line in out_file.read_text().splitlines()])
+    else:
+        got = _floats(out_file.read_text())
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_eval_large_batch_uses_chunks(capsys: pytest.CaptureFixture[str], ps_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "_CHUNK", 10)
+    code, out, _ = _run(capsys, "eval", str(ps_dir), "--random", "35", "--seed", "5")
+    assert code == 0
+    bench = SurrogateBenchmark(ps_dir)
+    np.testing.assert_array_equal(_floats(out), bench.evaluate(bench.space.sample(35, 5)))
+
+
+def test_strict_and_clip(capsys: pytest.CaptureFixture[str], tmp_path: Path, ps_dir: Path) -> None:
+    X = np.full((3, 64), 0.5)
+    X[2, 9] = 1.7
+    np.save(tmp_path / "bad.npy", X)
+    code, out, err = _run(capsys, "eval", str(ps_dir), "--configs", str(tmp_path / "bad.npy"))
+    assert code == 1 and out == ""
+    assert err == "smm-bench: error: configs[2] variable 'w_A_09' = 1.7 is out of range; allowed: a finite number in [0, 1]\n"
+    code, out, err = _run(capsys, "eval", str(ps_dir), "--configs", str(tmp_path / "bad.npy"), "--clip")
+    assert code == 0
+    X[2, 9] = 1.0
+    np.testing.assert_array_equal(_floats(out), SurrogateBenchmark(ps_dir).evaluate(X))
+
+
+@pytest.mark.parametrize(
+    "content, name, match",
+    [
+        ("w_A_00,bogus\n0.1,0.2\n", "h.csv", "header does not match the variables of smm-bench-ps; unknown: ['bogus']"),
+        ("0.1,0.2\n", "short.csv", "line 1 has 2 values; smm-bench-ps needs 64"),
+        ('{"w_A_00": "x"}\n', "s.jsonl", "line 1: config is missing 63 parameter(s)"),
+        ("[1, 2\n", "b.jsonl", "line 1 is not valid JSON"),
+        ("", "e.jsonl", "holds no configurations"),
+        ("abc", "c.yaml", "unknown configuration format .yaml"),
+    ],
+)
+def test_config_file_errors_are_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, ps_dir: Path, content: str, name: str, match: str
+) -> None:
+    (tmp_path / name).write_text(content)
+    code, out, err = _run(capsys, "eval", str(ps_dir), "--configs", str(tmp_path / name))
+    assert code == 1 and match in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_csv_non_number_names_variable(capsys: pytest.CaptureFixture[str], tmp_path: Path, ps_dir: Path) -> None:
+    names = SurrogateBenchmark(ps_dir).space.names
+    row = ["0.5"] * 64
+    row[3] = "abc"
+    (tmp_path / "x.csv").write_text(",".join(names) + "\n" + ",".join(row) + "\n")
+    code, _, err = _run(capsys, "eval", str(ps_dir), "--configs", str(tmp_path / "x.csv"))
+    assert code == 1 and "line 2: variable 'w_A_03' = 'abc' is not a number" in err
+
+
+def test_errors_without_and_with_debug(capsys: pytest.CaptureFixture[str], data_dir: Path) -> None:
+    code, out, err = _run(capsys, "eval", "smm-bench-ps", "--random", "3")
+    assert code == 1 and out == ""
+    assert err.startswith("smm-bench: error: smm-bench-ps is not installed") and "smm-bench install PATH" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    code, _, err = _run(capsys, "--debug", "eval", "smm-bench-ps", "--random", "3")
+    assert code == 1 and "Traceback (most recent call last)" in err and "BenchmarkNotInstalledError" in err
+    code, _, err = _run(capsys, "info", "nope-bench")
+    assert code == 1 and "no benchmark named 'nope-bench'" in err
+
+
+def test_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert main(["eval", "x"]) == 2  # --configs or --random is required
+    assert main(["eval", "x", "--random", "0"]) == 2
+    assert main(["eval", "x", "--random", "2", "--objective", "val_acc"]) == 2
+    assert main(["--help"]) == 0
+    capsys.readouterr()
+
+
+def test_verbose_logging(capsys: pytest.CaptureFixture[str], tmp_path: Path, ps_dir: Path) -> None:
+    code, _, err = _run(capsys, "eval", str(ps_dir), "--random", "2", "-v", "--out", str(tmp_path / "r.txt"))
+    assert code == 0 and "wrote 2 results" in err
+    code, _, err = _run(capsys, "eval", str(ps_dir), "--random", "2", "--out", str(tmp_path / "r.txt"))
+    assert code == 0 and "wrote" not in err
+
+
+def test_install_error_is_one_line(capsys: pytest.CaptureFixture[str], data_dir: Path, tmp_path: Path) -> None:
+    code, _, err = _run(capsys, "install", str(tmp_path / "nothing-here"))
+    assert code == 1 and "does not exist" in err and err.count("\n") == 1
+
+
+def _fake_extension(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> str:
+    pkg = tmp_path / "smm_fake_ext"
+    pkg.mkdir(exist_ok=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "cli.py").write_text(textwrap.dedent(body))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for mod in [m for m in sys.modules if m.startswith("smm_fake_ext")]:
+        del sys.modules[mod]
+    return "smm_fake_ext.cli"
+
+
+def test_extension_subcommands(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    mod = _fake_extension(
+        tmp_path,
+        monkeypatch,
+        """
+        def add_subcommands(subparsers):
+            p = subparsers.add_parser("hello")
+            p.add_argument("--n", type=int, default=1)
+            p.set_defaults(func=lambda args: print("hi" * args.n) or 3)
+        """,
+    )
+    monkeypatch.setattr(cli, "EXTENSIONS", ("smm_fake_ext.missing_cli", "no_such_top_pkg_smm.cli", mod))
+    code, out, _ = _run(capsys, "hello", "--n", "2")
+    assert code == 3 and out == "hihi\n"
+
+
+def test_extension_with_broken_import_is_an_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mod = _fake_extension(tmp_path, monkeypatch, "import no_such_dependency_smm\n")
+    monkeypatch.setattr(cli, "EXTENSIONS", (mod,))
+    code, _, err = _run(capsys, "list")
+    assert code == 1 and "No module named 'no_such_dependency_smm'" in err
+
+
+def test_console_script(tmp_path: Path, ps_dir: Path) -> None:
+    exe = shutil.which("smm-bench", path=str(Path(sys.executable).parent)) or shutil.which("smm-bench")
+    assert exe, "the smm-bench console script is not installed"
+    env = {**os.environ, "SMM_BENCH_DATA_DIR": str(tmp_path / "data"), "OMP_NUM_THREADS": "1"}
+    res = subprocess.run([exe, "eval", str(ps_dir), "--random", "3", "--seed", "2"], capture_output=True, text=True, env=env, timeout=120)
+    assert res.returncode == 0, res.stderr
+    bench = SurrogateBenchmark(ps_dir)
+    np.testing.assert_array_equal(_floats(res.stdout), bench.evaluate(bench.space.sample(3, 2)))
+    res = subprocess.run([exe, "info", "smm-bench-ps"], capture_output=True, text=True, env=env, timeout=120)
+    assert res.returncode == 1 and res.stderr.startswith("smm-bench: error: smm-bench-ps is not installed")
+    assert "Traceback" not in res.stderr

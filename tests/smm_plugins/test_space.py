@@ -1,0 +1,153 @@
+"""The canonical search spaces: facts, validation, clipping, sampling, (de)serialisation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from smm_plugins.space import Parameter, SearchSpace, dfs_space, ps_space
+
+
+def test_ps_space_facts() -> None:
+    s = ps_space()
+    assert s.dim == 64 and s.n_categorical == 0
+    assert s.names[0] == "w_A_00" and s.names[31] == "w_A_31" and s.names[32] == "w_B_00"
+    assert np.all(s.lower == 0.0) and np.all(s.upper == 1.0)
+    assert s.metadata["kind"] == "ps"
+    np.testing.assert_array_equal(s.validate(s.default_vector()), np.full((1, 64), 0.5))
+
+
+def test_dfs_space_facts() -> None:
+    s = dfs_space()
+    assert s.dim == 95 and s.n_categorical == 32
+    assert s.is_categorical[:32].all() and not s.is_categorical[32:].any()
+    assert s.parameters[0].choices == (0, 1, 2)
+    assert np.all(s.lower[32:] == 0.4) and np.all(s.upper[32:] == 1.5)
+    assert s.names[32] == "scale_00" and s.names[-1] == "scale_62"
+    s.validate(s.default_vector())
+
+
+def test_names_override_and_count_check() -> None:
+    names = [f"x{i}" for i in range(64)]
+    assert ps_space(names=names).names == names
+    with pytest.raises(ValueError, match="names has 63 entries; PS needs"):
+        ps_space(names=names[:63])
+    with pytest.raises(ValueError, match="DFS needs 32 \\+ 63 = 95"):
+        dfs_space(names=names)
+
+
+def test_validate_accepts_ints_lists_and_dataframes() -> None:
+    import pandas as pd
+
+    s = dfs_space()
+    X = s.sample(4, 0)
+    df = pd.DataFrame(X, columns=s.names)
+    np.testing.assert_array_equal(s.validate(df), X)
+    np.testing.assert_array_equal(s.validate(X.tolist()), X)
+    ints = np.zeros((2, 95), dtype=np.int64)
+    ints[:, 32:] = 1
+    assert s.validate(ints).dtype == np.float64
+    out = s.validate(X)
+    assert out is not X and out.flags.c_contiguous  # a copy: callers' arrays are never modified
+
+
+@pytest.mark.parametrize(
+    "col, value, match",
+    [
+        (3, 2.5, r"X\[0\] variable 'layer_03' = 2\.5 is not a valid category; allowed: one of \{0, 1, 2\}"),
+        (3, 3.0, r"'layer_03' = 3\.0 is not a valid category"),
+        (3, -1.0, r"'layer_03' = -1\.0 is not a valid category"),
+        (50, 1.6, r"'scale_18' = 1\.6 is out of range; allowed: a finite number in \[0\.4, 1\.5\]"),
+        (50, -np.inf, r"'scale_18' = -inf is not finite"),
+    ],
+)
+def test_validate_errors_name_variable_value_and_allowed(col: int, value: float, match: str) -> None:
+    s = dfs_space()
+    X = s.default_vector()
+    X[col] = value
+    with pytest.raises(ValueError, match=match):
+        s.validate(X)
+
+
+def test_validate_reports_first_bad_row() -> None:
+    s = ps_space()
+    X = np.full((5, 64), 0.5)
+    X[3, 7] = 1.01
+    with pytest.raises(ValueError, match=r"X\[3\] variable 'w_A_07' = 1\.01"):
+        s.validate(X)
+    with pytest.raises(ValueError, match=r"configs\[3\]"):
+        s.validate(X, argname="configs")
+
+
+def test_clip_reference_semantics() -> None:
+    s = dfs_space()
+    X = np.full((2, 95), 1.0)
+    X[0, 0] = 7.0  # categorical: passed through unchecked
+    X[0, 40] = 9.0
+    X[1, 41] = -3.0
+    X[1, 42] = np.nan  # NaN stays NaN (LightGBM's missing value)
+    out = s.clip(X)
+    assert out[0, 0] == 7.0 and out[0, 40] == 1.5 and out[1, 41] == 0.4 and np.isnan(out[1, 42])
+    assert X[0, 40] == 9.0  # input untouched
+    with pytest.raises(ValueError, match="has 94 columns"):
+        s.clip(np.ones(94))
+    with pytest.raises(ValueError, match="empty batch"):
+        s.clip(np.ones((0, 95)))
+    with pytest.raises(ValueError, match="'layer_00' = 'a' is not a number"):
+        s.clip([["a"] + [1.0] * 94])
+
+
+def test_sample_is_valid_seeded_and_uses_all_choices() -> None:
+    s = dfs_space()
+    a, b = s.sample(500, 3), s.sample(500, 3)
+    np.testing.assert_array_equal(a, b)
+    s.validate(a)
+    assert set(np.unique(a[:, :32])) == {0.0, 1.0, 2.0}
+    assert a[:, 32:].min() >= 0.4 and a[:, 32:].max() <= 1.5
+    assert not np.array_equal(a, s.sample(500, 4))
+    with pytest.raises(ValueError, match="n must be a positive integer"):
+        s.sample(0)
+
+
+def test_config_roundtrip() -> None:
+    s = dfs_space()
+    row = s.sample(1, 8)[0]
+    cfg = s.to_config(row)
+    assert isinstance(cfg["layer_00"], int) and isinstance(cfg["scale_00"], float)
+    np.testing.assert_array_equal(s.to_vector(cfg), row)
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['bogus'\]"):
+        s.to_vector({**cfg, "bogus": 1})
+    cfg.pop("scale_05")
+    with pytest.raises(ValueError, match=r"missing 1 parameter\(s\).*scale_05"):
+        s.to_vector(cfg)
+    with pytest.raises(ValueError, match="'layer_01' = 'x' is not a number"):
+        s.to_vector({**s.default_config(), "layer_01": "x"})
+
+
+def test_json_roundtrip(tmp_path: Path) -> None:
+    s = dfs_space()
+    path = tmp_path / "space.json"
+    s.to_json(str(path))
+    back = SearchSpace.from_json(str(path))
+    assert back.to_dict() == s.to_dict() and back.names == s.names
+    assert json.loads(path.read_text())["parameters"][0]["choices"] == [0, 1, 2]
+    with pytest.raises(FileNotFoundError):
+        SearchSpace.from_json(str(tmp_path / "missing.json"))
+
+
+def test_parameter_checks() -> None:
+    with pytest.raises(ValueError, match="lower < upper"):
+        Parameter("a", "float", lower=1.0, upper=0.0)
+    with pytest.raises(ValueError, match="default 2 is outside"):
+        Parameter("a", "float", lower=0.0, upper=1.0, default=2)
+    with pytest.raises(ValueError, match="distinct integers"):
+        Parameter("c", "categorical", choices=(0, 0))
+    with pytest.raises(ValueError, match="must be integers"):
+        Parameter("c", "categorical", choices=(0.5, 1))
+    with pytest.raises(ValueError, match="kind must be"):
+        Parameter("c", "int")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="duplicate parameter names"):
+        SearchSpace("s", (Parameter("a", "float", 0, 1), Parameter("a", "float", 0, 1)))
