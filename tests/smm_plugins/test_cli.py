@@ -235,3 +235,18 @@ def test_console_script(tmp_path: Path, ps_dir: Path) -> None:
     res = subprocess.run([exe, "info", "smm-bench-ps"], capture_output=True, text=True, env=env, timeout=120)
     assert res.returncode == 1 and res.stderr.startswith("smm-bench: error: smm-bench-ps is not installed")
     assert "Traceback" not in res.stderr
+
+
+def test_readme_python_api_block_runs(data_dir: Path, ps_dir: Path, dfs_cat_dir: Path) -> None:
+    import re
+
+    from smm_plugins.install import install
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Python API", 1)[1].split("\n## ", 1)[0]
+    (code,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    install(ps_dir)
+    install(dfs_cat_dir)
+    namespace: dict = {}
+    exec(compile(code, "README.md#python-api", "exec"), namespace)  # noqa: S102 - our own README
+    assert namespace["bench"].name == "smm-bench-ps" and namespace["dfs"].space.dim == 95
