@@ -53,8 +53,9 @@ class Problem(optunahub.benchmarks.BaseProblem):
     ``objective``: ``"train_acc"`` (default, what an optimiser sees) or ``"test_acc"``, in [0, 1].
     ``n_problems`` (optional fidelity, 1..full size of the split): seeded binomial noise (``seed``);
     ``None`` or the full size give the paper's deterministic accuracy. Invalid parameters raise
-    ``ValueError`` (never clipped). Used as ``study.optimize(problem, ...)`` or via ask/tell. Each trial
-    gets user attributes ``test_acc`` and ``cost_seconds`` (simulated seconds of the real evaluation).
+    ``ValueError`` (never clipped). Used as ``study.optimize(problem, ...)`` or via ask/tell. With
+    ``extras=True`` (default) each ``study.optimize`` trial gets user attributes ``test_acc`` and
+    ``cost_seconds`` (simulated seconds of the real evaluation); ``False`` skips that extra work.
     """
 
     def __init__(
@@ -64,8 +65,10 @@ class Problem(optunahub.benchmarks.BaseProblem):
         objective: str = "train_acc",
         n_problems: int | None = None,
         seed: int | None = None,
+        extras: bool = True,
     ) -> None:
         self.benchmark = resolve(benchmark)
+        self.extras = bool(extras)
         self.benchmark._check_objective(objective)
         self.objective = objective
         if n_problems is not None:
@@ -98,6 +101,8 @@ class Problem(optunahub.benchmarks.BaseProblem):
 
     def __call__(self, trial: optuna.Trial) -> float | Sequence[float]:
         value = super().__call__(trial)
+        if not self.extras:
+            return value
         # Reporting extras: generalisation and the simulated cost of this evaluation.
         x = self.to_vector(trial.params)
         trial.set_user_attr("test_acc", float(self.benchmark.evaluate(x, "test_acc")))
