@@ -119,3 +119,10 @@ def test_lab_benchmarks_get_the_lab_cost():
     meta = _Const(ps_space())
     meta.meta = {"eval_seconds": 0.25}
     assert meta.cost(meta.space.default_vector()) == pytest.approx(0.25)
+
+
+def test_dfs_hops_agree_with_the_lab_mapping():
+    lab = pytest.importorskip("smm_plugins.lab.objectives")
+    space = lab.DFSTrueBenchmark.space
+    X = space.sample(100, np.random.default_rng(0))
+    assert dfs_hops(X, space).tolist() == [lab.DFSTrueBenchmark.n_hops(x) for x in X]
