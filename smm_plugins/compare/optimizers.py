@@ -163,6 +163,8 @@ class OptimizerInfo:
     description: str
     requires: tuple[str, ...] = ()
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    #: Rough milliseconds of the optimiser's own work per trial; Ray starts the slowest runs first.
+    cost_hint: float = 5.0
 
     @property
     def available(self) -> bool:
@@ -185,13 +187,15 @@ def register_optimizer(
     description: str,
     requires: Sequence[str] = (),
     overwrite: bool = False,
+    cost_hint: float = 5.0,
     **defaults: Any,
 ) -> OptimizerInfo:
     """Register optimiser ``fn`` under ``name`` (see the module docstring for its signature).
 
-    ``requires``: modules it imports (for ``smm-bench compare --list-optimizers``); ``defaults``: keyword
-    options passed to ``fn`` unless the experiment overrides them. Registering an existing name raises
-    unless ``overwrite=True``.
+    ``requires``: modules it imports (for ``smm-bench compare --list-optimizers``); ``cost_hint``: rough
+    milliseconds of its own work per trial (the Ray runner starts slow runs first so that no long run is
+    left alone at the end); ``defaults``: keyword options passed to ``fn`` unless the experiment overrides
+    them. Registering an existing name raises unless ``overwrite=True``.
     """
     if not isinstance(name, str) or not name or any(c in name for c in " ,/:") or name.startswith("_"):
         raise ValueError(f"optimizer name {name!r} must be a non-empty string without spaces, ',', '/' or ':'")
@@ -199,7 +203,7 @@ def register_optimizer(
         raise TypeError(f"optimizer {name!r}: fn must be callable, got {type(fn).__name__}")
     if name in _REGISTRY and not overwrite:
         raise ValueError(f"optimizer {name!r} is already registered (pass overwrite=True to replace it)")
-    info = OptimizerInfo(name, fn, framework, description, tuple(requires), dict(defaults))
+    info = OptimizerInfo(name, fn, framework, description, tuple(requires), dict(defaults), float(cost_hint))
     _REGISTRY[name] = info
     return info
 
@@ -400,24 +404,28 @@ def _register_builtins() -> None:
         "gp": (lambda o, s, kw: o.samplers.GPSampler(seed=s, **kw),
                "Gaussian-process Bayesian optimisation (slow: ~0.5-2 s per trial)"),
     }
+    # Per-trial milliseconds measured here (frameworks.md), for scheduling only.
+    hints = {"random": 4, "tpe": 50, "cmaes": 20, "sep-cmaes": 5, "qmc": 4, "gp": 1000}
     for name, (factory, desc) in samplers.items():
         req = opt + (("torch",) if name == "gp" else ())
-        register_optimizer(name, _sampler_opt(name, factory), framework="optuna", description=desc, requires=req)
-    register_optimizer("nsga2", _nsga2, framework="optuna", requires=opt,
+        register_optimizer(name, _sampler_opt(name, factory), framework="optuna", description=desc, requires=req,
+                           cost_hint=hints[name])
+    register_optimizer("nsga2", _nsga2, framework="optuna", requires=opt, cost_hint=6,
                        description="NSGA-II; on DFS the two-objective (accuracy, hops) problem")
     st = ("syne_tune", "synetune_ext")
-    for name, sched, desc in [
-        ("synetune-random", "RandomSearch", "random search"),
-        ("synetune-rea", "REA", "regularized evolution"),
-        ("synetune-kde", "TPE", "kernel-density TPE"),
-        ("synetune-tpe", "TPE", "alias of synetune-kde"),
-        ("synetune-bore", "BORE", "Bayesian optimisation by density-ratio estimation"),
+    for name, sched, desc, hint in [
+        ("synetune-random", "RandomSearch", "random search", 5),
+        ("synetune-rea", "REA", "regularized evolution", 5),
+        ("synetune-kde", "TPE", "kernel-density TPE", 15),
+        ("synetune-tpe", "TPE", "alias of synetune-kde", 15),
+        ("synetune-bore", "BORE", "Bayesian optimisation by density-ratio estimation (slow)", 300),
     ]:
-        register_optimizer(name, _synetune_opt(sched), framework="syne-tune", description=desc, requires=st)
+        register_optimizer(name, _synetune_opt(sched), framework="syne-tune", description=desc, requires=st,
+                           cost_hint=hint)
     register_optimizer("hpobench-random", _hpobench_random, framework="hpobench",
                        description="ConfigSpace random search through the HPOBench interface",
-                       requires=("ConfigSpace", "hpobench_ext"))
-    register_optimizer("de", _de, framework="scipy", requires=("scipy",),
+                       requires=("ConfigSpace", "hpobench_ext"), cost_hint=3)
+    register_optimizer("de", _de, framework="scipy", requires=("scipy",), cost_hint=0.5,
                        description="differential evolution (scipy, DE/rand/1/bin, population 20)")
 
 
