@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
+import os
 import warnings
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -270,7 +271,7 @@ def benchmark_class(benchmark: str | Benchmark) -> type[SMMBenchmark]:
         raise TypeError(f"benchmark must be a name, a 'module:Class' path or a Benchmark, got {type(benchmark).__name__}")
     if benchmark in BENCHMARK_CLASSES:
         return BENCHMARK_CLASSES[benchmark]
-    if ":" in benchmark and not benchmark.startswith(("/", ".")):
+    if ":" in benchmark and not os.path.exists(benchmark):  # "module:Class" (a path may hold ":" too)
         module, _, qualname = benchmark.partition(":")
         cls = getattr(importlib.import_module(module), qualname, None)
         if not (isinstance(cls, type) and issubclass(cls, SMMBenchmark)):
