@@ -154,10 +154,11 @@ class SMMBlackbox(_bb.Blackbox):
         test_acc = float(self.benchmark.evaluate(x, "test_acc"))  # also validates x strictly
         if fidelity is None:
             return np.array([self._row(x, int(n), test_acc, seed) for n in self.fidelity_values])
-        return dict(zip(OBJECTIVES, self._row(x, int(fidelity[FIDELITY]), test_acc, seed)))
+        return dict(zip(OBJECTIVES, self._row(x, fidelity[FIDELITY], test_acc, seed)))
 
-    def _row(self, x: np.ndarray, n: int, test_acc: float, seed: int | None) -> list[float]:
+    def _row(self, x: np.ndarray, n: Any, test_acc: float, seed: int | None) -> list[float]:
         b = self.benchmark
+        n = b._check_n_problems("train_acc", n)  # ValueError for 0, 1.5, > full: never rounded
         n_eval = fidelity_to_n_problems(n, int(b.n_problems_full["train_acc"]))
         noise_seed = None
         if n_eval is not None:

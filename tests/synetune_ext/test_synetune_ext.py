@@ -80,6 +80,9 @@ def test_bad_configurations_raise_value_error(tiny_ps):
         bb.objective_function({k: v for k, v in config.items() if k != name})
     with pytest.raises(ValueError, match="fidelity"):
         bb.objective_function(config, fidelity={"epochs": 3})
+    for bad in (0, 1.5, 5000):
+        with pytest.raises(ValueError, match="n_problems"):
+            bb.objective_function(config, fidelity={"n_problems": bad})
 
 
 def test_repository_backend_by_name_runs_in_the_simulator(tiny_ps, capfd):
