@@ -248,6 +248,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     bench = _load(args.name)
     space = bench.space
     if args.configs is not None:
+        if args.seed is not None:
+            raise CLIError("--seed only applies to --random N")
         X = read_configs(args.configs, space)
     else:
         X = space.sample(args.random, args.seed)

@@ -109,16 +109,6 @@ def find_model_file(directory: str | os.PathLike[str], objective: str, *, fix: s
     raise ModelFileMissingError(base, f"model file for objective {objective!r} is missing (also no .gz variant)", fix)
 
 
-def model_file_candidates(directory: str | os.PathLike[str]) -> list[Path]:
-    """Every existing official model file in ``directory`` (``.json`` or ``.json.gz``)."""
-    out = []
-    for name in OFFICIAL_FILES.values():
-        for cand in (Path(directory) / name, Path(directory) / (name + ".gz")):
-            if cand.is_file():
-                out.append(cand)
-    return out
-
-
 # -- CV boosters -------------------------------------------------------------------------------
 
 def _read_bytes(path: Path, fix: str) -> bytes:

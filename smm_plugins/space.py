@@ -444,9 +444,29 @@ def _as_float(value: Any, p: Parameter) -> float:
         raise ValueError(f"variable {p.name!r} = {value!r} is not a number; allowed: {p.allowed}") from None
 
 
+def _reorder_columns(df: Any, *, argname: str, space: SearchSpace) -> Any:
+    # Integer column labels (pandas' default) are positions; otherwise the labels must be the space's names.
+    cols = list(df.columns)
+    if all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) for c in cols):
+        return df
+    names = [str(c) for c in cols]
+    unknown = [c for c in names if c not in space._index]  # type: ignore[attr-defined]
+    missing = [n for n in space.names if n not in names]
+    if unknown or missing or len(set(names)) != len(names):
+        raise ValueError(
+            f"{argname} columns do not match the variables of search space {space.name!r}"
+            + (f"; unknown: {unknown[:5]}" if unknown else "")
+            + (f"; missing: {missing[:5]}" if missing else "")
+            + ("; duplicate column names" if len(set(names)) != len(names) else "")
+        )
+    return df[[cols[names.index(n)] for n in space.names]]
+
+
 def _as_numeric_2d(X: Any, *, argname: str, space: SearchSpace) -> np.ndarray:
     if X is None:
         raise ValueError(f"{argname} is None; expected an array of shape (n, {space.dim}) or ({space.dim},)")
+    if hasattr(X, "columns") and hasattr(X, "to_numpy"):  # a pandas DataFrame: match columns by name
+        X = _reorder_columns(X, argname=argname, space=space)
     if hasattr(X, "to_numpy") and not isinstance(X, np.ndarray):  # pandas objects
         X = X.to_numpy()
     arr = np.asarray(X)

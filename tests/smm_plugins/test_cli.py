@@ -137,13 +137,15 @@ def test_strict_and_clip(capsys: pytest.CaptureFixture[str], tmp_path: Path, ps_
         ("[1, 2\n", "b.jsonl", "line 1 is not valid JSON"),
         ("", "e.jsonl", "holds no configurations"),
         ("abc", "c.yaml", "unknown configuration format .yaml"),
+        ("[[0.5]]", "seed.jsonl --seed 3", "--seed only applies to --random N"),
     ],
 )
 def test_config_file_errors_are_one_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, ps_dir: Path, content: str, name: str, match: str
 ) -> None:
+    name, *extra = name.split()
     (tmp_path / name).write_text(content)
-    code, out, err = _run(capsys, "eval", str(ps_dir), "--configs", str(tmp_path / name))
+    code, out, err = _run(capsys, "eval", str(ps_dir), "--configs", str(tmp_path / name), *extra)
     assert code == 1 and match in err and err.count("\n") == 1 and "Traceback" not in err
 
 

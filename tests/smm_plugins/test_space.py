@@ -151,3 +151,16 @@ def test_parameter_checks() -> None:
         Parameter("c", "int")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="duplicate parameter names"):
         SearchSpace("s", (Parameter("a", "float", 0, 1), Parameter("a", "float", 0, 1)))
+
+
+def test_dataframe_columns_are_matched_by_name() -> None:
+    import pandas as pd
+
+    s = ps_space()
+    X = s.sample(3, 1)
+    shuffled = pd.DataFrame(X, columns=s.names)[s.names[::-1]]
+    np.testing.assert_array_equal(s.validate(shuffled), X)
+    np.testing.assert_array_equal(s.clip(shuffled), X)
+    np.testing.assert_array_equal(s.validate(pd.DataFrame(X)), X)  # integer labels: positions
+    with pytest.raises(ValueError, match=r"columns do not match.*unknown: \['w_C_00'\]; missing: \['w_A_00'\]"):
+        s.validate(pd.DataFrame(X, columns=["w_C_00"] + s.names[1:]))
