@@ -58,13 +58,12 @@ def _bin_row(x, slots, thresholds, cat_bits, big, out):
             else:
                 t0 = slots[4, s]
                 lo = t0
-                hi = slots[5, s]
-                while lo < hi:  # first threshold >= v
-                    mid = (lo + hi) >> 1
-                    if thresholds[mid] < v:
-                        lo = mid + 1
-                    else:
-                        hi = mid
+                n = slots[5, s] - t0
+                while n > 0:  # first threshold >= v; selects instead of unpredictable branches
+                    half = n >> 1
+                    below = thresholds[lo + half] < v
+                    lo = lo + half + 1 if below else lo
+                    n = n - half - 1 if below else half
                 out[s] = lo - t0
         else:
             # LightGBM: NaN -> right; static_cast<int>(v) < 0 -> right (on x86 values outside the
@@ -96,20 +95,29 @@ def _step(rb, nodes, base, c, lf):
 
 
 @njit(cache=True, nogil=True)
-def _fold_mean(vals, fold_t0, fold_div):
-    """Per-fold sums of the tree outputs ``vals`` in tree order (as LightGBM), then numpy's mean."""
+def _fold_mean(vals, fold_t0, fold_div, sums):
+    """Per-fold sums of the tree outputs ``vals`` in tree order (as LightGBM), then numpy's mean.
+
+    The folds' addition chains are independent, so they are advanced side by side (the CPU
+    overlaps them); within a fold the order is LightGBM's. ``sums`` is scratch (n_folds,).
+    """
     n_folds = fold_t0.shape[0] - 1
+    longest = 0
+    for f in range(n_folds):
+        sums[f] = 0.0
+        longest = max(longest, fold_t0[f + 1] - fold_t0[f])
+    for i in range(longest):
+        for f in range(n_folds):
+            t = fold_t0[f] + i
+            if t < fold_t0[f + 1]:
+                sums[f] += vals[t]
     tot = 0.0
     for f in range(n_folds):
-        s = 0.0
-        for t in range(fold_t0[f], fold_t0[f + 1]):
-            s += vals[t]
+        s = sums[f]
         if fold_div[f] != 1.0:  # average_output (random forest) boosters
             s = s / fold_div[f]
         tot = s if f == 0 else tot + s
     return tot / n_folds
-
-
 
 @njit(cache=True, nogil=True)
 def _tree_values(rb, nodes, trees, tree_root, leaf_value, lf, vals):
@@ -247,11 +255,11 @@ def _tree_values(rb, nodes, trees, tree_root, leaf_value, lf, vals):
 
 @njit(cache=True, nogil=True)
 def predict_one(x, slots, thresholds, cat_bits, big, nodes, trees, tree_root, leaf_value, lf, fold_t0, fold_div,
-                rb, vals):
-    """Prediction for one row ``x`` (float64, n_features); ``rb`` and ``vals`` are scratch buffers."""
+                rb, vals, sums):
+    """Prediction for one row ``x`` (float64, n_features); ``rb``, ``vals``, ``sums`` are scratch."""
     _bin_row(x, slots, thresholds, cat_bits, big, rb)
     _tree_values(rb, nodes, trees, tree_root, leaf_value, lf, vals)
-    return _fold_mean(vals, fold_t0, fold_div)
+    return _fold_mean(vals, fold_t0, fold_div, sums)
 
 
 @njit(cache=True, nogil=True)
@@ -309,3 +317,4 @@ def predict_binned(RB, nodes, trees, tree_root, leaf_value, lf, fold_div, tree_b
                 s = s / fold_div[f]
             tot = s if f == 0 else tot + s
         out[r] = tot / n_folds
+

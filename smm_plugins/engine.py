@@ -18,6 +18,7 @@ iterations of every fold, like ``Booster.predict(num_iteration=k)``.
 from __future__ import annotations
 
 import logging
+import mmap
 from collections.abc import Sequence
 
 import numpy as np
@@ -95,11 +96,21 @@ class TreeEnsemble:
         # scratch buffers of the single-row path (so an ensemble must not be shared across threads)
         self._rb = np.zeros(self._n_slots, dtype=a["nodes"].dtype)
         self._vals = np.empty(a["tree_root"].size, dtype=np.float64)
+        self._sums = np.empty(self._n_folds, dtype=np.float64)
 
     @property
     def nbytes(self) -> int:
         """Memory held by the compiled model arrays, in bytes."""
-        return int(sum(v.nbytes for v in self._a.values()))
+        seen: set[int] = set()
+        total = 0
+        for v in self._a.values():  # nodes and leaf values are two views of one buffer
+            owner = v.base if isinstance(v.base, np.ndarray) else v
+            while isinstance(owner.base, np.ndarray):
+                owner = owner.base
+            if id(owner) not in seen:
+                seen.add(id(owner))
+                total += owner.nbytes
+        return total
 
     @property
     def n_trees(self) -> int:
@@ -144,7 +155,7 @@ class TreeEnsemble:
         if X.shape[0] == 1:
             v = predict_one(X[0], a["slots"], a["thresholds"], a["cat_bits"], self._big, a["nodes"], a["trees"],
                             a["tree_root"], a["leaf_value"], self._lf, a["fold_t0"], a["fold_div"], self._rb,
-                            self._vals)
+                            self._vals, self._sums)
             return np.array([v])
         X = np.ascontiguousarray(X)
         n = X.shape[0]
@@ -155,6 +166,59 @@ class TreeEnsemble:
         predict_binned(RB, a["nodes"], a["trees"], a["tree_root"], a["leaf_value"], self._lf, a["fold_div"],
                        self.tree_block, acc, out)
         return out
+
+
+_HUGE = 2 * 1024 * 1024
+
+
+def _aligned_buffer(nbytes: int) -> np.ndarray:
+    """A zeroed uint8 buffer of ``nbytes``, 2 MiB-aligned, backed by transparent huge pages if possible.
+
+    The ~8 MB a prediction walks then costs a handful of TLB entries instead of ~2,000 4 KiB pages,
+    which matters most right after other code (an optimiser, LightGBM) has flushed the TLB. Where
+    ``MADV_HUGEPAGE`` is unavailable this is just an ordinary private anonymous mapping.
+    """
+    size = nbytes + _HUGE
+    flags = getattr(mmap, "MAP_PRIVATE", 0) | getattr(mmap, "MAP_ANONYMOUS", 0)
+    buf = mmap.mmap(-1, size, flags=flags) if flags else mmap.mmap(-1, size)
+    whole = np.frombuffer(buf, dtype=np.uint8)
+    off = (-whole.ctypes.data) % _HUGE
+    if hasattr(mmap, "MADV_HUGEPAGE") and nbytes >= _HUGE:
+        try:
+            buf.madvise(mmap.MADV_HUGEPAGE, off, size - off)
+        except (OSError, ValueError):  # not supported here: only slower
+            pass
+    return whole[off : off + nbytes]
+
+
+def _interleave(nodes: np.ndarray, leaf_value: np.ndarray, num_leaves: np.ndarray) -> tuple[
+        np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Store each tree as one contiguous block: its splits, then its leaf values.
+
+    A walk then touches the tree's first (hottest) node line and a nearby leaf line, and walking
+    trees in order streams through memory, which the hardware prefetchers follow. Blocks start on
+    64-byte lines. Returns (node view (rows, 4), leaf view float64, first node row per tree, first
+    leaf index per tree); the views share one buffer whose last node row is a zero dummy split.
+    """
+    ndt = nodes.dtype
+    row = 4 * ndt.itemsize  # bytes per split
+    n_int = num_leaves - 1
+    node_bytes = (n_int * row + 7) // 8 * 8
+    block = (node_bytes + 8 * num_leaves + 63) // 64 * 64
+    start = np.concatenate([[0], np.cumsum(block)]).astype(np.int64)
+    total = int(start[-1]) + 64  # + the dummy split row (zeros) at the very end
+    buf = _aligned_buffer(total)
+    nview = buf.view(ndt).reshape(-1, 4)
+    lview = buf.view(np.float64)
+    node_row0 = start[:-1] // row
+    leaf0 = (start[:-1] + node_bytes) // 8
+    split_rows = np.repeat(node_row0, n_int) + (np.arange(int(n_int.sum())) - np.repeat(
+        np.concatenate([[0], np.cumsum(n_int)[:-1]]), n_int))
+    nview[split_rows] = nodes[: int(n_int.sum())]
+    leaf_slots = np.repeat(leaf0, num_leaves) + (np.arange(int(num_leaves.sum())) - np.repeat(
+        np.concatenate([[0], np.cumsum(num_leaves)[:-1]]), num_leaves))
+    lview[leaf_slots] = leaf_value
+    return nview, lview, node_row0, leaf0
 
 
 def _hot_first_layout(num_leaves: np.ndarray, left: np.ndarray, right: np.ndarray, icount: np.ndarray,
@@ -292,7 +356,8 @@ def _compile(parsed: list[ParsedBooster]) -> dict[str, np.ndarray]:
     i64 = np.int64
     slots = np.array([slot_feat, slot_kind, slot_mtype, slot_dleft, slot_t0, slot_t1, slot_c0, slot_c1],
                      dtype=i64).reshape(8, n_slots)
-    trees = np.stack([split0, leaf0, np.repeat(np.arange(len(parsed)), np.diff(fold_t0))]).astype(i64)
+    nodes, leaf_value, node_row0, leaf_start = _interleave(nodes, leaf_value, num_leaves)
+    trees = np.stack([node_row0, leaf_start, np.repeat(np.arange(len(parsed)), np.diff(fold_t0))]).astype(i64)
     arrays = {
         "slots": slots,
         "thresholds": np.concatenate(thr_tables) if thr_tables else np.zeros(0),
