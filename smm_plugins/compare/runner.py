@@ -394,7 +394,9 @@ def run_experiment(
     if summary.skipped:
         logger.info("%d of %d runs already in %s: skipped", summary.skipped, len(specs), out)
     if todo:
-        with _Progress(len(todo), summary, enabled=progress) as bar:
+        # Expected seconds of each run: optimiser ms per trial + ~1 ms of surrogate per evaluation.
+        weights = {s.run_id: s.budget * (optimizers[s.optimizer].cost_hint + 1.0) / 1000.0 for s in todo}
+        with _Progress(todo, weights, summary, enabled=progress) as bar:
             ray = started = None
             if workers > 1 or ray_address:
                 try:
@@ -417,31 +419,44 @@ def run_experiment(
 
 
 class _Progress:
-    """tqdm bar over runs: done / running / failed, with tqdm's ETA."""
+    """tqdm bar over runs: done / running / failed, and an ETA.
 
-    def __init__(self, total: int, summary: GridSummary, *, enabled: bool) -> None:
+    The bar advances by each run's expected cost (its optimiser's ``cost_hint`` x budget, plus the
+    surrogate), not by one per run: runs differ by 100x and Ray starts the slowest first, so counting
+    runs would make the ETA swing from far too long to far too short.
+    """
+
+    def __init__(self, todo: list[RunSpec], weights: dict[str, float], summary: GridSummary, *,
+                 enabled: bool) -> None:
         self.summary = summary
         self.running = 0
+        self.n_total = len(todo)
+        self._weights = weights
         self._bar = None
         if enabled:
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=total, unit="run", dynamic_ncols=True,
-                             desc=f"runs ({summary.skipped} done before)" if summary.skipped else "runs")
+            total = sum(weights[s.run_id] for s in todo)
+            desc = f"runs ({summary.skipped} done before)" if summary.skipped else "runs"
+            self._bar = tqdm(total=total, desc=desc, dynamic_ncols=True, mininterval=0.5,
+                             bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]{postfix}")
             self._show()
 
-    def _show(self) -> None:
+    def _show(self, refresh: bool = True) -> None:
         if self._bar is not None:
-            self._bar.set_postfix_str(f"running={self.running} failed={self.summary.failed}", refresh=True)
+            done = self.summary.done + self.summary.failed
+            self._bar.set_postfix_str(
+                f"done {done}/{self.n_total}, running {self.running}, failed {self.summary.failed}", refresh=refresh)
 
     def set_running(self, n: int) -> None:
-        self.running = n
-        self._show()
+        if n != self.running:
+            self.running = n
+            self._show()
 
-    def finished(self) -> None:
+    def finished(self, spec: RunSpec) -> None:
+        self._show(refresh=False)
         if self._bar is not None:
-            self._bar.update(1)
-        self._show()
+            self._bar.update(self._weights[spec.run_id])
 
     def __enter__(self) -> _Progress:
         # Log records (e.g. a failed run) go through tqdm.write so that they do not break the bar.
@@ -475,7 +490,7 @@ def _record(out: Path, spec: RunSpec, result: dict[str, Any], summary: GridSumma
         summary.failures.append(spec.run_id)
         logger.warning("run %s failed: %s (traceback in %s)", spec.run_id, result.get("error"),
                        _failure_path(out, spec))
-    bar.finished()
+    bar.finished(spec)
     if on_result is not None:
         on_result(spec, result)
 
@@ -503,7 +518,8 @@ def _start_ray(workers: int, address: str | None) -> tuple[Any, bool]:
     common = dict(
         include_dashboard=False,
         log_to_driver=False,
-        logging_level=logging.WARNING,
+        # ERROR: Ray's start-up notices (e.g. about token authentication) would break the progress bar.
+        logging_level=logging.ERROR,
         runtime_env={"env_vars": dict(WORKER_ENV)},
         ignore_reinit_error=True,
     )
