@@ -207,7 +207,7 @@ def execute_run(spec: RunSpec, opt: OptimizerInfo | None = None, payload: list[A
         traced = TracedBenchmark(bench, spec.objective, budget=spec.budget)
         t0, c0 = time.perf_counter(), time.process_time()
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), _one_thread():
                 warnings.simplefilter("ignore")
                 opt(traced, spec.run_seed, spec.budget, objective=spec.objective, **spec.options)
         except BaseException as exc:  # noqa: BLE001 - BudgetExhausted may come wrapped by a framework
@@ -247,6 +247,18 @@ def execute_run(spec: RunSpec, opt: OptimizerInfo | None = None, payload: list[A
             raise
         return {**base, "status": "failed", "error": f"{type(exc).__name__}: {exc}",
                 "traceback": traceback.format_exc(), "finished": time.time()}
+
+
+def _one_thread() -> Any:
+    # BLAS pools read OMP/OPENBLAS_NUM_THREADS only when numpy loads, which may be before the CLI set
+    # them; threadpoolctl (when installed) limits already-loaded pools too.
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1)
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
