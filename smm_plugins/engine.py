@@ -101,16 +101,8 @@ class TreeEnsemble:
     @property
     def nbytes(self) -> int:
         """Memory held by the compiled model arrays, in bytes."""
-        seen: set[int] = set()
-        total = 0
-        for v in self._a.values():  # nodes and leaf values are two views of one buffer
-            owner = v.base if isinstance(v.base, np.ndarray) else v
-            while isinstance(owner.base, np.ndarray):
-                owner = owner.base
-            if id(owner) not in seen:
-                seen.add(id(owner))
-                total += owner.nbytes
-        return total
+        # "nodes" and "leaf_value" are two views of one buffer of per-tree blocks; count it once
+        return int(sum(v.nbytes for k, v in self._a.items() if k != "leaf_value"))
 
     @property
     def n_trees(self) -> int:

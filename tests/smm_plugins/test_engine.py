@@ -91,6 +91,8 @@ def test_numerical_model_exact(ps_dir: Path) -> None:
     strings = json.loads(path.read_text())["boosters"]
     X = _hard_inputs(space, np.random.default_rng(0), _thresholds(strings))
     _check(cv, eng, X)
+    eng.tree_block = 7  # several cache blocks of trees, the last one partial
+    _check(cv, eng, X[:203])
 
 
 def test_categorical_model_exact(dfs_cat_dir: Path) -> None:
