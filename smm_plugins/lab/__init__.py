@@ -1,0 +1,29 @@
+"""The merge lab: small real source models, exact merge objectives and data collection.
+
+* :mod:`~smm_plugins.lab.tasks` - synthetic tasks, the "foreign language" rotation, target splits;
+* :mod:`~smm_plugins.lab.network` - the 32-block network and its NumPy forward pass;
+* :mod:`~smm_plugins.lab.merge` - PS task arithmetic and the DFS inference path;
+* :mod:`~smm_plugins.lab.objectives` - the benchmarks ``smm-mini-ps-true`` / ``smm-mini-dfs-true``;
+* :mod:`~smm_plugins.lab.collect` - random + CMA-ES + TPE data collection into Parquet;
+* :mod:`~smm_plugins.lab.train` - training of the sources (torch, extra ``lab``; imported on demand).
+
+Nothing here imports torch at package import. See docs/merge-lab.md.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ps_true_benchmark", "dfs_true_benchmark"]
+
+
+def ps_true_benchmark(weights=None):  # type: ignore[no-untyped-def]
+    """The exact PS benchmark ``smm-mini-ps-true`` (see :mod:`smm_plugins.lab.objectives`)."""
+    from smm_plugins.lab.objectives import ps_true_benchmark as _f
+
+    return _f(weights)
+
+
+def dfs_true_benchmark(weights=None):  # type: ignore[no-untyped-def]
+    """The exact DFS benchmark ``smm-mini-dfs-true`` (see :mod:`smm_plugins.lab.objectives`)."""
+    from smm_plugins.lab.objectives import dfs_true_benchmark as _f
+
+    return _f(weights)

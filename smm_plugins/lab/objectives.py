@@ -1,0 +1,205 @@
+"""The lab's exact objectives as benchmarks: ``smm-mini-ps-true`` and ``smm-mini-dfs-true``.
+
+Each objective is the accuracy of a merge of the committed source models on a committed split of the
+target task (math on rotated inputs): ``train_acc`` on the optimisation split, ``test_acc`` on the
+disjoint, mildly shifted test split. Exact and deterministic: a pure function of
+``smm_plugins/data/lab/sources.npz`` (weights and split points are both stored there). NumPy only.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from smm_plugins.benchmark import OBJECTIVES, Benchmark
+from smm_plugins.lab.merge import PSMerger, dfs_path, dfs_predict
+from smm_plugins.lab.network import N_BLOCKS, LabNet
+from smm_plugins.space import SearchSpace
+from smm_plugins.space import dfs_space as _dfs_space
+from smm_plugins.space import ps_space as _ps_space
+
+__all__ = [
+    "PS_NAME",
+    "DFS_NAME",
+    "DEFAULT_WEIGHTS",
+    "LabModels",
+    "load_lab",
+    "save_lab",
+    "ps_space",
+    "dfs_space",
+    "PSTrueBenchmark",
+    "DFSTrueBenchmark",
+    "ps_true_benchmark",
+    "dfs_true_benchmark",
+]
+
+logger = logging.getLogger(__name__)
+
+PS_NAME = "smm-mini-ps-true"
+DFS_NAME = "smm-mini-dfs-true"
+#: The committed weights and splits.
+DEFAULT_WEIGHTS: Path = Path(__file__).resolve().parent.parent / "data" / "lab" / "sources.npz"
+#: Configurations per internal batch: large enough to amortise Python overhead, small enough that the
+#: (batch, points, width) activations stay in cache (measured fastest at 16-32).
+_CHUNK = 32
+
+
+def ps_space() -> SearchSpace:
+    """The lab's PS space: 64 task-arithmetic weights in [0, 1], ``w_A_00..w_A_31, w_B_00..w_B_31``."""
+    return _ps_space(name=PS_NAME, n_layers=N_BLOCKS)
+
+
+def dfs_space() -> SearchSpace:
+    """The lab's DFS space: ``layer_00..layer_31`` in {0, 1, 2}, then ``scale_00..scale_62`` in [0.4, 1.5]."""
+    return _dfs_space(name=DFS_NAME, n_layers=N_BLOCKS)
+
+
+@dataclass(frozen=True)
+class LabModels:
+    """The base, the two sources and the target splits (``{objective: (X float32, y int64)}``)."""
+
+    base: LabNet
+    a: LabNet
+    b: LabNet
+    splits: Mapping[str, tuple[np.ndarray, np.ndarray]]
+    metadata: Mapping[str, Any]
+
+    def n_problems(self) -> dict[str, int]:
+        """Points in each split, ``{objective: n}``."""
+        return {k: int(v[1].shape[0]) for k, v in self.splits.items()}
+
+
+def save_lab(path: str | os.PathLike[str], models: LabModels) -> None:
+    """Write ``models`` to an ``.npz`` archive atomically (float32 weights, split points and labels)."""
+    import io
+
+    from smm_plugins._io import atomic_write_bytes
+
+    arrays: dict[str, np.ndarray] = {}
+    for prefix, net in (("base", models.base), ("A", models.a), ("B", models.b)):
+        arrays.update(net.to_arrays(prefix))
+    for obj, (X, y) in models.splits.items():
+        arrays[f"split.{obj}.X"] = np.asarray(X, dtype=np.float32)
+        arrays[f"split.{obj}.y"] = np.asarray(y, dtype=np.int64)
+    arrays["metadata"] = np.frombuffer(json.dumps(dict(models.metadata), sort_keys=True).encode(), dtype=np.uint8)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(path: str, mtime_ns: int) -> LabModels:
+    del mtime_ns  # part of the cache key only: a regenerated file is re-read
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    splits = {}
+    for obj in OBJECTIVES:
+        try:
+            splits[obj] = (arrays[f"split.{obj}.X"], arrays[f"split.{obj}.y"])
+        except KeyError:
+            raise KeyError(f"lab file {path!r} has no split {obj!r}; regenerate: smm-bench lab train-sources") from None
+    meta = json.loads(arrays["metadata"].tobytes().decode()) if "metadata" in arrays else {}
+    return LabModels(
+        base=LabNet.from_arrays(arrays, "base"),
+        a=LabNet.from_arrays(arrays, "A"),
+        b=LabNet.from_arrays(arrays, "B"),
+        splits=splits,
+        metadata=meta,
+    )
+
+
+def load_lab(path: str | os.PathLike[str] | None = None) -> LabModels:
+    """Load (cached) the lab's models and splits; default: the committed ``sources.npz``."""
+    p = Path(path) if path is not None else DEFAULT_WEIGHTS
+    if not p.is_file():
+        raise FileNotFoundError(
+            f"merge-lab weights {str(p)!r} not found; regenerate them with: smm-bench lab train-sources"
+        )
+    return _load_cached(str(p.resolve()), p.stat().st_mtime_ns)
+
+
+class _LabBenchmark(Benchmark):
+    """Shared machinery: split lookup, chunked batches, both objectives in one call."""
+
+    n_problems_full: Mapping[str, int] = {"train_acc": 1000, "test_acc": 1000}
+    #: Measured seconds of one evaluation (one configuration, one objective = one split of 1,000
+    #: points), batched, one core of the development machine. Basis of the lab's cost model.
+    eval_seconds: float = 0.0
+
+    def __init__(self, weights: str | os.PathLike[str] | None = None) -> None:
+        self.lab = load_lab(weights)
+        self.n_problems_full = self.lab.n_problems()
+
+    def _predict(self, X: np.ndarray, objective: str) -> np.ndarray:
+        return self._accuracy(X, (objective,))[objective]
+
+    def evaluate_all(self, X: Any, objectives: Iterable[str] = OBJECTIVES) -> dict[str, np.ndarray]:
+        """Strictly validated batch ``X`` -> ``{objective: accuracy (n,)}`` for several objectives at once."""
+        objectives = tuple(objectives)
+        for obj in objectives:
+            self._check_objective(obj)
+        return self._accuracy(self.space.validate(X), objectives)
+
+    def _accuracy(self, X: np.ndarray, objectives: tuple[str, ...]) -> dict[str, np.ndarray]:
+        out = {obj: np.empty(X.shape[0], dtype=np.float64) for obj in objectives}
+        for start in range(0, X.shape[0], _CHUNK):
+            rows = X[start : start + _CHUNK]
+            for obj in objectives:
+                pts, labels = self.lab.splits[obj]
+                pred = self._predict_classes(pts, rows)
+                # Accuracy = correct / points: an exact count, then one division.
+                out[obj][start : start + len(rows)] = (pred == labels).sum(axis=1) / labels.shape[0]
+        return out
+
+    def _predict_classes(self, pts: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class PSTrueBenchmark(_LabBenchmark):
+    """Exact PS objective: accuracy of the layer-wise task-arithmetic merge (64 weights in [0, 1])."""
+
+    name = PS_NAME
+    space = ps_space()
+    eval_seconds = 0.0052
+
+    def __init__(self, weights: str | os.PathLike[str] | None = None) -> None:
+        super().__init__(weights)
+        self._merger = PSMerger(self.lab.base, self.lab.a, self.lab.b)
+
+    def _predict_classes(self, pts: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return self._merger.predict(pts, rows)
+
+
+class DFSTrueBenchmark(_LabBenchmark):
+    """Exact DFS objective: accuracy of the data-flow merge (32 layer choices + 63 hop scales)."""
+
+    name = DFS_NAME
+    space = dfs_space()
+    eval_seconds = 0.0075
+
+    def _predict_classes(self, pts: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return dfs_predict(self.lab.base, self.lab.a, self.lab.b, pts, rows)
+
+    @staticmethod
+    def n_hops(config: np.ndarray) -> int:
+        """Length of the inference path of one configuration (32..64); ``n_hops - 1`` scales are active."""
+        return len(dfs_path(np.asarray(config)[:N_BLOCKS]))
+
+
+
+def ps_true_benchmark(weights: str | os.PathLike[str] | None = None) -> PSTrueBenchmark:
+    """The exact PS benchmark ``smm-mini-ps-true`` (committed weights unless ``weights`` is given)."""
+    return PSTrueBenchmark(weights)
+
+
+def dfs_true_benchmark(weights: str | os.PathLike[str] | None = None) -> DFSTrueBenchmark:
+    """The exact DFS benchmark ``smm-mini-dfs-true`` (committed weights unless ``weights`` is given)."""
+    return DFSTrueBenchmark(weights)

@@ -1,0 +1,225 @@
+"""Training of the lab's base network and its two source models (torch; extra ``lab``).
+
+Only ``smm-bench lab train-sources`` imports this module. Evaluating merges needs NumPy only.
+
+Recipe (the construction the project's measurements found to give merge synergy; see docs/merge-lab.md):
+
+* **base**: trained from scratch on the three general tasks (plain inputs, ``n_general`` examples each)
+  and only a little on math (``n_math_base`` examples): weak on math, so merging matters.
+* **A, the "language" expert**: the base fine-tuned (blocks only) so that its residual stream after
+  block ``match_block`` on a *rotated* input matches the base's on the same input unrotated (random task
+  flags, no labels): a general translator. Its change lives in blocks ``0 .. match_block - 1``.
+* **B, the "math" expert**: the base fine-tuned (blocks only) on labels of the math task, plain inputs.
+
+Embedding and head stay at the base's values in A and B (as every merge keeps them).
+Determinism: fixed seeds, one thread, ``torch.use_deterministic_algorithms(True)``; the committed
+weights are the reference (a rerun on other hardware may differ in the last bits).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from smm_plugins._deps import require
+from smm_plugins.lab.network import EPS, INNER, N_BLOCKS, WIDTH, LabNet
+from smm_plugins.lab.tasks import D_IN, GENERAL_TASKS, MATH_TASK, N_CLASSES, N_TASKS, LabTasks, TaskSpec
+
+__all__ = ["TrainRecipe", "train_sources", "build_lab"]
+
+logger = logging.getLogger(__name__)
+
+# Fail at import with the one-line fix if torch is missing (this module is imported on demand only).
+torch = require("torch", "lab", who="smm-bench lab train-sources")
+
+
+@dataclass(frozen=True)
+class TrainRecipe:
+    """Sizes, seeds and optimiser settings of the committed source models (defaults = committed)."""
+
+    seed: int = 7
+    n_general: int = 8000
+    n_math_base: int = 150
+    n_math_b: int = 8000
+    n_translate: int = 16000
+    match_block: int = 12
+    base_epochs: int = 40
+    a_epochs: int = 40
+    b_epochs: int = 25
+    batch_size: int = 256
+    lr: float = 2e-3
+    b_lr: float = 1e-3
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _TorchNet(torch.nn.Module):
+    """Torch twin of :class:`~smm_plugins.lab.network.LabNet` (same forward formula)."""
+
+    def __init__(self, gen: Any) -> None:
+        super().__init__()
+
+        def normal(*shape: int, std: float) -> Any:
+            return torch.nn.Parameter(torch.randn(*shape, generator=gen) * std)
+
+        self.emb_w = normal(D_IN, WIDTH, std=1.0 / math.sqrt(D_IN))
+        self.emb_b = torch.nn.Parameter(torch.zeros(WIDTH))
+        self.w1 = normal(N_BLOCKS, WIDTH, INNER, std=1.0 / math.sqrt(WIDTH))
+        self.b1 = torch.nn.Parameter(torch.zeros(N_BLOCKS, INNER))
+        # Small second layer: a deep residual stack starts close to the identity.
+        self.w2 = normal(N_BLOCKS, INNER, WIDTH, std=1.0 / math.sqrt(INNER * 2 * N_BLOCKS))
+        self.b2 = torch.nn.Parameter(torch.zeros(N_BLOCKS, WIDTH))
+        self.head_w = normal(WIDTH, N_CLASSES, std=1.0 / math.sqrt(WIDTH))
+        self.head_b = torch.nn.Parameter(torch.zeros(N_CLASSES))
+
+    @staticmethod
+    def _rms(h: Any) -> Any:
+        return h / torch.sqrt(h.square().mean(dim=-1, keepdim=True) + EPS)
+
+    def hidden(self, x: Any, upto: int = N_BLOCKS) -> Any:
+        h = x @ self.emb_w + self.emb_b
+        for layer in range(upto):
+            z = torch.relu(self._rms(h) @ self.w1[layer] + self.b1[layer])
+            h = h + z @ self.w2[layer] + self.b2[layer]
+        return h
+
+    def forward(self, x: Any) -> Any:
+        return self._rms(self.hidden(x)) @ self.head_w + self.head_b
+
+    def block_parameters(self) -> list[Any]:
+        return [self.w1, self.b1, self.w2, self.b2]
+
+    def to_labnet(self) -> LabNet:
+        return LabNet(**{k: v.detach().cpu().numpy().astype(np.float32) for k, v in self.named_parameters()})
+
+
+def _batches(n: int, batch_size: int, gen: Any) -> list[Any]:
+    perm = torch.randperm(n, generator=gen)
+    return [perm[i : i + batch_size] for i in range(0, n, batch_size)]
+
+
+def _fit(
+    params: list[Any],
+    loss_fn: Callable[[Any], Any],
+    n: int,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    gen: Any,
+    label: str,
+    progress: bool,
+) -> None:
+    from tqdm.auto import tqdm
+
+    opt = torch.optim.Adam(params, lr=lr)
+    steps = epochs * math.ceil(n / batch_size)
+    # Linear decay to zero: a stable end point without a tuned schedule.
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: max(0.0, 1.0 - s / steps))
+    with tqdm(total=epochs, desc=f"train {label}", disable=not progress, unit="epoch") as bar:
+        for _ in range(epochs):
+            total = 0.0
+            for idx in _batches(n, batch_size, gen):
+                loss = loss_fn(idx)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sched.step()
+                total += loss.item() * len(idx)
+            bar.set_postfix(loss=f"{total / n:.4f}")
+            bar.update()
+    logger.info("trained %s: final epoch mean loss %.4f", label, total / n)
+
+
+def _copy(net: _TorchNet, gen: Any) -> _TorchNet:
+    twin = _TorchNet(gen)
+    twin.load_state_dict(net.state_dict())
+    return twin
+
+
+def train_sources(
+    recipe: TrainRecipe | None = None,
+    tasks: LabTasks | None = None,
+    *,
+    progress: bool = False,
+) -> dict[str, LabNet]:
+    """Train the base and the two sources; returns ``{"base": ..., "A": ..., "B": ...}`` (float32).
+
+    Runs on one CPU thread; the committed recipe takes a few minutes.
+    """
+    recipe = recipe or TrainRecipe()
+    tasks = tasks or LabTasks(TaskSpec())
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    gen = torch.Generator().manual_seed(recipe.seed)
+    torch.manual_seed(recipe.seed)
+
+    def tensor(a: np.ndarray) -> Any:
+        return torch.from_numpy(np.ascontiguousarray(a))
+
+    # --- base: general tasks + a little math, plain inputs ----------------------------------------
+    parts = [tasks.sample(recipe.n_general, t, rotated=False, seed=100 + t) for t in GENERAL_TASKS]
+    parts.append(tasks.sample(recipe.n_math_base, MATH_TASK, rotated=False, seed=110))
+    xb = tensor(np.concatenate([p[0] for p in parts]))
+    yb = tensor(np.concatenate([p[1] for p in parts]))
+    base = _TorchNet(gen)
+    ce = torch.nn.functional.cross_entropy
+    _fit(list(base.parameters()), lambda i: ce(base(xb[i]), yb[i]), len(yb), recipe.base_epochs,
+         recipe.lr, recipe.batch_size, gen, "base", progress)
+    for p in base.parameters():
+        p.requires_grad_(False)
+
+    # --- A: translator, matches the base's residual stream after `match_block` -------------------
+    rng = np.random.default_rng([tasks.spec.seed, recipe.seed, 200])
+    content = rng.standard_normal((recipe.n_translate, tasks.rotation.shape[0]))
+    flags = rng.integers(0, N_TASKS, size=recipe.n_translate)
+    x_rot = tensor(tasks.encode(content, flags, rotated=True))
+    with torch.no_grad():
+        target = base.hidden(tensor(tasks.encode(content, flags, rotated=False)), recipe.match_block)
+        scale = target.square().mean()
+    model_a = _copy(base, gen)
+    a_params = model_a.block_parameters()
+    for p in a_params:
+        p.requires_grad_(True)
+    _fit(a_params,
+         lambda i: (model_a.hidden(x_rot[i], recipe.match_block) - target[i]).square().mean() / scale,
+         recipe.n_translate, recipe.a_epochs, recipe.lr, recipe.batch_size, gen, "A (language)", progress)
+
+    # --- B: math expert on plain inputs ----------------------------------------------------------
+    xm, ym = (tensor(a) for a in tasks.sample(recipe.n_math_b, MATH_TASK, rotated=False, seed=300))
+    model_b = _copy(base, gen)
+    b_params = model_b.block_parameters()
+    for p in b_params:
+        p.requires_grad_(True)
+    _fit(b_params, lambda i: ce(model_b(xm[i]), ym[i]), len(ym), recipe.b_epochs, recipe.b_lr,
+         recipe.batch_size, gen, "B (math)", progress)
+
+    return {"base": base.to_labnet(), "A": model_a.to_labnet(), "B": model_b.to_labnet()}
+
+
+def build_lab(
+    recipe: TrainRecipe | None = None,
+    spec: TaskSpec | None = None,
+    *,
+    progress: bool = False,
+) -> Any:
+    """Train the sources and bundle them with the target splits as a ``LabModels`` (ready to save)."""
+    from smm_plugins.lab.objectives import LabModels
+
+    recipe = recipe or TrainRecipe()
+    spec = spec or TaskSpec()
+    tasks = LabTasks(spec)
+    nets = train_sources(recipe, tasks, progress=progress)
+    meta = {
+        "format": 1,
+        "recipe": recipe.to_dict(),
+        "tasks": asdict(spec),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+    }
+    return LabModels(base=nets["base"], a=nets["A"], b=nets["B"], splits=tasks.target_splits(), metadata=meta)
