@@ -20,19 +20,50 @@ Data layout (built by ``smm_plugins.engine._compile``):
   ``[slot, k, left, right]``. A child ``c < lf`` is a tree-local split, ``c >= lf`` is leaf
   ``c - lf`` (``lf`` = 128, 32768 or 2**31). The last row is a dummy split that finished lanes keep
   reading, so lanes need no data-dependent branch.
-* Trees. ``trees`` int64 (3, n_trees): first node, first leaf, fold; ``tree_root`` (node dtype) is
-  0 or ``lf`` (a single-leaf tree).
+* Trees. ``trees`` int64 (5, n_trees): first node row, first leaf (index into the float64 view),
+  fold, block start (float64 index) and number of 64-byte lines to prefetch; ``tree_root`` (node
+  dtype) is 0 or ``lf`` (a single-leaf tree). Nodes and leaf values of a tree form one contiguous
+  block of a shared buffer (``nodes`` and ``leaf_value`` are two views of it).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.core.extending import intrinsic
 
 #: LightGBM's kZeroThreshold: dense rows turn |x| <= 1e-35 into 0 before prediction.
 ZERO_THRESHOLD = 1e-35
 SLOT_NUMERICAL = 0
 SLOT_CATEGORICAL = 1
+#: Trees ahead of the walk whose blocks are prefetched (16-64 measured alike on the benchmark model).
+PREFETCH_AHEAD = 32
+#: At most this many 64-byte lines of a tree block are prefetched (its hot start).
+PREFETCH_LINES = 16
+
+
+@intrinsic
+def _prefetch(typingctx, arr, idx):
+    """Hint the CPU to start loading the cache line of ``arr[idx]`` (1-D ``arr``; no effect on results).
+
+    A real prefetch instruction retires at once; a plain "touch" load would hold its slot in the
+    out-of-order window until memory answers, which measured slower.
+    """
+    sig = types.void(arr, idx)
+
+    def codegen(context, builder, signature, args):
+        array = context.make_array(signature.args[0])(context, builder, args[0])
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+                                            "llvm.prefetch.p0")
+        ptr = builder.bitcast(builder.gep(array.data, [args[1]]), i8p)
+        builder.call(fn, [ptr, i32(0), i32(3), i32(1)])  # read, high locality, data cache
+        return context.get_dummy_value()
+
+    return sig, codegen
 
 
 @njit(cache=True, nogil=True)
@@ -120,12 +151,14 @@ def _fold_mean(vals, fold_t0, fold_div, sums):
     return tot / n_folds
 
 @njit(cache=True, nogil=True)
-def _tree_values(rb, nodes, trees, tree_root, leaf_value, lf, t_begin, t_end, vals):
+def _tree_values(rb, nodes, trees, tree_root, leaf_value, lf, t_begin, t_end, vals, ahead):
     """Output of trees ``t_begin..t_end-1`` for one binned row ``rb`` into ``vals[t]``.
 
     Eight lanes each walk one tree; a lane whose tree is done stores the leaf value and takes the
     next tree. Eight independent walks keep several cache misses in flight (the ensemble does not
-    fit in L2). ``vals`` is summed in tree order afterwards, so the result is bit-identical to
+    fit in L2), and each new tree triggers a prefetch of the whole block of the tree ``ahead``
+    positions later, so a walk rarely waits for memory, even right after other code flushed the
+    caches. ``vals`` is summed in tree order afterwards, so the result is bit-identical to
     LightGBM's sequential sum.
     """
     if t_end - t_begin < 8:
@@ -175,6 +208,10 @@ def _tree_values(rb, nodes, trees, tree_root, leaf_value, lf, t_begin, t_end, va
             nt += 1
             b0 = trees[0, t0]
             c0 = tree_root[t0]
+            p = min(nt + ahead, t_end - 1)
+            q = trees[3, p]
+            for k in range(trees[4, p]):
+                _prefetch(leaf_value, q + 8 * k)
             if nt >= t_end:
                 break
         if c1 >= lf:
@@ -183,6 +220,10 @@ def _tree_values(rb, nodes, trees, tree_root, leaf_value, lf, t_begin, t_end, va
             nt += 1
             b1 = trees[0, t1]
             c1 = tree_root[t1]
+            p = min(nt + ahead, t_end - 1)
+            q = trees[3, p]
+            for k in range(trees[4, p]):
+                _prefetch(leaf_value, q + 8 * k)
             if nt >= t_end:
                 break
         if c2 >= lf:
@@ -191,6 +232,10 @@ def _tree_values(rb, nodes, trees, tree_root, leaf_value, lf, t_begin, t_end, va
             nt += 1
             b2 = trees[0, t2]
             c2 = tree_root[t2]
+            p = min(nt + ahead, t_end - 1)
+            q = trees[3, p]
+            for k in range(trees[4, p]):
+                _prefetch(leaf_value, q + 8 * k)
             if nt >= t_end:
                 break
         if c3 >= lf:
@@ -199,6 +244,10 @@ def _tree_values(rb, nodes, trees, tree_root, leaf_value, lf, t_begin, t_end, va
             nt += 1
             b3 = trees[0, t3]
             c3 = tree_root[t3]
+            p = min(nt + ahead, t_end - 1)
+            q = trees[3, p]
+            for k in range(trees[4, p]):
+                _prefetch(leaf_value, q + 8 * k)
             if nt >= t_end:
                 break
         if c4 >= lf:
@@ -207,6 +256,10 @@ def _tree_values(rb, nodes, trees, tree_root, leaf_value, lf, t_begin, t_end, va
             nt += 1
             b4 = trees[0, t4]
             c4 = tree_root[t4]
+            p = min(nt + ahead, t_end - 1)
+            q = trees[3, p]
+            for k in range(trees[4, p]):
+                _prefetch(leaf_value, q + 8 * k)
             if nt >= t_end:
                 break
         if c5 >= lf:
@@ -215,6 +268,10 @@ def _tree_values(rb, nodes, trees, tree_root, leaf_value, lf, t_begin, t_end, va
             nt += 1
             b5 = trees[0, t5]
             c5 = tree_root[t5]
+            p = min(nt + ahead, t_end - 1)
+            q = trees[3, p]
+            for k in range(trees[4, p]):
+                _prefetch(leaf_value, q + 8 * k)
             if nt >= t_end:
                 break
         if c6 >= lf:
@@ -223,6 +280,10 @@ def _tree_values(rb, nodes, trees, tree_root, leaf_value, lf, t_begin, t_end, va
             nt += 1
             b6 = trees[0, t6]
             c6 = tree_root[t6]
+            p = min(nt + ahead, t_end - 1)
+            q = trees[3, p]
+            for k in range(trees[4, p]):
+                _prefetch(leaf_value, q + 8 * k)
             if nt >= t_end:
                 break
         if c7 >= lf:
@@ -231,6 +292,10 @@ def _tree_values(rb, nodes, trees, tree_root, leaf_value, lf, t_begin, t_end, va
             nt += 1
             b7 = trees[0, t7]
             c7 = tree_root[t7]
+            p = min(nt + ahead, t_end - 1)
+            q = trees[3, p]
+            for k in range(trees[4, p]):
+                _prefetch(leaf_value, q + 8 * k)
             if nt >= t_end:
                 break
     while (c0 < lf) | (c1 < lf) | (c2 < lf) | (c3 < lf) | (c4 < lf) | (c5 < lf) | (c6 < lf) | (c7 < lf):
@@ -257,7 +322,7 @@ def predict_one(x, slots, thresholds, cat_bits, big, nodes, trees, tree_root, le
                 rb, vals, sums):
     """Prediction for one row ``x`` (float64, n_features); ``rb``, ``vals``, ``sums`` are scratch."""
     _bin_row(x, slots, thresholds, cat_bits, big, rb)
-    _tree_values(rb, nodes, trees, tree_root, leaf_value, lf, 0, tree_root.shape[0], vals)
+    _tree_values(rb, nodes, trees, tree_root, leaf_value, lf, 0, tree_root.shape[0], vals, PREFETCH_AHEAD)
     return _fold_mean(vals, fold_t0, fold_div, sums)
 
 
@@ -333,3 +398,4 @@ def predict_binned(RB, nodes, trees, tree_root, leaf_value, lf, fold_div, tree_b
                 s = s / fold_div[f]
             tot = s if f == 0 else tot + s
         out[r] = tot / n_folds
+

@@ -23,7 +23,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from smm_plugins._engine_kernels import SLOT_CATEGORICAL, SLOT_NUMERICAL, bin_rows, predict_binned, predict_one
+from smm_plugins._engine_kernels import (
+    PREFETCH_LINES,
+    SLOT_CATEGORICAL,
+    SLOT_NUMERICAL,
+    bin_rows,
+    predict_binned,
+    predict_one,
+)
 from smm_plugins._engine_parse import ParsedBooster, parse_model_text
 
 __all__ = ["TreeEnsemble"]
@@ -184,13 +191,14 @@ def _aligned_buffer(nbytes: int) -> np.ndarray:
 
 
 def _interleave(nodes: np.ndarray, leaf_value: np.ndarray, num_leaves: np.ndarray) -> tuple[
-        np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Store each tree as one contiguous block: its splits, then its leaf values.
 
     A walk then touches the tree's first (hottest) node line and a nearby leaf line, and walking
     trees in order streams through memory, which the hardware prefetchers follow. Blocks start on
     64-byte lines. Returns (node view (rows, 4), leaf view float64, first node row per tree, first
-    leaf index per tree); the views share one buffer whose last node row is a zero dummy split.
+    leaf index per tree, block starts in float64 units, n_trees + 1 of them); the views share one buffer whose
+    last node row is a zero dummy split.
     """
     ndt = nodes.dtype
     row = 4 * ndt.itemsize  # bytes per split
@@ -210,7 +218,7 @@ def _interleave(nodes: np.ndarray, leaf_value: np.ndarray, num_leaves: np.ndarra
     leaf_slots = np.repeat(leaf0, num_leaves) + (np.arange(int(num_leaves.sum())) - np.repeat(
         np.concatenate([[0], np.cumsum(num_leaves)[:-1]]), num_leaves))
     lview[leaf_slots] = leaf_value
-    return nview, lview, node_row0, leaf0
+    return nview, lview, node_row0, leaf0, start // 8
 
 
 def _hot_first_layout(num_leaves: np.ndarray, left: np.ndarray, right: np.ndarray, icount: np.ndarray,
@@ -348,8 +356,12 @@ def _compile(parsed: list[ParsedBooster]) -> dict[str, np.ndarray]:
     i64 = np.int64
     slots = np.array([slot_feat, slot_kind, slot_mtype, slot_dleft, slot_t0, slot_t1, slot_c0, slot_c1],
                      dtype=i64).reshape(8, n_slots)
-    nodes, leaf_value, node_row0, leaf_start = _interleave(nodes, leaf_value, num_leaves)
-    trees = np.stack([node_row0, leaf_start, np.repeat(np.arange(len(parsed)), np.diff(fold_t0))]).astype(i64)
+    nodes, leaf_value, node_row0, leaf_start, block8 = _interleave(nodes, leaf_value, num_leaves)
+    # rows: first node row, first leaf (float64 index), fold, block start (float64 index), lines
+    lines = np.minimum(np.diff(block8) // 8, PREFETCH_LINES)
+    trees = np.stack([node_row0, leaf_start, np.repeat(np.arange(len(parsed)), np.diff(fold_t0)), block8[:-1],
+                      lines])
+    trees = trees.astype(i64)
     arrays = {
         "slots": slots,
         "thresholds": np.concatenate(thr_tables) if thr_tables else np.zeros(0),
