@@ -5,8 +5,9 @@
 * ``curves_evaluations.png`` / ``curves_simulated_time.png``: best ``train_acc`` so far and the
   ``test_acc`` of the incumbent (the best configuration so far by ``train_acc``), median over seeds with
   the inter-quartile band, against evaluations and against simulated wall-clock;
-* ``final_table.csv``: per benchmark and optimiser, mean / std / median of the final values over seeds
-  and the average rank per benchmark (rank 1 = best final ``train_acc`` on a seed, ties averaged);
+* ``final_table.csv``: per benchmark and optimiser, mean / std / median of the final values over seeds,
+  the mean gain over random search on the same seeds, and the average rank per benchmark (rank 1 =
+  best final ``train_acc`` on a seed, ties averaged);
 * ``wilcoxon.csv``: two-sided Wilcoxon signed-rank tests of every pair of optimisers on the final values,
   paired by seed, with Holm-adjusted p-values per benchmark and metric;
 * ``curves.csv``: the median / quartiles plotted against evaluations;
@@ -73,8 +74,15 @@ def _finals(df: Any) -> Any:
     return last[["benchmark", "optimizer", "seed", "trial", "best_train", "inc_test", "sim_time", "wall_time"]]
 
 
-def final_table(df: Any) -> Any:
-    """Per benchmark x optimiser: final best train_acc and incumbent test_acc over seeds, average rank."""
+#: Optimiser the final table measures gains against ("by how much"), when it is in the comparison.
+BASELINE = "random"
+
+
+def final_table(df: Any, baseline: str = BASELINE) -> Any:
+    """Per benchmark x optimiser: final best train_acc and incumbent test_acc over seeds, average rank.
+
+    ``train_gain`` / ``test_gain``: mean over shared seeds of (optimiser - ``baseline``), if the baseline ran.
+    """
     import pandas as pd
     from scipy.stats import rankdata
 
@@ -87,6 +95,16 @@ def final_table(df: Any) -> Any:
             np.vstack([rankdata(-r) for r in complete.to_numpy()]) if len(complete) else np.empty((0, wide.shape[1])),
             index=complete.index, columns=wide.columns,
         )
+        wide_test = g.pivot(index="seed", columns="optimizer", values="inc_test")
+
+        def gain(w: Any, opt: str) -> float:
+            if baseline not in w.columns:
+                return float("nan")
+            if opt == baseline:
+                return 0.0
+            pair = w[[opt, baseline]].dropna()
+            return float((pair[opt] - pair[baseline]).mean()) if len(pair) else float("nan")
+
         for opt, h in g.groupby("optimizer", sort=True):
             rows.append({
                 "benchmark": bench,
@@ -99,6 +117,8 @@ def final_table(df: Any) -> Any:
                 "test_mean": float(h["inc_test"].mean()),
                 "test_std": float(h["inc_test"].std(ddof=1)) if len(h) > 1 else float("nan"),
                 "test_median": float(h["inc_test"].median()),
+                "train_gain": gain(wide, opt),
+                "test_gain": gain(wide_test, opt),
                 "avg_rank": float(ranks[opt].mean()) if len(ranks) else float("nan"),
                 "sim_hours": float(h["sim_time"].mean() / 3600.0),
                 "wall_seconds": float(h["wall_time"].mean()),
@@ -280,12 +300,17 @@ def markdown_table(table: Any) -> str:
     lines = []
     for bench, g in table.groupby("benchmark", sort=True):
         n_eval = int(g["evaluations"].max())
+        has_gain = bool(np.isfinite(g["train_gain"]).any())
+        gain_head = f" vs {BASELINE} (train / test) |" if has_gain else ""
         lines += [f"**{bench}** ({n_eval} evaluations)", "",
-                  "| optimizer | best train_acc (mean ± std) | test_acc of incumbent (mean ± std) | avg rank | seeds |",
-                  "|---|---|---|---|---|"]
+                  "| optimizer | best train_acc (mean ± std) | test_acc of incumbent (mean ± std) |"
+                  f"{gain_head} avg rank | seeds |",
+                  "|---|---|---|" + ("---|" if has_gain else "") + "---|---|"]
         for _, r in g.iterrows():
+            gain = (f" {r['train_gain']:+.4f} / {r['test_gain']:+.4f} |" if r["optimizer"] != BASELINE else " — |") \
+                if has_gain else ""
             lines.append(f"| {r['optimizer']} | {_fmt(r['train_mean'], r['train_std'])} | "
-                         f"{_fmt(r['test_mean'], r['test_std'])} | {r['avg_rank']:.2f} | {r['seeds']} |")
+                         f"{_fmt(r['test_mean'], r['test_std'])} |{gain} {r['avg_rank']:.2f} | {r['seeds']} |")
         lines.append("")
     return "\n".join(lines)
 

@@ -359,6 +359,23 @@ def _check_resume(exp: Experiment, out: Path) -> None:
         )
 
 
+def check_benchmarks(specs: Iterable[str]) -> None:
+    """Fail early, before any run, for a benchmark that is unknown or whose files are missing."""
+    from smm_plugins.registry import benchmark_status, list_benchmarks
+
+    known = list_benchmarks()
+    for spec in specs:
+        if spec in known:
+            ok, detail = benchmark_status(spec)
+            if not ok:
+                raise ValueError(f"benchmark {spec!r} is not available: {detail}")
+        elif ":" in spec and not os.path.exists(spec):
+            continue  # "module:factory", imported where the run executes
+        elif not Path(spec).expanduser().is_dir():
+            raise ValueError(f"unknown benchmark {spec!r}; known: {', '.join(known)}; or a directory of "
+                             "surrogate files in the official layout, or 'module:factory'")
+
+
 def _import_plugins(plugins: Iterable[str]) -> None:
     import importlib
 
@@ -394,6 +411,7 @@ def run_experiment(
     _import_plugins(exp.plugins)
     specs = plan_runs(exp)
     optimizers = {name: get_optimizer(name) for name in exp.optimizers}  # unknown names fail here, early
+    check_benchmarks(exp.benchmarks)
     out.mkdir(parents=True, exist_ok=True)
     _check_resume(exp, out)
     save_experiment(exp, out)

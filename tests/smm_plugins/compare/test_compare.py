@@ -214,6 +214,8 @@ def test_unknown_optimizer_lists_known_names(toy: Path, tmp_path: Path) -> None:
     assert not (tmp_path / "runs").exists()
     with pytest.raises(ValueError, match="module"):
         get_optimizer("no_such_module_xyz:fn")
+    with pytest.raises(ValueError, match="unknown benchmark 'smm-nope'; known: .*smm-mini-ps"):
+        run_experiment(exp.replace(benchmarks=["smm-nope"], optimizers=["random"]), tmp_path, progress=False)
 
 
 def test_registry_contents_and_validation() -> None:
@@ -320,6 +322,8 @@ def test_report_contents(toy: Path, tmp_path: Path) -> None:
     row = table[(table.benchmark == "ps") & (table.optimizer == "de")].iloc[0]
     assert row["train_mean"] == pytest.approx(finals.mean(), rel=1e-5)
     assert row["train_std"] == pytest.approx(finals.std(ddof=1), rel=1e-4)
+    # Gains over random search only when random ran; here it did not.
+    assert table["train_gain"].isna().all()
     # Average ranks of two optimisers over the same seeds sum to 3.
     assert table.groupby("benchmark")["avg_rank"].sum().tolist() == pytest.approx([3.0, 3.0])
     wil = pd.read_csv(tmp_path / "report" / "wilcoxon.csv")
@@ -353,3 +357,24 @@ def test_cli_compare_and_report(toy: Path, tmp_path: Path) -> None:
     assert "| de |" in rep.stdout and (out / "report" / "report.md").is_file()
     lst = subprocess.run(base + ["compare", "--list-optimizers"], env=env, capture_output=True, text=True, timeout=60)
     assert lst.returncode == 0 and "sep-cmaes" in lst.stdout and "synetune-bore" in lst.stdout
+
+
+def test_final_table_gain_rank_and_wilcoxon_on_known_numbers() -> None:
+    from smm_plugins.compare.report import final_table, incumbent_curves, pairwise_wilcoxon
+
+    rows = []
+    for seed in range(6):
+        for opt, final in (("random", 0.30 + 0.01 * seed), ("tpe", 0.35 + 0.01 * seed)):
+            for trial, v in enumerate((0.1, final)):
+                rows.append({"benchmark": "b", "optimizer": opt, "seed": seed, "trial": trial, "value": v,
+                             "test_acc": v - 0.05, "sim_time": trial + 1.0, "wall_time": 0.0})
+    df = incumbent_curves(pd.DataFrame(rows))
+    table = final_table(df).set_index("optimizer")
+    assert table.loc["tpe", "train_gain"] == pytest.approx(0.05)
+    assert table.loc["tpe", "test_gain"] == pytest.approx(0.05)
+    assert table.loc["random", "train_gain"] == 0.0
+    assert table.loc["tpe", "avg_rank"] == 1.0 and table.loc["random", "avg_rank"] == 2.0
+    w = pairwise_wilcoxon(df)
+    row = w[(w.metric == "best_train")].iloc[0]
+    assert (row["a"], row["b"], row["wins_a"], row["wins_b"]) == ("random", "tpe", 0, 6)
+    assert row["p_value"] == pytest.approx(2 / 2**6)  # exact two-sided test, all 6 seeds agree
