@@ -187,7 +187,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         status = "ok " if r["available"] else "-- "
         print(f"{status} {r['name']:<{width}}  {r['description']}")
         if not r["available"]:
-            print(f"    {'':<{width}}  ({r['detail']})")
+            print(f"    {'':<{width}}  {r['detail']}")
     print(f"data directory: {data_dir()}")
     return 0
 

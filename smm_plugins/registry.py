@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from smm_plugins.benchmark import Benchmark
-from smm_plugins.datadir import data_dir
+from smm_plugins.datadir import MANIFEST_FILE, data_dir
 from smm_plugins.install import DOWNLOAD_HINT, INSTALL_FIX
 from smm_plugins.model_files import OFFICIAL_FILES
 
@@ -222,6 +222,8 @@ def _official_factory(name: str, label: str) -> Factory:
                 f"{name} is not installed (looked in {where}). Download the {label} files from {DOWNLOAD_HINT}, "
                 f"then run `smm-bench install PATH` (PATH = the downloaded zip or folder)"
             )
+        if not (where / MANIFEST_FILE).is_file():
+            log.warning("%s has no %s: its files are not verified; run `smm-bench install PATH`", where, MANIFEST_FILE)
         kwargs.setdefault("fix", INSTALL_FIX)
         return SurrogateBenchmark(where, name=name, **kwargs)
 

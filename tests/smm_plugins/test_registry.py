@@ -173,3 +173,13 @@ def test_register_validation(scratch_registry) -> None:
         register_benchmark("x", 42)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="non-empty string"):
         register_benchmark(" ", lambda: None)
+
+
+def test_official_without_manifest_warns(data_dir: Path, ps_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import shutil
+
+    shutil.copytree(ps_dir, data_dir / "smm-bench-ps")  # copied by hand instead of `smm-bench install`
+    with caplog.at_level("WARNING", logger="smm_plugins.registry"):
+        bench = load_benchmark("smm-bench-ps")
+    assert bench.space.dim == 64
+    assert "has no manifest.json: its files are not verified" in caplog.text
