@@ -29,8 +29,8 @@ class ParsedBooster:
     right_child: np.ndarray
     leaf_value: np.ndarray  # (sum leaves,) float64
     cat_bitsets: list[list[np.ndarray]]  # per tree: list of uint32 bitsets (index = cat_idx)
-    internal_count: np.ndarray  # (sum splits,) float64 training rows per split (0 if not in the text)
-    leaf_count: np.ndarray  # (sum leaves,) float64 training rows per leaf (0 if not in the text)
+    internal_count: np.ndarray  # (sum splits,) int64 training rows per split (0 if not in the text)
+    leaf_count: np.ndarray  # (sum leaves,) int64 training rows per leaf (0 if not in the text)
     average_output: bool
 
 
@@ -38,24 +38,24 @@ def _err(where: str, msg: str) -> ValueError:
     return ValueError(f"malformed LightGBM model text ({where}): {msg}")
 
 
-def _floats(s: str, n: int, where: str) -> np.ndarray:
-    parts = s.split()
-    if len(parts) != n:
-        raise _err(where, f"expected {n} numbers, found {len(parts)}")
+def _numbers(s: str, n: int | None, dtype: type, where: str) -> np.ndarray:
+    # numpy's text parser: C speed, correctly rounded doubles, ValueError on anything unparsable
     try:
-        return np.array(parts, dtype=np.float64)
-    except ValueError as e:
-        raise _err(where, f"bad number: {e}") from None
+        arr = np.fromstring(s, dtype=dtype, sep=" ")
+    except ValueError:
+        kind = "number" if dtype is np.float64 else "integer"
+        raise _err(where, f"bad {kind} in {s[:60]!r}...") from None
+    if n is not None and arr.size != n:
+        raise _err(where, f"expected {n} numbers, found {arr.size}")
+    return arr
+
+
+def _floats(s: str, n: int, where: str) -> np.ndarray:
+    return _numbers(s, n, np.float64, where)
 
 
 def _ints(s: str, n: int | None, where: str) -> np.ndarray:
-    parts = s.split()
-    if n is not None and len(parts) != n:
-        raise _err(where, f"expected {n} integers, found {len(parts)}")
-    try:
-        return np.array([int(p) for p in parts], dtype=np.int64)
-    except ValueError as e:
-        raise _err(where, f"bad integer: {e}") from None
+    return _numbers(s, n, np.int64, where)
 
 
 def _check_objective(line: str | None, where: str) -> None:
@@ -165,8 +165,8 @@ def parse_model_text(text: str, where: str = "model") -> ParsedBooster:
     left = _ints(joined["left_child"], n_splits, where + " left_child")
     right = _ints(joined["right_child"], n_splits, where + " right_child")
     leaf_value = _floats(" ".join(leaf_strs), n_leaves, where + " leaf_value")
-    internal_count = _floats(" ".join(icount_strs), n_splits, where + " internal_count")
-    leaf_count = _floats(" ".join(lcount_strs), n_leaves, where + " leaf_count")
+    internal_count = _ints(" ".join(icount_strs), n_splits, where + " internal_count")
+    leaf_count = _ints(" ".join(lcount_strs), n_leaves, where + " leaf_count")
     if n_splits and (split_feature.min() < 0 or split_feature.max() >= n_features):
         raise _err(where, "split_feature out of range")
     return ParsedBooster(

@@ -112,6 +112,11 @@ class TreeEnsemble:
         return int(sum(v.nbytes for k, v in self._a.items() if k != "leaf_value"))
 
     @property
+    def n_splits(self) -> int:
+        """Total number of split nodes over all folds."""
+        return int(self._a["n_splits"][0])
+
+    @property
     def n_trees(self) -> int:
         """Total number of trees over all folds."""
         return int(self._a["tree_root"].size)
@@ -221,14 +226,15 @@ def _interleave(nodes: np.ndarray, leaf_value: np.ndarray, num_leaves: np.ndarra
     return nview, lview, node_row0, leaf0, start // 8
 
 
-def _hot_first_layout(num_leaves: np.ndarray, left: np.ndarray, right: np.ndarray, icount: np.ndarray,
-                      lcount: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Order each tree's splits by training traffic (then depth) and its leaves by traffic.
+def _hot_first_layout(num_leaves: np.ndarray, icount: np.ndarray, lcount: np.ndarray) -> tuple[
+        np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Order each tree's splits and leaves by training traffic (the counts in the model text).
 
     Typical paths then stay in the first cache line or two of a tree, which matters because the
-    whole ensemble does not fit in L2. Only the root has to stay first; children are explicit.
-    Returns (split order, new local index of each old split, leaf order, new local index of each
-    old leaf), all global over the concatenated trees.
+    whole ensemble does not fit in L2. Only the root has to stay first (children are explicit);
+    ties keep LightGBM's order, in which parents precede children. Returns (split order, new local
+    index of each old split, leaf order, new local index of each old leaf), global over the
+    concatenated trees.
     """
     n_int = num_leaves - 1
     n_split = int(n_int.sum())
@@ -236,19 +242,8 @@ def _hot_first_layout(num_leaves: np.ndarray, left: np.ndarray, right: np.ndarra
     tree_of_leaf = np.repeat(np.arange(num_leaves.size), num_leaves)
     split0 = np.concatenate([[0], np.cumsum(n_int)[:-1]]).astype(np.int64)
     leaf0 = np.concatenate([[0], np.cumsum(num_leaves)[:-1]]).astype(np.int64)
-    parent = np.full(n_split, -1, dtype=np.int64)
-    for ch in (left, right):
-        m = ch >= 0
-        parent[split0[tree_of_split[m]] + ch[m]] = np.flatnonzero(m)
-    depth = np.zeros(n_split, dtype=np.int64)
-    nonroot = np.flatnonzero(parent >= 0)
-    for _ in range(int(num_leaves.max(initial=1))):  # pointer chasing, one level per pass
-        new = depth[parent[nonroot]] + 1
-        if np.array_equal(new, depth[nonroot]):
-            break
-        depth[nonroot] = new
-    is_root = (np.arange(n_split) - split0[tree_of_split]) == 0
-    order = np.lexsort((depth, -icount, ~is_root, tree_of_split))
+    local = np.arange(n_split) - split0[tree_of_split]
+    order = np.lexsort((local, -icount, local != 0, tree_of_split))
     new_local = np.empty(n_split, dtype=np.int64)
     new_local[order] = np.arange(n_split) - split0[tree_of_split[order]]
     lorder = np.lexsort((-lcount, tree_of_leaf))
@@ -337,7 +332,7 @@ def _compile(parsed: list[ParsedBooster]) -> dict[str, np.ndarray]:
     big = np.iinfo(ndt).max
     icount = np.concatenate([pb.internal_count for pb in parsed])
     lcount = np.concatenate([pb.leaf_count for pb in parsed])
-    order, new_local, lorder, new_leaf = _hot_first_layout(num_leaves, left, right, icount, lcount)
+    order, new_local, lorder, new_leaf = _hot_first_layout(num_leaves, icount, lcount)
     tree_of_split = np.repeat(np.arange(num_leaves.size), num_leaves - 1)
     split0 = np.concatenate([[0], np.cumsum(num_leaves - 1)[:-1]]).astype(np.int64)
     leaf0 = np.concatenate([[0], np.cumsum(num_leaves)[:-1]]).astype(np.int64)
@@ -374,6 +369,7 @@ def _compile(parsed: list[ParsedBooster]) -> dict[str, np.ndarray]:
         "leaf_value": leaf_value,
         "fold_t0": fold_t0,
         "fold_div": fold_div,
+        "n_splits": np.array([n_split], dtype=i64),
     }
     log.debug("compiled %d trees, %d splits, %d slots, node dtype %s", num_leaves.size, n_split, n_slots,
               np.dtype(ndt).name)
