@@ -58,6 +58,12 @@ def _ints(s: str, n: int | None, where: str) -> np.ndarray:
     return _numbers(s, n, np.int64, where)
 
 
+def _check_count(s: str, n: int, where: str) -> None:
+    # one tree's field must hold exactly n numbers (LightGBM separates them by single spaces)
+    if s.count(" ") + 1 != n and len(s.split()) != n:
+        raise _err(where, f"expected {n} numbers, found {len(s.split())}")
+
+
 def _check_objective(line: str | None, where: str) -> None:
     if line is None:  # custom objective: prediction is the raw score
         return
@@ -86,8 +92,8 @@ def parse_model_text(text: str, where: str = "model") -> ParsedBooster:
         raise _err(where, "missing 'end of trees' (truncated file?)")
     header: dict[str, str] = {}
     for line in text[:start].splitlines()[1:]:
-        key, sep, val = line.partition("=")
-        if sep:
+        key, _, val = line.partition("=")  # flags such as "average_output" have no value
+        if key.strip():
             header[key.strip()] = val.strip()
     for key in ("num_class", "max_feature_idx", "feature_names"):
         if key not in header:
@@ -133,6 +139,7 @@ def parse_model_text(text: str, where: str = "model") -> ParsedBooster:
         num_leaves[t] = nl
         if "leaf_value" not in kv:
             raise _err(tw, "missing 'leaf_value'")
+        _check_count(kv["leaf_value"], nl, tw + " leaf_value")
         leaf_strs.append(kv["leaf_value"])
         # optional counts, used only to lay hot nodes out together (zeros if absent)
         lcount_strs.append(kv.get("leaf_count") or " ".join(["0"] * nl))
@@ -146,8 +153,12 @@ def parse_model_text(text: str, where: str = "model") -> ParsedBooster:
                         kv[key] = " ".join(["0"] * (nl - 1))
                     else:
                         raise _err(tw, f"missing '{key}'")
+                _check_count(kv[key], nl - 1, f"{tw} {key}")
                 fields[key].append(kv[key])
-            num_cat = int(kv.get("num_cat", "0") or 0)
+            try:
+                num_cat = int(kv.get("num_cat", "0") or 0)
+            except ValueError:
+                raise _err(tw, "bad 'num_cat'") from None
             if num_cat > 0:
                 bounds = _ints(kv.get("cat_boundaries", ""), num_cat + 1, tw + " cat_boundaries")
                 bits = _ints(kv.get("cat_threshold", ""), int(bounds[-1]), tw + " cat_threshold")

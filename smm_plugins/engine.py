@@ -83,7 +83,9 @@ def _truncate(pb: ParsedBooster, num_iteration: int | None) -> ParsedBooster:
 class TreeEnsemble:
     """Mean raw prediction of several LightGBM boosters (the folds of a CV booster).
 
-    Build with :meth:`from_model_strings`. Predicting runs on the calling thread only.
+    Build with :meth:`from_model_strings`. Predicting runs on the calling thread only (never starts
+    threads, so it cannot oversubscribe cores); it releases the GIL, and concurrent calls from
+    several threads on one ensemble are safe.
     """
 
     n_features: int
@@ -100,10 +102,7 @@ class TreeEnsemble:
         self._lf = a["nodes"].dtype.type(a["lf"][0])
         self._n_slots = max(1, a["slots"].shape[1])
         self._n_folds = int(a["fold_t0"].size - 1)
-        # scratch buffers of the single-row path (so an ensemble must not be shared across threads)
-        self._rb = np.zeros(self._n_slots, dtype=a["nodes"].dtype)
-        self._vals = np.empty(a["tree_root"].size, dtype=np.float64)
-        self._sums = np.empty(self._n_folds, dtype=np.float64)
+        self._n_trees = int(a["tree_root"].size)
 
     @property
     def nbytes(self) -> int:
@@ -157,9 +156,11 @@ class TreeEnsemble:
             raise ValueError(f"X must have shape (n, {self.n_features}), got {X.shape}")
         a = self._a
         if X.shape[0] == 1:
+            # scratch buffers per call (about a microsecond), so concurrent calls from threads are safe
             v = predict_one(X[0], a["slots"], a["thresholds"], a["cat_bits"], self._big, a["nodes"], a["trees"],
-                            a["tree_root"], a["leaf_value"], self._lf, a["fold_t0"], a["fold_div"], self._rb,
-                            self._vals, self._sums)
+                            a["tree_root"], a["leaf_value"], self._lf, a["fold_t0"], a["fold_div"],
+                            np.empty(self._n_slots, dtype=a["nodes"].dtype), np.empty(self._n_trees),
+                            np.empty(self._n_folds))
             return np.array([v])
         X = np.ascontiguousarray(X)
         n = X.shape[0]

@@ -134,7 +134,7 @@ def _train_boosters(X: np.ndarray, ys: list[np.ndarray], **params) -> list[lgb.B
 
 def _check_boosters(boosters: list[lgb.Booster], X: np.ndarray, **kw) -> TreeEnsemble:
     eng = TreeEnsemble.from_model_strings([b.model_to_string() for b in boosters], **kw)
-    ref = np.mean([b.predict(X, num_threads=1) for b in boosters], axis=0)
+    ref = np.mean([b.predict(X, num_threads=1, **kw) for b in boosters], axis=0)
     got = eng.predict(X)
     assert np.max(np.abs(got - ref)) <= TOL
     for i in range(0, len(X), 37):
@@ -178,6 +178,20 @@ def test_single_leaf_trees() -> None:
     eng = _check_boosters(boosters, rng.uniform(-1, 2, (100, 4)))
     np.testing.assert_array_equal(eng.predict(np.full((3, 4), np.nan)),
                                   np.mean([b.predict(np.full((3, 4), np.nan)) for b in boosters], axis=0))
+
+
+def test_random_forest_and_identity_objectives() -> None:
+    """``average_output`` (boosting=rf) divides by the iteration count; l1/huber/quantile are identity."""
+    rng = np.random.default_rng(7)
+    X = rng.random((500, 4))
+    y = X[:, 0] * 2 + X[:, 1] + rng.normal(0, 0.1, 500)
+    rf = _train_boosters(X, [y], boosting="rf", bagging_fraction=0.7, bagging_freq=1, feature_fraction=0.8)
+    assert "average_output" in rf[0].model_to_string()
+    Xt = rng.uniform(-0.5, 1.5, (300, 4))
+    _check_boosters(rf, Xt)
+    _check_boosters(rf, Xt, num_iteration=4)  # the average is over the iterations used
+    others = [_train_boosters(X, [y], objective=obj)[0] for obj in ("regression_l1", "huber", "quantile")]
+    _check_boosters(others + rf, Xt)
 
 
 def test_best_iteration_semantics(tmp_path: Path) -> None:
@@ -224,6 +238,16 @@ def _good_text(ps_dir: Path) -> str:
     return json.loads((ps_dir / OFFICIAL_FILES["train_acc"]).read_text())["boosters"][0]
 
 
+def _shift_threshold(text: str) -> str:
+    """Move Tree=0's last threshold into Tree=1: the total count stays right, per tree it is off."""
+    lines = text.split("\n")
+    idx = [i for i, line in enumerate(lines) if line.startswith("threshold=")]
+    first = lines[idx[0]].split(" ")
+    lines[idx[0]] = " ".join(first[:-1])
+    lines[idx[1]] = "threshold=" + first[-1] + " " + lines[idx[1]][len("threshold="):]
+    return "\n".join(lines)
+
+
 @pytest.mark.parametrize(
     "mutate, match",
     [
@@ -235,6 +259,7 @@ def _good_text(ps_dir: Path) -> str:
         (lambda s: s.replace("left_child=", "left_child=99 ", 1).replace("left_child=99 -", "left_child=99 ", 1),
          "left_child|child"),
         (lambda s: s.replace("num_leaves=", "num_leaves=x", 1), "num_leaves"),
+        (lambda s: _shift_threshold(s), "Tree=0 threshold"),
         (lambda s: s.replace("max_feature_idx=", "max_feature_idz=", 1), "max_feature_idx"),
         (lambda s: s.replace("is_linear=0", "is_linear=1", 1), "linear"),
         (lambda s: s.replace("objective=regression", "objective=binary sigmoid:1", 1), "objective"),
