@@ -253,8 +253,11 @@ def _hot_first_layout(num_leaves: np.ndarray, icount: np.ndarray, lcount: np.nda
     return order, new_local, lorder, new_leaf
 
 
-def _compile(parsed: list[ParsedBooster]) -> dict[str, np.ndarray]:
-    """Turn parsed boosters into the slot/node arrays of :mod:`smm_plugins._engine_kernels`."""
+def _compile(parsed: list[ParsedBooster], min_bits: int = 8) -> dict[str, np.ndarray]:
+    """Turn parsed boosters into the slot/node arrays of :mod:`smm_plugins._engine_kernels`.
+
+    ``min_bits`` (8, 16 or 32) forces a wider node dtype than needed (tests of the wide layouts).
+    """
     feat = np.concatenate([pb.split_feature for pb in parsed])
     thr = np.concatenate([pb.threshold for pb in parsed])
     dtype_ = np.concatenate([pb.decision_type for pb in parsed])
@@ -325,7 +328,7 @@ def _compile(parsed: list[ParsedBooster]) -> dict[str, np.ndarray]:
     # value above them all) and tree-local children with a leaf flag bit.
     for ndt in (np.uint8, np.uint16, np.uint32):
         bits = np.iinfo(ndt).bits
-        if n_slots <= 2**bits and max_k <= 2**bits - 2 and max_leaves <= 2 ** (bits - 1):
+        if bits >= min_bits and n_slots <= 2**bits and max_k <= 2**bits - 2 and max_leaves <= 2 ** (bits - 1):
             break
     else:
         raise ValueError("model too large for the engine (over 2**31 leaves per tree)")

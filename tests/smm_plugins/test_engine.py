@@ -124,6 +124,23 @@ def test_nan_trained_model_exact(dfs_nan_dir: Path) -> None:
     _check(cv, eng, X)
 
 
+@pytest.mark.parametrize("bits", [16, 32])
+def test_wide_layouts_exact(dfs_nan_dir: Path, bits: int) -> None:
+    """The uint16/uint32 node layouts (big models) give the same results as the uint8 one."""
+    from smm_plugins import engine
+
+    path = dfs_nan_dir / OFFICIAL_FILES["train_acc"]
+    strings = json.loads(path.read_text())["boosters"]
+    parsed = [engine.parse_model_text(s) for s in strings]
+    eng = TreeEnsemble(engine._compile(parsed, min_bits=bits), parsed[0].n_features, parsed[0].feature_names)
+    assert eng._a["nodes"].dtype == np.dtype(f"uint{bits}")
+    space = dfs_space(n_layers=4)
+    rng = np.random.default_rng(8)
+    X = _hard_inputs(space, rng, _thresholds(strings), n=200)
+    X[:, :4] = rng.choice(np.array([0, 1, 2, -1, 5, np.nan]), size=(len(X), 4))
+    _check(lgb.CVBooster(model_file=str(path)), eng, X)
+
+
 def _train_boosters(X: np.ndarray, ys: list[np.ndarray], **params) -> list[lgb.Booster]:
     base = {"objective": "regression", "num_leaves": 7, "min_data_in_leaf": 5, "verbose": -1, "num_threads": 1,
             "deterministic": True}
