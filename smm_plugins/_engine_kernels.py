@@ -15,11 +15,11 @@ Data layout (built by ``smm_plugins.engine._compile``):
   category bitset, binned to 0 (in the set: left) or 1 (not: right), with ``k = 0``.
   ``slots`` is int64 (8, n_slots): feature, kind, missing type, default-left, threshold range
   [t0, t1) in ``thresholds``, bitset word range [c0, c1) in ``cat_bits``.
-* Nodes. ``nodes`` (n_splits + 1, 4) of an unsigned dtype (uint8 when the model allows: <= 256
-  slots, <= 254 thresholds per feature, <= 128 leaves per tree; else uint16 / uint32), rows
+* Nodes. ``nodes`` (rows, 4) of an unsigned dtype (uint8 when the model allows: <= 256 slots,
+  <= 254 thresholds per feature, <= 128 leaves per tree; else uint16 / uint32), rows
   ``[slot, k, left, right]``. A child ``c < lf`` is a tree-local split, ``c >= lf`` is leaf
-  ``c - lf`` (``lf`` = 128, 32768 or 2**31). The last row is a dummy split that finished lanes keep
-  reading, so lanes need no data-dependent branch.
+  ``c - lf`` (``lf`` = 128, 32768 or 2**31). The last row is a zero dummy split that finished
+  lanes keep reading, so lanes need no data-dependent branch.
 * Trees. ``trees`` int64 (5, n_trees): first node row, first leaf (index into the float64 view),
   fold, block start (float64 index) and number of 64-byte lines to prefetch; ``tree_root`` (node
   dtype) is 0 or ``lf`` (a single-leaf tree). Nodes and leaf values of a tree form one contiguous
@@ -29,6 +29,7 @@ Data layout (built by ``smm_plugins.engine._compile``):
 from __future__ import annotations
 
 import numpy as np
+from llvmlite import binding as _llvm
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
@@ -42,6 +43,8 @@ SLOT_CATEGORICAL = 1
 PREFETCH_AHEAD = 32
 #: At most this many 64-byte lines of a tree block are prefetched (its hot start).
 PREFETCH_LINES = 16
+# the intrinsic's name mangling follows LLVM's pointer model (opaque pointers from LLVM 15 on)
+_PREFETCH_NAME = "llvm.prefetch.p0" if _llvm.llvm_version_info[0] >= 15 else "llvm.prefetch.p0i8"
 
 
 @intrinsic
@@ -58,7 +61,7 @@ def _prefetch(typingctx, arr, idx):
         i8p = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
         fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
-                                            "llvm.prefetch.p0")
+                                            _PREFETCH_NAME)
         ptr = builder.bitcast(builder.gep(array.data, [args[1]]), i8p)
         builder.call(fn, [ptr, i32(0), i32(3), i32(1)])  # read, high locality, data cache
         return context.get_dummy_value()

@@ -7,6 +7,7 @@ with a precise parser too, so both sides hold bit-identical doubles.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,8 +42,10 @@ def _err(where: str, msg: str) -> ValueError:
 def _numbers(s: str, n: int | None, dtype: type, where: str) -> np.ndarray:
     # numpy's text parser: C speed, correctly rounded doubles, ValueError on anything unparsable
     try:
-        arr = np.fromstring(s, dtype=dtype, sep=" ")
-    except ValueError:
+        with warnings.catch_warnings():  # numpy < 2.3 only warns about unparsable text
+            warnings.simplefilter("error", DeprecationWarning)
+            arr = np.fromstring(s, dtype=dtype, sep=" ")
+    except (ValueError, DeprecationWarning):
         kind = "number" if dtype is np.float64 else "integer"
         raise _err(where, f"bad {kind} in {s[:60]!r}...") from None
     if n is not None and arr.size != n:
