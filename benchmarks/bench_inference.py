@@ -4,6 +4,12 @@ Builds (once, cached under ``benchmarks/.cache/``) a CV booster of the official 
 5 folds x 2,000 trees x 63 leaves over 64 features, trained with ``lgb.cv`` on synthetic data. Then
 measures, in the same process, LightGBM and :class:`smm_plugins.engine.TreeEnsemble` side by side.
 
+Prints one table: single-configuration latency (reference ``mean(CVBooster.predict(x))`` vs the
+engine; once alternating blocks of 25 calls, which lets each side flush the other's caches, once in
+runs of 200 calls), batch-of-10,000 time per configuration at one thread (LightGBM
+``Booster.predict(X, num_threads=1)`` averaged over folds vs the engine), load times, the largest
+difference from the reference on 10,000 rows with out-of-range values and NaN, and memory.
+
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_inference.py            # full size (first run trains ~minutes)
@@ -134,6 +140,7 @@ def main(quick: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cold_b, cold_p = _cold_start(path, tmp)
     warm_b, warm_p = _cold_start(path, None)
+    print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores shared; ratios are measured side by side)")
     print(f"model: {path.name}: {eng.n_trees} trees, {eng.n_splits:,} splits, {eng.n_features} features, "
           f"node dtype {eng._a['nodes'].dtype}", flush=True)
 
@@ -182,13 +189,15 @@ def main(quick: bool) -> None:
     b_ours = min(bt["ours"]) / len(Xb)
     rows.append(("batch 10k, per config, 1 thread", f"{b_ref * 1e6:.1f} us", f"{b_ours * 1e6:.1f} us",
                  f"{b_ref / b_ours:.1f}x"))
-    rows.append(("load: json + parse + build, in process", f"{t_cv:.2f} s", f"{t_ours:.2f} s (again: {t_ours2:.2f} s)", ""))
+    rows.append(("load: json + parse + build, in process", f"{t_cv:.2f} s",
+                 f"{t_ours:.2f} s (again: {t_ours2:.2f} s)", ""))
     rows.append(("fresh process: build + 1st predict", "", f"{warm_b:.2f} s + {warm_p:.2f} s (numba cache)", ""))
     rows.append(("  same, empty numba cache", "", f"{cold_b:.2f} s + {cold_p:.2f} s (compile)", ""))
     rows.append(("max |ours - ref|, 10k rows + 200 single", "", f"{maxdiff:.1e} ({n_exact}/10000 bit-equal)", ""))
     rows.append(("memory: model arrays / peak during build", "", f"{eng.nbytes / 2**20:.1f} MiB / "
                  f"{peak / 2**20:.0f} MiB", ""))
 
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
     w = [max(len(r[i]) for r in rows + [("what", "LightGBM", "engine", "ratio")]) for i in range(4)]
     line = "  ".join("{:<%d}" % x for x in w)
     print(line.format("what", "LightGBM", "engine", "ratio"))

@@ -401,4 +401,3 @@ def predict_binned(RB, nodes, trees, tree_root, leaf_value, lf, fold_div, tree_b
                 s = s / fold_div[f]
             tot = s if f == 0 else tot + s
         out[r] = tot / n_folds
-
