@@ -1,7 +1,7 @@
 """Parse LightGBM text models into flat numpy arrays (private helper of :mod:`smm_plugins.engine`).
 
-Only the fields prediction needs are read. Numbers are parsed with Python's correctly rounded float
-parser; LightGBM writes thresholds and leaf values with 17 significant digits and reads them back
+Only the fields prediction needs are read. Numbers are parsed with numpy's text parser, which rounds
+correctly; LightGBM writes thresholds and leaf values with 17 significant digits and reads them back
 with a precise parser too, so both sides hold bit-identical doubles.
 """
 
@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Objectives whose prediction output is the raw score (``ConvertOutput`` is the identity).
-_IDENTITY_OBJECTIVES = frozenset({"regression", "regression_l1", "huber", "fair", "quantile", "mape"})
+#: Objectives whose prediction output is the raw score (``ConvertOutput`` is the identity; a custom
+#: objective has no built-in conversion at all).
+_IDENTITY_OBJECTIVES = frozenset({"regression", "regression_l1", "huber", "fair", "quantile", "mape", "custom",
+                                  "none"})
 
 
 @dataclass
