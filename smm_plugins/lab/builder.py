@@ -276,7 +276,7 @@ def validate_table(
     if bad.any():
         r, c = map(int, np.argwhere(bad)[0])
         raise ValueError(
-            f"DATA column {space.names[c]!r} row {r} = {X[r, c]!r} is not finite ({int(bad[:, c].sum())} such "
+            f"DATA column {space.names[c]!r} row {r} = {float(X[r, c])!r} is not finite ({int(bad[:, c].sum())} such "
             f"rows); allowed: {space.parameters[c].allowed}"
         )
     # space.validate names the first offending variable and value; re-raise with the table's wording.
@@ -292,13 +292,13 @@ def validate_table(
             r = int(np.flatnonzero(nonfinite)[0])
             raise ValueError(
                 f"DATA column {obj!r} has {int(nonfinite.sum())} NaN/inf accuracy value(s), first at row {r} "
-                f"({y[r]!r}); drop or fix those rows"
+                f"({float(y[r])!r}); drop or fix those rows"
             )
         out = (y < 0.0) | (y > 1.0)
         if out.any():
             r = int(np.flatnonzero(out)[0])
             raise ValueError(
-                f"DATA column {obj!r} row {r} = {y[r]!r} is out of range; accuracies must be in [0, 1] "
+                f"DATA column {obj!r} row {r} = {float(y[r])!r} is out of range; accuracies must be in [0, 1] "
                 "(percentages? divide by 100)"
             )
         ys[obj] = y
