@@ -157,7 +157,8 @@ class TreeEnsemble:
         a = self._a
         if X.shape[0] == 1:
             # scratch buffers per call (about a microsecond), so concurrent calls from threads are safe
-            v = predict_one(X[0], a["slots"], a["thresholds"], a["cat_bits"], self._big, a["nodes"], a["trees"],
+            x = np.ascontiguousarray(X[0])
+            v = predict_one(x, a["slots"], a["thresholds"], a["cat_bits"], self._big, a["nodes"], a["trees"],
                             a["tree_root"], a["leaf_value"], self._lf, a["fold_t0"], a["fold_div"],
                             np.empty(self._n_slots, dtype=a["nodes"].dtype), np.empty(self._n_trees),
                             np.empty(self._n_folds))
