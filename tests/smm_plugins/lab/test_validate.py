@@ -1,0 +1,108 @@
+"""Behavioural validation at tiny sizes: runs, report content, files, CLI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from smm_plugins.benchmark import Benchmark
+from smm_plugins.lab.builder import BuildConfig, build_surrogate
+from smm_plugins.lab.validate import ValidateConfig, run_optimizer, validate_benchmark
+from smm_plugins.space import SearchSpace, dfs_space
+from smm_plugins.testing import synthetic_accuracy
+
+
+class _Truth(Benchmark):
+    """A cheap exact objective over a small DFS-like space (categoricals and floats)."""
+
+    def __init__(self, space: SearchSpace) -> None:
+        self.name = "tiny-truth"
+        self.space = space
+
+    def _predict(self, X: np.ndarray, objective: str) -> np.ndarray:
+        return synthetic_accuracy(self.space, X, objective)
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[_Truth, Path]:
+    space = dfs_space("tiny-dfs", n_layers=2)
+    truth = _Truth(space)
+    X = space.sample(1500, 0)
+    df = pd.DataFrame(X, columns=space.names)
+    for obj in ("train_acc", "test_acc"):
+        df[obj] = truth.evaluate(X, obj)
+    out = tmp_path_factory.mktemp("surrogate")
+    build_surrogate(df, space, out, BuildConfig(n_trials=0, max_rounds=150, early_stopping_rounds=20))
+    return truth, out
+
+
+def test_same_seed_gives_same_random_configurations_on_both(pair) -> None:
+    from smm_plugins.registry import load_benchmark
+
+    truth, out = pair
+    a = run_optimizer(truth, "random", 3, 12)
+    b = run_optimizer(load_benchmark(str(out)), "random", 3, 12)
+    np.testing.assert_array_equal(a.X, b.X)
+    assert a.X.shape == (12, truth.space.dim)
+    assert not np.array_equal(a.values, b.values)  # a surrogate is not the truth
+    np.testing.assert_array_equal(a.best_so_far, np.maximum.accumulate(a.values))
+    # CMA-ES sees the categoricals as integers: every code it proposes must still be a valid category.
+    c = run_optimizer(truth, "cmaes", 0, 20)
+    truth.space.validate(c.X)
+
+
+def test_validate_report_and_files(pair, tmp_path: Path) -> None:
+    truth, out = pair
+    cfg = ValidateConfig(n_seeds=2, n_evals=20)
+    rep = validate_benchmark(str(out), truth, tmp_path / "v", cfg)
+    assert rep["optimizers"] == ["random", "cmaes", "tpe"] and rep["seeds"] == [0, 1]
+    for side in ("truth", "surrogate"):
+        for opt in rep["optimizers"]:
+            entry = rep["final"][side][opt]
+            assert len(entry["per_seed"]) == 2
+            assert entry["best_train_acc"]["q25"] <= entry["best_train_acc"]["median"] <= entry["best_train_acc"]["q75"]
+            assert 0.0 <= entry["test_acc_of_best"]["median"] <= 1.0
+        assert sorted(rep["ranking"][side]) == sorted(rep["optimizers"])
+    assert -1.0 <= rep["ranking_kendall_tau"] <= 1.0
+    assert rep["ranking_agrees"] == (rep["ranking"]["truth"] == rep["ranking"]["surrogate"])
+    assert rep["trajectory_checkpoints"][-1] == 20
+    # Truth-side trajectories re-predicted by the surrogate: a well-fit surrogate ranks them well.
+    assert rep["surrogate_error_on_truth_trajectories"]["random"]["kendall_tau"] > 0.3
+    saved = json.loads((tmp_path / "v" / "validate_report.json").read_text())
+    assert saved["final"]["truth"]["tpe"]["per_seed"] == rep["final"]["truth"]["tpe"]["per_seed"]
+    assert (tmp_path / "v" / "trajectories.png").read_bytes()[:4] == b"\x89PNG"
+    assert "| cmaes |" in (tmp_path / "v" / "final_values.md").read_text()
+
+
+def test_validate_cli_with_registered_truth(pair, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from smm_plugins.lab.builder_cli import add_subcommands
+    from smm_plugins.registry import register_benchmark
+
+    truth, out = pair
+    register_benchmark("tiny-truth-for-validate-test", lambda: truth, overwrite=True)
+    parser = argparse.ArgumentParser()
+    add_subcommands(parser.add_subparsers())
+    args = parser.parse_args(
+        ["validate", str(out), "--truth", "tiny-truth-for-validate-test", "--seeds", "1", "--evals", "8",
+         "--optimizers", "random,tpe", "--out", str(tmp_path / "cli"), "-q"]
+    )
+    assert args.func(args) == 0
+    text = capsys.readouterr().out
+    assert "Kendall tau of optimiser ranking" in text and "| tpe |" in text
+    assert json.loads((tmp_path / "cli" / "validate_report.json").read_text())["optimizers"] == ["random", "tpe"]
+
+
+def test_validate_rejects_mismatched_spaces_and_missing_truth(pair) -> None:
+    truth, out = pair
+    other = _Truth(dfs_space("other", n_layers=3))
+    with pytest.raises(ValueError, match="different search spaces"):
+        validate_benchmark(str(out), other, None, ValidateConfig(n_seeds=1, n_evals=2))
+    with pytest.raises(ValueError, match="truth is required"):
+        validate_benchmark(str(out), None, None, ValidateConfig(n_seeds=1, n_evals=2))
+    with pytest.raises(ValueError, match="optimizers"):
+        ValidateConfig(optimizers=("random", "nelder-mead"))
