@@ -308,3 +308,20 @@ def test_bad_arguments(ps_dir: Path) -> None:
     eng = TreeEnsemble.from_model_strings([_good_text(ps_dir)])
     with pytest.raises(ValueError, match="shape"):
         eng.predict(np.zeros((2, 5)))
+
+
+def test_predicting_starts_no_threads(ps_dir: Path) -> None:
+    """Inference is serial: numba's threading layer is never launched (fresh process)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import json, numba, numpy as np\n"
+        "from smm_plugins.engine import TreeEnsemble\n"
+        f"s = json.load(open({str(ps_dir / OFFICIAL_FILES['train_acc'])!r}))['boosters']\n"
+        "e = TreeEnsemble.from_model_strings(s)\n"
+        "e.predict(np.full((1, e.n_features), 0.5)); e.predict(np.full((50, e.n_features), 0.5))\n"
+        "try:\n    numba.threading_layer()\nexcept ValueError:\n    print('no threads')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "no threads", out.stderr[-2000:]
