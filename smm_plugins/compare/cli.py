@@ -130,7 +130,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     try:
         summary = run_experiment(exp, args.out, progress=not args.no_progress)
-    except (ValueError, FileNotFoundError, ImportError) as exc:
+    except (ValueError, FileNotFoundError, ImportError, ConnectionError) as exc:
         print(f"smm-bench compare: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

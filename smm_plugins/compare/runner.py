@@ -554,7 +554,12 @@ def _start_ray(workers: int, address: str | None) -> tuple[Any, bool]:
         ignore_reinit_error=True,
     )
     if address:
-        ray.init(address=address, **common)
+        try:
+            ray.init(address=address, **common)
+        except ConnectionError as exc:
+            hint = "" if os.environ.get("RAY_AUTH_MODE") else (
+                "; if the cluster uses token authentication (Ray's default), set RAY_AUTH_MODE=token")
+            raise ConnectionError(f"cannot join the Ray cluster at {address!r}: {exc}{hint}") from None
     else:
         ray.init(address="local", num_cpus=workers, **common)
     return ray, True
