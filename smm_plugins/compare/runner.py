@@ -424,26 +424,26 @@ def run_experiment(
     if summary.skipped:
         logger.info("%d of %d runs already in %s: skipped", summary.skipped, len(specs), out)
     if todo:
+        ray = started = None
+        if workers > 1 or ray_address:
+            try:
+                ray, started = _start_ray(workers, ray_address)
+            except Exception as exc:  # noqa: BLE001 - not installed, or cannot start here
+                if ray_address:
+                    raise
+                logger.warning("Ray is not usable here (%s): running the grid serially", exc)
         # Expected seconds of each run: optimiser ms per trial + ~1 ms of surrogate per evaluation.
         weights = {s.run_id: s.budget * (optimizers[s.optimizer].cost_hint + 1.0) / 1000.0 for s in todo}
-        with _Progress(todo, weights, summary, enabled=progress) as bar:
-            ray = started = None
-            if workers > 1 or ray_address:
-                try:
-                    ray, started = _start_ray(workers, ray_address)
-                except Exception as exc:  # noqa: BLE001 - not installed, or cannot start here
-                    if ray_address:
-                        raise
-                    logger.warning("Ray is not usable here (%s): running the grid serially", exc)
-            if ray is None:
-                _run_serial(todo, optimizers, out, summary, bar, on_result)
-            else:
-                summary.backend = "ray"
-                try:
+        try:
+            with _Progress(todo, weights, summary, enabled=progress) as bar:
+                if ray is None:
+                    _run_serial(todo, optimizers, out, summary, bar, on_result)
+                else:
+                    summary.backend = "ray"
                     _run_ray(ray, todo, optimizers, out, summary, bar, on_result, workers, ray_address)
-                finally:
-                    if started:
-                        ray.shutdown()
+        finally:
+            if started:
+                ray.shutdown()
     summary.seconds = time.perf_counter() - t0
     return summary
 
@@ -554,6 +554,7 @@ def _start_ray(workers: int, address: str | None) -> tuple[Any, bool]:
         ignore_reinit_error=True,
     )
     if address:
+        _check_reachable(address)
         try:
             ray.init(address=address, **common)
         except ConnectionError as exc:
@@ -563,6 +564,18 @@ def _start_ray(workers: int, address: str | None) -> tuple[Any, bool]:
     else:
         ray.init(address="local", num_cpus=workers, **common)
     return ray, True
+
+
+def _check_reachable(address: str) -> None:
+    # ray.init retries an unreachable HOST:PORT forever (ignoring SIGTERM): probe it first.
+    host, sep, port = address.rpartition(":")
+    if "://" in address or not sep or not port.isdigit():
+        return  # "auto", "local", ray:// client addresses: Ray resolves and reports these itself
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=5):
+            pass
+    except OSError as exc:
+        raise ConnectionError(f"cannot reach a Ray head at {address!r} ({exc}); start one with `ray start --head`") from None
 
 
 _REMOTE: Any = None
