@@ -120,7 +120,7 @@ def final_table(df: Any, baseline: str = BASELINE) -> Any:
                 "train_gain": gain(wide, opt),
                 "test_gain": gain(wide_test, opt),
                 "avg_rank": float(ranks[opt].mean()) if len(ranks) else float("nan"),
-                "sim_hours": float(h["sim_time"].mean() / 3600.0),
+                "sim_seconds": float(h["sim_time"].mean()),
                 "wall_seconds": float(h["wall_time"].mean()),
             })
     table = pd.DataFrame(rows)
@@ -227,6 +227,14 @@ def curves_table(df: Any) -> Any:
 
 # -- plots -------------------------------------------------------------------------------------------
 
+def _time_unit(seconds: float) -> tuple[str, float]:
+    # Cost models range from milliseconds (the lab) to days (a 7B merge): label the axis readably.
+    for unit, scale in (("days", 86400.0), ("hours", 3600.0), ("minutes", 60.0), ("seconds", 1.0)):
+        if seconds >= 2 * scale:
+            return unit, scale
+    return "seconds", 1.0
+
+
 def _colors(optimizers: list[str]) -> dict[str, Any]:
     import matplotlib.pyplot as plt
 
@@ -247,9 +255,11 @@ def _plot(df: Any, x: str, path: Path, order: dict[str, list[str]]) -> None:
     for r, bench in enumerate(benches):
         gb = df[df["benchmark"] == bench]
         grid = None
+        unit, scale = "evaluations", 1.0
         if x == "time":
             tmax = gb.groupby(["optimizer", "seed"])["sim_time"].max().min()  # every run reaches this time
             grid = np.linspace(gb["sim_time"].min(), tmax, 400)
+            unit, scale = _time_unit(float(tmax))
         for c, metric in enumerate(METRICS):
             ax = axes[r, c]
             lows, highs = [], []
@@ -259,7 +269,7 @@ def _plot(df: Any, x: str, path: Path, order: dict[str, list[str]]) -> None:
                     continue
                 if x == "time":
                     mat = _by_time(g, metric, grid)
-                    xs = grid / 3600.0
+                    xs = grid / scale
                 else:
                     mat = _by_evaluations(g, metric)
                     xs = np.arange(1, mat.shape[1] + 1)
@@ -276,7 +286,7 @@ def _plot(df: Any, x: str, path: Path, order: dict[str, list[str]]) -> None:
                 pad = 0.08 * (hi - lo)
                 ax.set_ylim(lo - pad, hi + pad)
             ax.set_title(f"{bench}: {METRICS[metric]}", fontsize=11)
-            ax.set_xlabel("evaluations" if x == "evals" else "simulated wall-clock (hours)")
+            ax.set_xlabel(unit if x == "evals" else f"simulated wall-clock ({unit})")
             ax.set_ylabel("train_acc" if metric == "best_train" else "test_acc")
             ax.grid(alpha=0.3)
             if c == 0:
