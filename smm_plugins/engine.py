@@ -303,25 +303,63 @@ def _compile(parsed: list[ParsedBooster], min_bits: int = 8) -> dict[str, np.nda
         cat_split_idx = np.flatnonzero(is_cat)
         tree_of_split = np.repeat(np.arange(num_leaves.size), num_leaves - 1)
         split0 = np.concatenate([[0], np.cumsum(num_leaves - 1)[:-1]])
-        bitsets = [b for pb in parsed for b in pb.cat_bitsets]
-        seen: dict[tuple[int, bytes], int] = {}
-        for i in cat_split_idx:
+        per_tree = [b for pb in parsed for b in pb.cat_bitsets]  # per tree: its category sets
+        n_sets = np.array([len(b) for b in per_tree], dtype=np.int64)
+        set0 = np.concatenate([[0], np.cumsum(n_sets)[:-1]])
+        sets = [w for b in per_tree for w in b]
+        t_cat = tree_of_split[cat_split_idx]
+        ci = thr[cat_split_idx]
+        bad = (ci != np.floor(ci)) | (ci < 0) | (ci >= n_sets[t_cat])
+        if np.any(bad):
+            i = int(cat_split_idx[np.flatnonzero(bad)[0]])
             t = int(tree_of_split[i])
-            ci = int(thr[i])
-            if not (0 <= ci < len(bitsets[t])) or thr[i] != ci:
-                raise ValueError(f"malformed LightGBM model text: Tree={t} categorical split {i - split0[t]} "
-                                 f"refers to missing category set {thr[i]!r}")
-            bits = np.trim_zeros(bitsets[t][ci], "b")
-            key = (int(feat[i]), bits.tobytes())
+            raise ValueError(f"malformed LightGBM model text: Tree={t} categorical split {i - split0[t]} "
+                             f"refers to missing category set {thr[i]!r}")
+        g = set0[t_cat] + ci.astype(np.int64)  # global set index of each categorical split
+        # Key = (feature, bitset). Sets of <= 64 categories (the usual case) are keyed by two
+        # words, vectorised; trailing zero words carry no category, so they do not matter.
+        lens = np.array([w.size for w in sets], dtype=np.int64)
+        w01 = np.zeros((len(sets), 2), dtype=np.int64)
+        short = np.flatnonzero(lens <= 2)
+        for j in (0, 1):
+            has = short[lens[short] > j]
+            w01[has, j] = [int(sets[k][j]) for k in has]
+        long_key = np.zeros(len(sets), dtype=bool)
+        for k in np.flatnonzero(lens > 2):
+            long_key[k] = bool(np.any(sets[k][2:]))
+
+        def trimmed(k: int) -> np.ndarray:
+            return np.trim_zeros(sets[k], "b")
+
+        keys = np.stack([feat[cat_split_idx], w01[g, 0], w01[g, 1]], axis=1)
+        seen: dict[tuple[int, ...], int] = {}
+        uniq, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        uniq_slot = np.empty(len(uniq), dtype=np.int64)
+        for u in range(len(uniq)):
+            i_first = first[u]
+            if long_key[g[i_first]]:
+                uniq_slot[u] = -1  # long sets are keyed below
+                continue
+            bits = trimmed(g[i_first])
+            uniq_slot[u] = len(slot_feat)
+            slot_feat.append(int(uniq[u, 0])), slot_kind.append(SLOT_CATEGORICAL), slot_mtype.append(0)
+            slot_dleft.append(0), slot_t0.append(0), slot_t1.append(0)
+            slot_c0.append(n_words), slot_c1.append(n_words + bits.size)
+            cat_words.append(bits.astype(np.uint32))
+            n_words += bits.size
+        slot_of[cat_split_idx] = uniq_slot[inverse.reshape(-1)]
+        for j in np.flatnonzero(long_key[g]):  # rare: sets of more than 64 categories
+            bits = trimmed(g[j])
+            key = (int(feat[cat_split_idx[j]]), *bits.tolist())
             if key not in seen:
                 seen[key] = len(slot_feat)
-                slot_feat.append(int(feat[i])), slot_kind.append(SLOT_CATEGORICAL), slot_mtype.append(0)
+                slot_feat.append(key[0]), slot_kind.append(SLOT_CATEGORICAL), slot_mtype.append(0)
                 slot_dleft.append(0), slot_t0.append(0), slot_t1.append(0)
                 slot_c0.append(n_words), slot_c1.append(n_words + bits.size)
-                cat_words.append(bits)
+                cat_words.append(bits.astype(np.uint32))
                 n_words += bits.size
-            slot_of[i] = seen[key]
-            k_of[i] = 0
+            slot_of[cat_split_idx[j]] = seen[key]
+        k_of[cat_split_idx] = 0
 
     n_slots = len(slot_feat)
     max_leaves = int(np.max(num_leaves)) if num_leaves.size else 1

@@ -181,9 +181,29 @@ def test_wide_node_layout_exact() -> None:
     rng = np.random.default_rng(4)
     X = rng.random((4000, 3))
     y = np.sin(40 * X[:, 0]) + X[:, 1] + rng.normal(0, 0.05, 4000)
-    boosters = _train_boosters(X, [y, -y], max_bin=2000, num_leaves=63, rounds=60, min_data_in_leaf=2)
+    # two different targets: mirrored ones (y, -y) would cancel in the mean and hide errors
+    boosters = _train_boosters(X, [y, y + X[:, 2] ** 2], max_bin=2000, num_leaves=63, rounds=60,
+                               min_data_in_leaf=2)
     eng = _check_boosters(boosters, rng.uniform(-0.2, 1.2, (500, 3)))
     assert eng._a["nodes"].dtype == np.uint16
+
+
+def test_many_categories_exact() -> None:
+    """Category sets spanning several 32-bit words (categories up to 99)."""
+    rng = np.random.default_rng(9)
+    X = np.column_stack([rng.integers(0, 100, 3000), rng.random(3000)]).astype(np.float64)
+    effect = np.sin(np.arange(100) * 1.7)
+    y = effect[X[:, 0].astype(int)] + X[:, 1] + rng.normal(0, 0.05, 3000)
+    boosters = [lgb.train({"objective": "regression", "num_leaves": 15, "verbose": -1, "num_threads": 1,
+                           "max_cat_to_onehot": 1, "min_data_per_group": 5, "cat_smooth": 1,
+                           "max_cat_threshold": 64, "min_data_in_leaf": 5},
+                          lgb.Dataset(X, target, categorical_feature=[0]), num_boost_round=20)
+                for target in (y, y + X[:, 1] ** 2)]  # different targets: no cancelling in the mean
+    set_words = [np.diff([int(v) for v in line.split("=")[1].split()]).max()
+                 for b in boosters for line in b.model_to_string().splitlines() if line.startswith("cat_boundaries=")]
+    assert max(set_words) > 2  # some category sets really span more than two 32-bit words
+    Xt = np.column_stack([rng.choice(np.r_[np.arange(-2, 140), np.nan], 600), rng.uniform(-0.2, 1.2, 600)])
+    _check_boosters(boosters, Xt)
 
 
 def test_single_leaf_trees() -> None:
