@@ -165,7 +165,6 @@ def _materialise(spec: str, files: dict[str, bytes]) -> str:
 # -- one run ----------------------------------------------------------------------------------------
 
 def _quiet_process() -> None:
-    logging.getLogger().setLevel(logging.WARNING)
     for name in ("optuna", "syne_tune", "ray", "lightgbm"):
         logging.getLogger(name).setLevel(logging.WARNING)
     try:
@@ -214,7 +213,7 @@ def execute_run(spec: RunSpec, opt: OptimizerInfo | None = None, payload: list[A
             if not (_caused_by(exc, BudgetExhausted) and traced.n_evaluations >= spec.budget):
                 raise
         optimise_s = time.perf_counter() - t0
-        cpu_s = time.process_time() - c0  # well below optimise_s: the CPU was shared with other processes
+        cpu_s = time.process_time() - c0  # optimise_s - cpu_s: time the CPU went to other processes
         X, values, wall = traced.trace()
         if len(values) < spec.budget:
             raise RuntimeError(
@@ -247,6 +246,13 @@ def execute_run(spec: RunSpec, opt: OptimizerInfo | None = None, payload: list[A
             raise
         return {**base, "status": "failed", "error": f"{type(exc).__name__}: {exc}",
                 "traceback": traceback.format_exc(), "finished": time.time()}
+
+
+def _execute_in_worker(spec: RunSpec, opt: OptimizerInfo | None = None, payload: list[Any] | None = None
+                       ) -> dict[str, Any]:
+    """:func:`execute_run` in a Ray worker: the whole process logs at WARNING (nobody reads its INFO)."""
+    logging.getLogger().setLevel(logging.WARNING)
+    return execute_run(spec, opt, payload)
 
 
 def _one_thread() -> Any:
@@ -585,7 +591,7 @@ def _remote_fn(ray: Any) -> Any:
     global _REMOTE
     if _REMOTE is None:
         # max_retries=1: a crashed worker process is retried once; a Python exception is a result, not a crash.
-        _REMOTE = ray.remote(num_cpus=1, max_retries=1)(execute_run)
+        _REMOTE = ray.remote(num_cpus=1, max_retries=1)(_execute_in_worker)
     return _REMOTE
 
 
