@@ -5,6 +5,14 @@ node array evaluated by model-independent numba kernels (:mod:`smm_plugins._engi
 Predictions equal ``np.mean(lgb.CVBooster(model_file=...).predict(X), axis=0)`` bit for bit in the
 cases tested (numerical and categorical splits, missing values, single-leaf trees).
 
+Design, in short (details in :mod:`smm_plugins._engine_kernels`): each input row is first binned
+per feature against the model's sorted split thresholds, so every split becomes an exact test on
+small integers and a split fits in 4 bytes (uint8 fields) for SMM-Bench-size models; missing-value
+and categorical rules are folded into the binning. Each tree's splits (hottest first, by the
+training counts in the text) and leaf values share one contiguous block of a huge-page buffer.
+One row walks 8 trees at a time and prefetches tree blocks ahead; a batch walks blocks of trees
+that stay in cache, 8 rows at a time. Tree outputs are summed per fold in LightGBM's order.
+
 Which iterations the reference uses (checked in LightGBM 4.7's python package): ``CVBooster``
 loaded from a file stores the JSON ``best_iteration`` on itself, but builds each fold with
 ``Booster(model_str=...)``, whose ``best_iteration`` stays -1; ``CVBooster.predict`` forwards to each
