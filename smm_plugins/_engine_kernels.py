@@ -153,6 +153,7 @@ def _fold_mean(vals, fold_t0, fold_div, sums):
         tot = s if f == 0 else tot + s
     return tot / n_folds
 
+
 @njit(cache=True, nogil=True)
 def _tree_values(rb, nodes, trees, tree_root, leaf_value, lf, t_begin, t_end, vals, ahead):
     """Output of trees ``t_begin..t_end-1`` for one binned row ``rb`` into ``vals[t]``.
@@ -171,6 +172,8 @@ def _tree_values(rb, nodes, trees, tree_root, leaf_value, lf, t_begin, t_end, va
                 c = _step(rb, nodes, trees[0, t], c, lf)
             vals[t] = leaf_value[trees[1, t] + (c - lf)]
         return
+    # The lanes are written out one by one so that their state stays in registers (lane arrays
+    # would live in memory); the same holds for the 8 rows of ``predict_binned``.
     t0 = t_begin + 0
     c0 = tree_root[t0]
     b0 = trees[0, t0]
