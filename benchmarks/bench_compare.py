@@ -1,11 +1,11 @@
 """The comparison runner, serial vs Ray: trials/s, speed-up, and where the time goes.
 
-Runs the same grid (default: the demo's optimisers on both embedded surrogates, 4 seeds x 200
-evaluations) once in this process without Ray and once on 2 local Ray workers, checks that both give
+Runs the same grid (default: the demo preset's, i.e. 5 optimisers on both embedded surrogates, 5 seeds
+x 300 evaluations) once in this process without Ray and once on 2 local Ray workers, checks that both give
 bit-identical values, and prints trials/s, the speed-up (goal >= 1.7x on 2 cores; with and without
 Ray's start-up) and the share of run time spent in the surrogate vs in the optimiser.
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_compare.py [--seeds 4] [--budget 200] [--workers 2]
+    OMP_NUM_THREADS=1 python benchmarks/bench_compare.py [--seeds 5] [--budget 300] [--workers 2]
 
 Without the embedded surrogates (``smm-mini-ps``/``smm-mini-dfs``) it uses tiny official-format
 surrogates written to ``benchmarks/.cache/``.
@@ -62,10 +62,13 @@ def _shares(out: Path) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--benchmarks", default="smm-mini-ps,smm-mini-dfs")
-    ap.add_argument("--optimizers", default="random,tpe,sep-cmaes,de")
-    ap.add_argument("--seeds", type=int, default=4)
-    ap.add_argument("--budget", type=int, default=200)
+    from smm_plugins.compare.experiment import preset
+
+    demo = preset("demo")
+    ap.add_argument("--benchmarks", default=",".join(demo.benchmarks))
+    ap.add_argument("--optimizers", default=",".join(demo.optimizers))
+    ap.add_argument("--seeds", type=int, default=len(demo.seeds))
+    ap.add_argument("--budget", type=int, default=demo.budget)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json", metavar="FILE", help="also write the numbers as JSON")
     args = ap.parse_args(argv)
@@ -128,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
           f"goal >= 1.7x)")
     print(f"time in surrogate: {100 * sur:.1f} %   in the optimiser (and framework): {100 * (1 - sur):.1f} %")
     print(f"serial == ray    : {'bit-identical' if identical else 'DIFFERENT'}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    res["load_average_1min_after"] = load
+    print(f"load average     : {load:.2f} on {os.cpu_count()} CPUs (other processes slow both modes down)")
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=1))
     return 0 if identical else 1
