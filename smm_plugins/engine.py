@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import mmap
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -150,6 +151,45 @@ class TreeEnsemble:
         arrays = _compile(parsed)
         return cls(arrays, nf, list(parsed[0].feature_names))
 
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Store the compiled arrays as an uncompressed ``.npz`` (no pickle), e.g. as a load cache.
+
+        :meth:`load` reads it back in milliseconds instead of re-parsing the model text. The file
+        is tied to this engine's layout version; a mismatch is refused with a clear error.
+        """
+        arrays = {k: v for k, v in self._a.items() if k not in ("nodes", "leaf_value")}
+        arrays["block_buffer"] = self._a["nodes"].reshape(-1).view(np.uint8)
+        arrays["node_dtype"] = np.array(self._a["nodes"].dtype.str)
+        arrays["feature_names"] = np.array(self.feature_names, dtype=str)
+        arrays["layout_version"] = np.array(_LAYOUT_VERSION)
+        with open(path, "wb") as fh:
+            np.savez(fh, **arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> "TreeEnsemble":
+        """Load an ensemble written by :meth:`save`. Raises ``ValueError`` for foreign or stale files."""
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                data = {k: z[k] for k in z.files}
+        except (OSError, ValueError, EOFError) as e:
+            raise ValueError(f"{path}: not a TreeEnsemble file ({e})") from None
+        if data.get("layout_version", np.array(-1)).item() != _LAYOUT_VERSION:
+            raise ValueError(f"{path}: written by another engine layout version; rebuild it from the model text")
+        missing = {"slots", "thresholds", "cat_bits", "big", "lf", "trees", "tree_root", "fold_t0", "fold_div",
+                   "n_splits", "block_buffer", "node_dtype", "feature_names"} - set(data)
+        if missing:
+            raise ValueError(f"{path}: not a complete TreeEnsemble file (lacks {sorted(missing)})")
+        raw = data.pop("block_buffer")
+        buf = _aligned_buffer(raw.size)
+        buf[:] = raw
+        ndt = np.dtype(str(data.pop("node_dtype")))
+        data["nodes"] = buf.view(ndt).reshape(-1, 4)
+        data["leaf_value"] = buf.view(np.float64)
+        data["tree_root"] = data["tree_root"].astype(ndt)
+        names = [str(n) for n in data.pop("feature_names")]
+        data.pop("layout_version")
+        return cls(data, len(names), names)
+
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Mean over folds of each fold's prediction; ``X`` (n, n_features) float64 -> (n,) float64.
 
@@ -183,6 +223,8 @@ class TreeEnsemble:
 
 
 _HUGE = 2 * 1024 * 1024
+#: Version of the compiled-array layout stored by ``TreeEnsemble.save`` (bump on any change).
+_LAYOUT_VERSION = 1
 
 
 def _aligned_buffer(nbytes: int) -> np.ndarray:

@@ -345,3 +345,20 @@ def test_predicting_starts_no_threads(ps_dir: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "no threads", out.stderr[-2000:]
+
+
+def test_save_load_roundtrip(dfs_nan_dir: Path, tmp_path: Path) -> None:
+    path = dfs_nan_dir / OFFICIAL_FILES["train_acc"]
+    cv, eng = _load(path)
+    eng.save(tmp_path / "e.npz")
+    back = TreeEnsemble.load(tmp_path / "e.npz")
+    assert back.n_features == eng.n_features and back.feature_names == eng.feature_names
+    assert back.n_trees == eng.n_trees and back.n_splits == eng.n_splits
+    X = _hard_inputs(dfs_space(n_layers=4), np.random.default_rng(10), np.array([0.5, 1.0]), n=200)
+    _check(cv, back, X)
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="not a TreeEnsemble file"):
+        TreeEnsemble.load(tmp_path / "junk.npz")
+    np.savez(tmp_path / "other.npz", a=np.zeros(3))
+    with pytest.raises(ValueError, match="layout version"):
+        TreeEnsemble.load(tmp_path / "other.npz")
