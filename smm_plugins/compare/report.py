@@ -336,6 +336,34 @@ def _markdown_wilcoxon(w: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _markdown_cost(run_dir: Path) -> str:
+    # Where the compute went, per optimiser (from each run file's metadata): what a bigger grid will cost.
+    import pandas as pd
+
+    from smm_plugins.compare.runner import read_run_meta
+
+    rows = []
+    for f in sorted((run_dir / "runs").glob("*.parquet")):
+        m = read_run_meta(f)
+        spec = m.get("spec", {})
+        if "optimize_seconds" in m and spec:
+            rows.append({"optimizer": spec.get("optimizer"), "budget": spec.get("budget", 0),
+                         "run": m["optimize_seconds"],
+                         "sur": m["optimize_seconds"] - m.get("optimizer_seconds", m["optimize_seconds"])})
+    if not rows:
+        return ""
+    d = pd.DataFrame(rows)
+    lines = ["## Cost of the runs", "",
+             "Wall-clock seconds of each run's optimisation (optimiser and framework + surrogate inference) "
+             "and the surrogate's share of it. A grid costs the sum over its runs, divided by the workers.", "",
+             "| optimizer | seconds per run (mean) | ms per trial | surrogate share |", "|---|---|---|---|"]
+    for opt, g in d.groupby("optimizer", sort=True):
+        per_trial = 1000.0 * g["run"].sum() / max(1, g["budget"].sum())
+        share = g["sur"].sum() / max(g["run"].sum(), 1e-12)
+        lines.append(f"| {opt} | {g['run'].mean():.2f} | {per_trial:.1f} | {100 * min(share, 1.0):.0f} % |")
+    return "\n".join(lines) + "\n"
+
+
 def make_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | None = None) -> ReportResult:
     """Write the report of comparison directory ``run_dir`` into ``out`` (default ``run_dir/report``)."""
     import json
@@ -378,6 +406,7 @@ def make_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | N
     if failures:
         fail_md = "\n## Failed runs\n\n" + "\n".join(
             f"- `{f.stem}`: {json.loads(f.read_text()).get('error', '?')}" for f in failures) + "\n"
+    cost_md = _markdown_cost(run_dir)
     md = "\n".join([
         "# Optimiser comparison on SMM-Bench", "",
         *head, "",
@@ -394,6 +423,7 @@ def make_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | N
         "(* = p (Holm) < 0.05). With n seeds the smallest attainable two-sided p is 2/2^n "
         "(0.0625 for 5 seeds): use ≥ 6 seeds to be able to detect a difference at 5%.", "",
         _markdown_wilcoxon(wil),
+        cost_md,
         fail_md,
     ])
     md_path = out / "report.md"
