@@ -334,7 +334,7 @@ def test_report_contents(toy: Path, tmp_path: Path) -> None:
     assert (curves.groupby(["benchmark", "optimizer"])["best_train_median"].diff().dropna() >= 0).all()
     md = res.markdown.read_text()
     for needle in ("## Final results", "| optimizer | best train_acc", "curves_evaluations.png",
-                   "curves_simulated_time.png", "Wilcoxon", "± ", "avg rank"):
+                   "curves_simulated_time.png", "Wilcoxon", "± ", "avg rank", "## Cost of the runs"):
         assert needle in md
 
 
