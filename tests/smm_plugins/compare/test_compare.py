@@ -378,3 +378,17 @@ def test_final_table_gain_rank_and_wilcoxon_on_known_numbers() -> None:
     row = w[(w.metric == "best_train")].iloc[0]
     assert (row["a"], row["b"], row["wins_a"], row["wins_b"]) == ("random", "tpe", 0, 6)
     assert row["p_value"] == pytest.approx(2 / 2**6)  # exact two-sided test, all 6 seeds agree
+
+
+def test_without_ray_the_grid_runs_serially(toy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from smm_plugins.compare import runner
+
+    def no_ray(workers: int, address: str | None) -> None:
+        raise ImportError('smm-bench compare with --workers > 1 needs ray: pip install "smm-plugins[ray]"')
+
+    monkeypatch.setattr(runner, "_start_ray", no_ray)
+    exp = Experiment(benchmarks=["cmp_toy:ps"], optimizers=["de"], seeds=2, budget=9, workers=2)
+    s = run_experiment(exp, tmp_path / "a", progress=False)
+    assert (s.backend, s.done) == ("serial", 2)
+    run_experiment(exp, tmp_path / "b", workers=1, progress=False)
+    pd.testing.assert_frame_equal(_values(tmp_path / "a"), _values(tmp_path / "b"))
