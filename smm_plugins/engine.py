@@ -92,9 +92,9 @@ def _truncate(pb: ParsedBooster, num_iteration: int | None) -> ParsedBooster:
 class TreeEnsemble:
     """Mean raw prediction of several LightGBM boosters (the folds of a CV booster).
 
-    Build with :meth:`from_model_strings` (or :meth:`load` one written by :meth:`save`). Predicting runs on the calling thread only (never starts
-    threads, so it cannot oversubscribe cores); it releases the GIL, and concurrent calls from
-    several threads on one ensemble are safe.
+    Build with :meth:`from_model_strings` (or :meth:`load` one written by :meth:`save`).
+    Predicting runs on the calling thread only (never starts threads, so it cannot oversubscribe
+    cores); it releases the GIL, and concurrent calls from several threads on one ensemble are safe.
     """
 
     n_features: int
