@@ -24,6 +24,7 @@ gzip without time stamps; no wall-clock times in any written file).
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -92,6 +93,10 @@ class BuildConfig:
     max_rounds: int = 2000
     early_stopping_rounds: int = 50
     tune_rows: int | None = 30_000
+    #: Search ranges of the tuner: learning rate and leaves per tree. With a small ``max_rounds`` (small
+    #: files) a higher learning-rate floor keeps trials from stopping far from convergence.
+    learning_rate_range: tuple[float, float] = (0.01, 0.3)
+    num_leaves_range: tuple[int, int] = (15, 255)
     #: Declare the space's categorical parameters as LightGBM categorical features.
     categorical: bool = True
     #: Write gzipped ``*.json.gz`` model files (byte-identical JSON inside) instead of plain ``*.json``.
@@ -102,6 +107,8 @@ class BuildConfig:
     allow_extra_columns: bool = False
     #: Fixed LightGBM parameters to use instead of tuning (``n_trials`` is then ignored).
     params: Mapping[str, Any] | None = None
+    #: Name written into ``space.json`` (default: the space's own name), e.g. the benchmark's name.
+    space_name: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "objectives", tuple(self.objectives))
@@ -114,6 +121,11 @@ class BuildConfig:
             raise ValueError(f"n_folds = {self.n_folds} is not allowed; allowed: an integer >= 2")
         if self.n_trials < 0 or self.max_rounds < 1 or self.num_threads < 1 or self.early_stopping_rounds < 1:
             raise ValueError("n_trials must be >= 0; max_rounds, num_threads and early_stopping_rounds >= 1")
+        object.__setattr__(self, "learning_rate_range", tuple(float(v) for v in self.learning_rate_range))
+        object.__setattr__(self, "num_leaves_range", tuple(int(v) for v in self.num_leaves_range))
+        lr, nl = self.learning_rate_range, self.num_leaves_range
+        if len(lr) != 2 or not 0 < lr[0] <= lr[1] <= 1 or len(nl) != 2 or not 2 <= nl[0] <= nl[1]:
+            raise ValueError(f"learning_rate_range {lr} must be 0 < lo <= hi <= 1 and num_leaves_range {nl} 2 <= lo <= hi")
         unknown = [o for o in self.objectives if o not in MODEL_FILES]
         if unknown or not self.objectives:
             raise ValueError(f"objectives {list(self.objectives)} not allowed; allowed: a subset of {list(MODEL_FILES)}")
@@ -372,11 +384,11 @@ def _base_params(cfg: BuildConfig, seed: int) -> dict[str, Any]:
     }
 
 
-def _suggest_params(trial: Any) -> dict[str, Any]:
+def _suggest_params(trial: Any, cfg: BuildConfig) -> dict[str, Any]:
     bagging_fraction = trial.suggest_float("bagging_fraction", 0.5, 1.0)
     return {
-        "num_leaves": trial.suggest_int("num_leaves", 15, 255, log=True),
-        "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.2, log=True),
+        "num_leaves": trial.suggest_int("num_leaves", *cfg.num_leaves_range, log=True),
+        "learning_rate": trial.suggest_float("learning_rate", *cfg.learning_rate_range, log=True),
         "min_data_in_leaf": trial.suggest_int("min_data_in_leaf", 5, 200, log=True),
         "feature_fraction": trial.suggest_float("feature_fraction", 0.3, 1.0),
         "bagging_fraction": bagging_fraction,
@@ -404,7 +416,9 @@ def _dataset(X: np.ndarray, y: np.ndarray, space: SearchSpace, cat_cols: list[in
 
     return lgb.Dataset(
         X, y, feature_name=space.names, categorical_feature=cat_cols or "auto",
-        free_raw_data=False, reference=reference, params={"verbosity": -1},
+        free_raw_data=False, reference=reference,
+        # Tuning trials vary min_data_in_leaf on one Dataset; pre-filtering would freeze it (LightGBM fatal).
+        params={"verbosity": -1, "feature_pre_filter": False},
     )
 
 
@@ -426,7 +440,7 @@ def _tune(
     d_va = _dataset(X_va, y_va, space, cat_cols, reference=d_tr)
 
     def run(trial: Any) -> float:
-        params = {**_base_params(cfg, cfg.seed), **_suggest_params(trial)}
+        params = {**_base_params(cfg, cfg.seed), **_suggest_params(trial, cfg)}
         booster = lgb.train(
             params, d_tr, num_boost_round=cfg.max_rounds, valid_sets=[d_va], valid_names=["val"],
             callbacks=[lgb.early_stopping(cfg.early_stopping_rounds, verbose=False)],
@@ -436,7 +450,10 @@ def _tune(
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=cfg.seed))
-    study.enqueue_trial({k: v for k, v in DEFAULT_LGB_PARAMS.items() if k != "bagging_freq"})
+    first = {k: v for k, v in DEFAULT_LGB_PARAMS.items() if k != "bagging_freq"}
+    first["learning_rate"] = float(np.clip(first["learning_rate"], *cfg.learning_rate_range))
+    first["num_leaves"] = int(np.clip(first["num_leaves"], *cfg.num_leaves_range))
+    study.enqueue_trial(first)
     bar = tqdm(total=cfg.n_trials, desc=f"tune {objective}", unit="trial", disable=not progress, leave=False)
     try:
         for _ in range(cfg.n_trials):
@@ -587,6 +604,8 @@ def build_surrogate(
     t0 = time.perf_counter()
     table = data if hasattr(data, "columns") else read_table(data)
     sp = resolve_space(space, [str(c) for c in table.columns])
+    if cfg.space_name:
+        sp = dataclasses.replace(sp, name=cfg.space_name)
     X, ys = validate_table(table, sp, cfg.objectives, allow_extra_columns=cfg.allow_extra_columns)
     n = len(X)
     split = split_indices(n, seed=cfg.seed, test_fraction=cfg.test_fraction, val_fraction=cfg.val_fraction)

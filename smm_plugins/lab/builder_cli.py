@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 import time
 from typing import Any
@@ -37,6 +36,8 @@ def add_subcommands(subparsers: Any) -> None:
     b.add_argument("--max-rounds", type=int, default=2000, help="cap on trees per fold (caps file size)")
     b.add_argument("--early-stopping", type=int, default=50, help="early-stopping patience in rounds")
     b.add_argument("--tune-rows", type=int, default=30000, help="training rows used per tuning trial (0 = all)")
+    b.add_argument("--learning-rate-range", default="0.01,0.3", metavar="LO,HI", help="tuner's learning-rate range")
+    b.add_argument("--num-leaves-range", default="15,255", metavar="LO,HI", help="tuner's leaves-per-tree range")
     b.add_argument("--threads", type=int, default=1, help="LightGBM threads")
     b.add_argument("--objectives", default="train_acc,test_acc", help="comma-separated accuracy columns to model")
     b.add_argument("--compress", action="store_true", help="write *.json.gz model files instead of *.json")
@@ -45,6 +46,7 @@ def add_subcommands(subparsers: Any) -> None:
                    help="treat categorical parameters as numbers in LightGBM (default: categorical features)")
     b.add_argument("--ignore-extra-columns", action="store_true",
                    help="ignore DATA columns that are neither parameters, objectives nor known metadata")
+    b.add_argument("--space-name", help="name recorded in space.json (default: the space's own name)")
     b.add_argument("--params", metavar="JSON", help="fixed LightGBM parameters (JSON object) instead of tuning")
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     b.set_defaults(func=_cmd_build)
@@ -70,15 +72,17 @@ def add_subcommands(subparsers: Any) -> None:
     v.set_defaults(func=_cmd_validate)
 
 
-def _logging(quiet: bool) -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+def _pair(text: str, kind: type, flag: str) -> tuple[Any, Any]:
+    try:
+        lo, hi = (kind(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"{flag} {text!r} must be two numbers LO,HI") from None
+    return lo, hi
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from smm_plugins.lab.builder import BuildConfig, build_surrogate
 
-    _logging(args.quiet)
     try:
         params = json.loads(args.params) if args.params else None
         if params is not None and not isinstance(params, dict):
@@ -89,7 +93,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
             early_stopping_rounds=args.early_stopping, tune_rows=args.tune_rows or None,
             categorical=not args.no_categorical, compress=args.compress, keep_plain=args.keep_json,
             objectives=tuple(o.strip() for o in args.objectives.split(",") if o.strip()),
-            allow_extra_columns=args.ignore_extra_columns, params=params,
+            allow_extra_columns=args.ignore_extra_columns, params=params, space_name=args.space_name,
+            learning_rate_range=_pair(args.learning_rate_range, float, "--learning-rate-range"),
+            num_leaves_range=_pair(args.num_leaves_range, int, "--num-leaves-range"),
         )
         t0 = time.perf_counter()
         res = build_surrogate(args.data, args.space, args.out, cfg, progress=not args.quiet)
@@ -109,7 +115,6 @@ def _cmd_build(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from smm_plugins.lab.validate import ValidateConfig, validate_benchmark
 
-    _logging(args.quiet)
     out = args.out or f"validate-{args.name.rstrip('/').split('/')[-1]}"
     try:
         cfg = ValidateConfig(
