@@ -52,7 +52,7 @@ def _benchmarks(names: list[str]) -> list[str]:
 def _shares(out: Path) -> dict[str, float]:
     from smm_plugins.compare.runner import read_run_meta
 
-    tot = {"optimize_seconds": 0.0, "surrogate_seconds": 0.0, "optimizer_seconds": 0.0}
+    tot = {"optimize_seconds": 0.0, "surrogate_seconds": 0.0, "optimizer_seconds": 0.0, "cpu_seconds": 0.0}
     for f in (out / "runs").glob("*.parquet"):
         meta = read_run_meta(f)
         for k in tot:
@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
 
         identical = values("serial").equals(values("ray"))
         shares = _shares(Path(tmp) / "serial")
+        ray_shares = _shares(Path(tmp) / "ray")
     # Surrogate share of the optimisation loops: time inside the benchmark's evaluate vs everything else.
     sur = 1.0 - shares["optimizer_seconds"] / max(shares["optimize_seconds"], 1e-12)
     res = {
@@ -123,6 +124,11 @@ def main(argv: list[str] | None = None) -> int:
         "surrogate_share": sur,
         "optimizer_share": 1.0 - sur,
         "bit_identical": identical,
+        # CPU seconds a run got per wall second: below 1, other processes took the CPU from it.
+        "serial_cpu_per_wall": shares["cpu_seconds"] / max(shares["optimize_seconds"], 1e-12),
+        "ray_cpu_per_wall": ray_shares["cpu_seconds"] / max(ray_shares["optimize_seconds"], 1e-12),
+        "serial_cpu_seconds": shares["cpu_seconds"],
+        "ray_cpu_seconds": ray_shares["cpu_seconds"],
         "workers": args.workers,
     }
     print(f"serial           : {serial_s:7.1f} s  {res['serial_trials_per_s']:8.0f} trials/s")
@@ -132,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
           f"goal >= 1.7x)")
     print(f"time in surrogate: {100 * sur:.1f} %   in the optimiser (and framework): {100 * (1 - sur):.1f} %")
     print(f"serial == ray    : {'bit-identical' if identical else 'DIFFERENT'}")
+    print(f"CPU per wall sec : serial runs {res['serial_cpu_per_wall']:.2f}, Ray runs {res['ray_cpu_per_wall']:.2f} "
+          f"(1.00 = a core to itself; CPU seconds of all runs: {res['serial_cpu_seconds']:.0f} serial, "
+          f"{res['ray_cpu_seconds']:.0f} Ray)")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     res["load_average_1min_after"] = load
     print(f"load average     : {load:.2f} on {os.cpu_count()} CPUs (other processes slow both modes down)")
