@@ -68,6 +68,9 @@ def test_validate_report_and_files(pair, tmp_path: Path) -> None:
             assert entry["best_train_acc"]["q25"] <= entry["best_train_acc"]["median"] <= entry["best_train_acc"]["q75"]
             assert 0.0 <= entry["test_acc_of_best"]["median"] <= 1.0
         assert sorted(rep["ranking"][side]) == sorted(rep["optimizers"])
+    for opt in rep["optimizers"]:
+        assert len(rep["final"]["surrogate"][opt]["true_value_per_seed"]) == 2
+        assert "true_value_of_best" not in rep["final"]["truth"][opt]
     assert -1.0 <= rep["ranking_kendall_tau"] <= 1.0
     assert rep["ranking_agrees"] == (rep["ranking"]["truth"] == rep["ranking"]["surrogate"])
     assert rep["trajectory_checkpoints"][-1] == 20
