@@ -591,6 +591,7 @@ def build_surrogate(
     out_dir: str | os.PathLike[str],
     config: BuildConfig | None = None,
     *,
+    extra_data: str | os.PathLike[str] | Any | None = None,
     progress: bool = False,
 ) -> BuildResult:
     """Build a surrogate directory (official CV-booster format) from a table of configurations.
@@ -598,6 +599,9 @@ def build_surrogate(
     ``data``: a Parquet/CSV path, a folder of parts, or a pandas DataFrame with one column per
     parameter of ``space`` plus one accuracy column (in [0, 1]) per objective.
     ``space``: ``"ps"``, ``"dfs"``, a SPACE.json path or a :class:`SearchSpace`.
+    ``extra_data``: optional second table (same columns) whose rows are only trained on, never held
+    out, e.g. truth-labelled configurations where a first surrogate was exploited
+    (:func:`smm_plugins.lab.validate.exploit_rows`); the test report stays on ``data`` alone.
     Returns a :class:`BuildResult` (paths, the test-split report, build info, file sizes in bytes).
     """
     cfg = config or BuildConfig()
@@ -609,6 +613,15 @@ def build_surrogate(
     X, ys = validate_table(table, sp, cfg.objectives, allow_extra_columns=cfg.allow_extra_columns)
     n = len(X)
     split = split_indices(n, seed=cfg.seed, test_fraction=cfg.test_fraction, val_fraction=cfg.val_fraction)
+    n_extra = 0
+    if extra_data is not None:
+        extra = extra_data if hasattr(extra_data, "columns") else read_table(extra_data)
+        X_extra, ys_extra = validate_table(extra, sp, cfg.objectives, allow_extra_columns=cfg.allow_extra_columns)
+        n_extra = len(X_extra)
+        # Extra rows join the training split only: tuning and CV see them, the test report does not.
+        X = np.vstack([X, X_extra])
+        ys = {o: np.concatenate([ys[o], ys_extra[o]]) for o in ys}
+        split["train"] = np.concatenate([split["train"], np.arange(n, n + n_extra)])
     fit_idx = np.sort(np.concatenate([split["train"], split["val"]]))
     if len(fit_idx) < 2 * cfg.n_folds:
         raise ValueError(f"DATA has {n} rows: too few for {cfg.n_folds}-fold CV after the test split")
@@ -695,7 +708,7 @@ def build_surrogate(
     build_info: dict[str, Any] = {
         "space": sp.name,
         "data_sha256": _data_hash(sp, X, ys),
-        "rows": {"total": n, **{k: int(len(v)) for k, v in split.items()}},
+        "rows": {"total": n, "extra_train_rows": n_extra, **{k: int(len(v)) for k, v in split.items()}},
         "strategies": (
             {str(k): int(v) for k, v in table["strategy"].astype(str).value_counts().sort_index().items()}
             if "strategy" in table.columns else None

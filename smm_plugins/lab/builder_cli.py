@@ -26,6 +26,8 @@ def add_subcommands(subparsers: Any) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     b.add_argument("data", metavar="DATA", help="Parquet file, CSV file, or folder of Parquet/CSV parts")
+    b.add_argument("--augment", metavar="DATA2",
+                   help="extra table (same columns) used for training only, never held out (see docs/surrogates.md)")
     b.add_argument("--space", required=True, help="'ps', 'dfs', or a SPACE.json describing the parameters")
     b.add_argument("--out", required=True, metavar="DIR", help="output directory (created; files replaced)")
     b.add_argument("--seed", type=int, default=0, help="seed of split, tuning and CV")
@@ -98,7 +100,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
             num_leaves_range=_pair(args.num_leaves_range, int, "--num-leaves-range"),
         )
         t0 = time.perf_counter()
-        res = build_surrogate(args.data, args.space, args.out, cfg, progress=not args.quiet)
+        res = build_surrogate(args.data, args.space, args.out, cfg, extra_data=args.augment, progress=not args.quiet)
     except (ValueError, FileNotFoundError) as exc:
         print(f"smm-bench build-surrogate: error: {exc}", file=sys.stderr)
         return 2

@@ -39,6 +39,7 @@ from smm_plugins.space import SearchSpace
 
 __all__ = [
     "OPTIMIZERS",
+    "exploit_rows",
     "RunTrace",
     "ValidateConfig",
     "run_optimizer",
@@ -343,6 +344,43 @@ def validate_benchmark(
               f"{cfg.n_seeds} seeds x {cfg.n_evals} evaluations; ranking tau = {report['ranking_kendall_tau']:.2f}")
         logger.info("wrote %s", out)
     return report
+
+
+def exploit_rows(
+    surrogate: str | os.PathLike[str] | Benchmark,
+    truth: str | os.PathLike[str] | Benchmark,
+    *,
+    optimizers: Sequence[str] = ("cmaes", "tpe"),
+    seeds: Sequence[int] = (100, 101, 102, 103, 104),
+    n_evals: int = 500,
+    objective: str = "train_acc",
+    progress: bool = False,
+) -> Any:
+    """Configurations optimisers visit on the surrogate, labelled with the truth's accuracies.
+
+    Where an optimiser climbs a surrogate's error (predicted high, truly low) these rows are the
+    correction: pass them to ``build_surrogate(..., extra_data=rows)``. Use seeds disjoint from those of
+    :func:`validate_benchmark` so that the validation stays out of sample. Returns a pandas DataFrame
+    (parameter columns, one column per truth objective, ``strategy`` = ``exploit-<optimizer>``,
+    ``run_id`` = seed).
+    """
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    sur, tru = _load(surrogate), _load(truth)
+    if sur.space.names != tru.space.names:
+        raise ValueError("surrogate and truth have different search spaces")
+    frames = []
+    jobs = [(o, s) for o in optimizers for s in seeds]
+    for opt, seed in tqdm(jobs, desc="exploit", unit="run", disable=not progress):
+        trace = run_optimizer(sur, opt, seed, n_evals, objective=objective)
+        df = pd.DataFrame(trace.X, columns=sur.space.names)
+        for obj in tru.objectives:
+            df[obj] = np.asarray(tru.evaluate(trace.X, obj), dtype=np.float64)
+        df["strategy"] = f"exploit-{opt}"
+        df["run_id"] = seed
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True)
 
 
 def _checkpoints(n: int) -> list[int]:

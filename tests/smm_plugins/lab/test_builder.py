@@ -76,7 +76,7 @@ def test_official_files_and_report(ps_build) -> None:
         assert m["r2"] > 0.7 and m["kendall_tau"] > 0.6  # the synthetic landscape is learnable
     assert set(report["by_strategy"]["train_acc"]) == {"random", "tpe"}
     info = json.loads((out / "build_info.json").read_text())
-    assert info["rows"] == {"total": 1200, "train": 960, "val": 120, "test": 120}
+    assert info["rows"] == {"total": 1200, "extra_train_rows": 0, "train": 960, "val": 120, "test": 120}
     assert info["data_sha256"].startswith("sha256:")
     assert set(info["tuned_params"]["train_acc"]) >= {"num_leaves", "learning_rate", "min_data_in_leaf"}
 

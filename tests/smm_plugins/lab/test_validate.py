@@ -109,3 +109,24 @@ def test_validate_rejects_mismatched_spaces_and_missing_truth(pair) -> None:
         validate_benchmark(str(out), None, None, ValidateConfig(n_seeds=1, n_evals=2))
     with pytest.raises(ValueError, match="optimizers"):
         ValidateConfig(optimizers=("random", "nelder-mead"))
+
+
+def test_exploit_rows_feed_a_rebuild_without_touching_the_test_split(pair, tmp_path: Path) -> None:
+    from smm_plugins.lab.validate import exploit_rows
+
+    truth, out = pair
+    rows = exploit_rows(str(out), truth, optimizers=("cmaes",), seeds=(7,), n_evals=15)
+    assert len(rows) == 15 and set(rows["strategy"]) == {"exploit-cmaes"}
+    np.testing.assert_allclose(rows["train_acc"], truth.evaluate(rows[truth.space.names].to_numpy(), "train_acc"))
+    space = truth.space
+    X = space.sample(600, 1)
+    df = pd.DataFrame(X, columns=space.names)
+    for obj in ("train_acc", "test_acc"):
+        df[obj] = truth.evaluate(X, obj)
+    cfg = BuildConfig(n_trials=0, max_rounds=30, early_stopping_rounds=5)
+    plain = build_surrogate(df, space, tmp_path / "a", cfg)
+    aug = build_surrogate(df, space, tmp_path / "b", cfg, extra_data=rows)
+    assert aug.build_info["rows"]["extra_train_rows"] == 15
+    assert aug.build_info["rows"]["test"] == plain.build_info["rows"]["test"] == 60
+    assert aug.report["objectives"]["train_acc"]["n"] == 60
+    assert aug.build_info["data_sha256"] != plain.build_info["data_sha256"]
