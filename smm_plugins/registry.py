@@ -235,6 +235,10 @@ def _embedded_dir(name: str) -> Callable[[], Path]:
     return lambda: EMBEDDED_DATA_DIR / name
 
 
+#: Problems per split in the merge lab (see docs/merge-lab.md): the embedded surrogates' full fidelity.
+_LAB_SPLIT_SIZES: dict[str, int] = {"train_acc": 1000, "test_acc": 1000}
+
+
 def _embedded_factory(name: str) -> Factory:
     def factory(**kwargs: Any) -> Benchmark:
         from smm_plugins.surrogate import SurrogateBenchmark
@@ -247,6 +251,8 @@ def _embedded_factory(name: str) -> Factory:
             )
         kwargs.setdefault("fix", _EMBEDDED_FIX)
         meta = {"source": "smm-plugins merge lab (embedded surrogate)", **dict(kwargs.pop("meta", None) or {})}
+        # The surrogate models the lab's splits, so its fidelity range is the lab's (not the official 1,069/250).
+        kwargs.setdefault("n_problems_full", _LAB_SPLIT_SIZES)
         return SurrogateBenchmark(where, name=name, meta=meta, **kwargs)
 
     factory.__qualname__ = f"embedded:{name}"

@@ -104,6 +104,9 @@ class SurrogateBenchmark(Benchmark):
         The repair named in file errors (e.g. ``"run `smm-bench install PATH`"``).
     space:
         Override the inferred search space (must have as many variables as the models have features).
+    n_problems_full:
+        Problems per split of a full evaluation (``{"train_acc": n, "test_acc": m}``), the upper end of
+        the ``n_problems`` fidelity; default: the space metadata's, else the official 1,069 / 250.
     """
 
     def __init__(
@@ -116,6 +119,7 @@ class SurrogateBenchmark(Benchmark):
         space: SearchSpace | None = None,
         meta: Mapping[str, Any] | None = None,
         cost_model: Any = None,
+        n_problems_full: Mapping[str, int] | None = None,
     ) -> None:
         d = Path(directory).expanduser()
         if not d.is_dir():
@@ -129,6 +133,11 @@ class SurrogateBenchmark(Benchmark):
         self.kind: str = str(self.space.metadata.get("kind", "custom"))
         if cost_model is not None:
             self.cost_model = cost_model
+        # Split sizes of the data the surrogate models (the fidelity's upper end): an argument, else
+        # the space's metadata (written by the builder), else the official splits' sizes.
+        sizes = n_problems_full or self.space.metadata.get("n_problems_full")
+        if sizes:
+            self.n_problems_full = {obj: int(sizes[obj]) for obj in self.objectives}
         self.meta: dict[str, Any] = {
             "citation": CITATION,
             "bibtex": BIBTEX,
