@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from smm_plugins.benchmark import OBJECTIVES, Benchmark
-from smm_plugins.registry import list_benchmarks, load_benchmark, register_benchmark
+from smm_plugins.registry import list_benchmarks, load_benchmark, register_benchmark, unregister_benchmark
 from smm_plugins.space import Parameter, SearchSpace, dfs_space, ps_space
 from smm_plugins.surrogate import SurrogateBenchmark
 
@@ -24,6 +24,7 @@ __all__ = [
     "SearchSpace",
     "SurrogateBenchmark",
     "list_benchmarks",
+    "unregister_benchmark",
     "load_benchmark",
     "register_benchmark",
     "dfs_space",

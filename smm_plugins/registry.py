@@ -105,6 +105,16 @@ def register_benchmark(
             del _CACHE[key]
 
 
+def unregister_benchmark(name: str) -> None:
+    """Remove a registered benchmark and its cached instances (raises :class:`UnknownBenchmarkError`)."""
+    with _LOCK:
+        if name not in _REGISTRY:
+            raise UnknownBenchmarkError(_unknown_message(name))
+        del _REGISTRY[name]
+        for key in [k for k in _CACHE if k[0] == name]:
+            del _CACHE[key]
+
+
 def list_benchmarks() -> list[str]:
     """Names of all registered benchmarks, sorted."""
     return sorted(_REGISTRY)

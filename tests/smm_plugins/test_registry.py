@@ -183,3 +183,23 @@ def test_official_without_manifest_warns(data_dir: Path, ps_dir: Path, caplog: p
         bench = load_benchmark("smm-bench-ps")
     assert bench.space.dim == 64
     assert "has no manifest.json: its files are not verified" in caplog.text
+
+
+def test_unregister_removes_name_and_cached_instance(ps_dir) -> None:
+    from smm_plugins.registry import (
+        UnknownBenchmarkError,
+        list_benchmarks,
+        load_benchmark,
+        register_benchmark,
+        unregister_benchmark,
+    )
+
+    register_benchmark("tmp-unregister-test", lambda: load_benchmark(ps_dir))
+    assert "tmp-unregister-test" in list_benchmarks()
+    load_benchmark("tmp-unregister-test")
+    unregister_benchmark("tmp-unregister-test")
+    assert "tmp-unregister-test" not in list_benchmarks()
+    with pytest.raises(UnknownBenchmarkError):
+        load_benchmark("tmp-unregister-test")
+    with pytest.raises(UnknownBenchmarkError):
+        unregister_benchmark("tmp-unregister-test")

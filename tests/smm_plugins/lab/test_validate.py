@@ -82,12 +82,16 @@ def test_validate_report_and_files(pair, tmp_path: Path) -> None:
     assert "| cmaes |" in (tmp_path / "v" / "final_values.md").read_text()
 
 
-def test_validate_cli_with_registered_truth(pair, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_cli_with_registered_truth(
+    pair, tmp_path: Path, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest
+) -> None:
     from smm_plugins.lab.builder_cli import add_subcommands
-    from smm_plugins.registry import register_benchmark
+    from smm_plugins.registry import register_benchmark, unregister_benchmark
 
     truth, out = pair
     register_benchmark("tiny-truth-for-validate-test", lambda: truth, overwrite=True)
+    # Registered names are process-wide: remove it so other tests see only the real benchmarks.
+    request.addfinalizer(lambda: unregister_benchmark("tiny-truth-for-validate-test"))
     parser = argparse.ArgumentParser()
     add_subcommands(parser.add_subparsers())
     args = parser.parse_args(
