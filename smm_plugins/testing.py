@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from smm_plugins._io import atomic_write_text
+from smm_plugins.benchmark import Benchmark
 from smm_plugins.space import SearchSpace
 
-__all__ = ["synthetic_accuracy", "write_cv_booster_dir", "OFFICIAL_FILES"]
+__all__ = ["SyntheticBenchmark", "synthetic_accuracy", "write_cv_booster_dir", "OFFICIAL_FILES"]
 
 #: File names of the official format: objective -> CV-booster JSON file.
 OFFICIAL_FILES: dict[str, str] = {
@@ -34,6 +35,16 @@ def synthetic_accuracy(space: SearchSpace, X: np.ndarray, objective: str = "trai
     lin = Z @ w / d
     inter = np.mean(Z[:, : d // 2] * Z[:, d - d // 2 :], axis=1)
     return 0.05 + 0.5 / (1.0 + np.exp(-4.0 * (lin + inter - 0.4)))
+
+
+class SyntheticBenchmark(Benchmark):
+    """An in-memory benchmark on :func:`synthetic_accuracy` (stands in for a surrogate in tests)."""
+
+    def __init__(self, space: SearchSpace) -> None:
+        self.space, self.name = space, space.name
+
+    def _predict(self, X: np.ndarray, objective: str) -> np.ndarray:
+        return synthetic_accuracy(self.space, X, objective)
 
 
 def write_cv_booster_dir(

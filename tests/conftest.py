@@ -6,12 +6,38 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+
+def _import_hpobench_in_a_temporary_home() -> None:
+    # Importing hpobench writes its config and creates data/cache folders under the XDG directories
+    # (read once, at import): import it here with those pointed at a temporary folder, then restore them
+    # so that nothing else in the session (e.g. the per-user data dir) sees a changed environment.
+    import tempfile
+
+    names = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME")
+    saved = {n: os.environ.get(n) for n in names}
+    home = tempfile.mkdtemp(prefix="smm-plugins-hpobench-")
+    os.environ.update({n: os.path.join(home, n.lower()) for n in names})
+    try:
+        import hpobench.abstract_benchmark  # noqa: F401
+    except ImportError:
+        pass
+    finally:
+        for n, v in saved.items():
+            if v is None:
+                os.environ.pop(n, None)
+            else:
+                os.environ[n] = v
+
+
+_import_hpobench_in_a_temporary_home()
+
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
 from smm_plugins.space import dfs_space, ps_space  # noqa: E402
-from smm_plugins.testing import write_cv_booster_dir  # noqa: E402
+from smm_plugins.benchmark import Benchmark  # noqa: E402
+from smm_plugins.testing import SyntheticBenchmark, write_cv_booster_dir  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +74,15 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     clear_cache()
     yield d
     clear_cache()
+
+
+@pytest.fixture(scope="session")
+def tiny_ps() -> Benchmark:
+    """An in-memory PS benchmark (any Benchmark works with the adapters)."""
+    return SyntheticBenchmark(ps_space("tiny-ps"))
+
+
+@pytest.fixture(scope="session")
+def tiny_dfs() -> Benchmark:
+    """An in-memory DFS benchmark."""
+    return SyntheticBenchmark(dfs_space("tiny-dfs"))

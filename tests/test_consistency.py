@@ -7,35 +7,13 @@ checkout is skipped with the reason.
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 import warnings
 
 import numpy as np
 import pytest
 
-def _import_hpobench_in_a_temporary_home() -> None:
-    # Importing hpobench writes its config and creates data/cache folders under the XDG directories
-    # (read once, at import): import it here with those pointed at a temporary folder, then restore them
-    # so that nothing else in the session (e.g. the per-user data dir) sees a changed environment.
-    names = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME")
-    saved = {n: os.environ.get(n) for n in names}
-    home = tempfile.mkdtemp(prefix="smm-plugins-hpobench-")
-    os.environ.update({n: os.path.join(home, n.lower()) for n in names})
-    try:
-        import hpobench.abstract_benchmark  # noqa: F401
-    except ImportError:
-        pass
-    finally:
-        for n, v in saved.items():
-            if v is None:
-                os.environ.pop(n, None)
-            else:
-                os.environ[n] = v
-
-
-_import_hpobench_in_a_temporary_home()
+# hpobench is first imported by tests/conftest.py, with its XDG folders in a temporary home.
 
 pytest.importorskip("ConfigSpace")
 pytest.importorskip("optuna")
@@ -43,7 +21,7 @@ pytest.importorskip("syne_tune")
 
 import hpobench_ext  # noqa: E402
 import optuna_ext  # noqa: E402
-import synetune_ext  # noqa: E402
+import synetune_ext  # noqa: E402,F401  (registers the blackboxes with Syne Tune)
 from smm_plugins.registry import list_benchmarks, load_benchmark  # noqa: E402
 from syne_tune.blackbox_repository import load_blackbox  # noqa: E402
 

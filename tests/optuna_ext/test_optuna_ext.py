@@ -6,7 +6,6 @@ import importlib
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 optuna = pytest.importorskip("optuna")
