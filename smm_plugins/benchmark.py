@@ -92,7 +92,9 @@ class Benchmark(abc.ABC):
         single = np.ndim(X) == 1
         batch = self.space.validate(X)
         n = self.n_problems_full[objective] if n_problems is None else self._check_n_problems(objective, n_problems)
-        model = self.cost_model if self.cost_model is not None else default_cost_model(self)
+        if self.cost_model is None:  # resolved once per instance, not on every call
+            self.cost_model = default_cost_model(self)
+        model = self.cost_model
         seconds = np.asarray(model.seconds(batch, objective, int(n), self.space), dtype=np.float64)
         return float(seconds[0]) if single else seconds
 

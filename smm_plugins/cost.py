@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from smm_plugins.space import SearchSpace
+from smm_plugins.space import DFS_CHOICES, SearchSpace
 
 __all__ = [
     "CostModel",
@@ -67,7 +67,8 @@ def dfs_hops(X: Any, space: SearchSpace) -> np.ndarray:
         raise ValueError(f"search space {space.name!r} is not a DFS space; hops are defined for DFS only")
     arr = space.validate(X)
     layers = arr[:, space.is_categorical]
-    return (layers.shape[1] + np.count_nonzero(layers == 2, axis=1)).astype(np.int64)
+    both = DFS_CHOICES[-1]  # "both layers, A's then B's": the one choice that adds a second hop
+    return (layers.shape[1] + np.count_nonzero(layers == both, axis=1)).astype(np.int64)
 
 
 def fidelity_to_n_problems(n_problems: int | None, full: int) -> int | None:
@@ -88,8 +89,9 @@ def fidelity_to_n_problems(n_problems: int | None, full: int) -> int | None:
 class CostModel:
     """Linear cost model: ``fixed_seconds + seconds_per_problem[objective] * n_problems * path_factor``.
 
-    ``seconds_per_problem`` is for a path of ``reference_layers`` hops; for DFS spaces the per-problem
-    part scales with ``hops / reference_layers`` (``scale_with_hops=False`` turns that off).
+    ``seconds_per_problem`` is for a path through each layer once; for DFS spaces the per-problem part
+    scales with ``hops / n_layers`` of the space (``reference_layers`` where the space does not say;
+    ``scale_with_hops=False`` turns that off).
     """
 
     fixed_seconds: float = 0.0
@@ -121,7 +123,9 @@ class CostModel:
         arr = np.asarray(X, dtype=np.float64).reshape(-1, space.dim)
         factor = np.ones(arr.shape[0])
         if self.scale_with_hops and is_dfs_space(space):
-            factor = dfs_hops(arr, space) / float(self.reference_layers)
+            # A path through every layer once costs what the source model costs: hops / layers of the space.
+            layers = int(space.metadata.get("n_layers", self.reference_layers))
+            factor = dfs_hops(arr, space) / float(layers)
         return self.fixed_seconds + per_problem * float(n_problems) * factor
 
 

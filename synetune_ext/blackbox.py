@@ -57,8 +57,7 @@ def config_space(benchmark: Benchmark) -> dict[str, Any]:
 
 def default_fidelities(full: int, reduction_factor: int = 3, n_levels: int = 4) -> list[int]:
     """Geometric evaluation sizes ``full // rf**k`` (k = n_levels-1 .. 0), e.g. 1069 -> [39, 118, 356, 1069]."""
-    levels = sorted({max(1, int(full) // int(reduction_factor) ** k) for k in range(n_levels)})
-    return levels
+    return sorted({max(1, int(full) // int(reduction_factor) ** k) for k in range(n_levels)})
 
 
 _LOADED: dict[str, Benchmark] = {}
@@ -97,12 +96,22 @@ class SMMBlackbox(_bb.Blackbox):
         self._source = benchmark
         self._fidelities_arg = fidelities
         self._seed = int(seed)
+        self._bench: Benchmark | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Ship the name, not the loaded models: the receiving process loads them once itself.
+        state = dict(self.__dict__)
+        if not isinstance(self._source, Benchmark):
+            state["_bench"] = None
+        return state
 
     # -- lazy facts ---------------------------------------------------------------------------
     @property
     def benchmark(self) -> Benchmark:
-        """The core benchmark (loaded on first access; registered names follow the registry's cache)."""
-        return _resolve(self._source)
+        """The core benchmark (looked up on first access, then kept)."""
+        if self._bench is None:
+            self._bench = _resolve(self._source)
+        return self._bench
 
     @property
     def name(self) -> str:
@@ -136,7 +145,8 @@ class SMMBlackbox(_bb.Blackbox):
 
     # -- evaluation ---------------------------------------------------------------------------
     def _check_keys(self, config: Any, fidelity: Any) -> None:
-        # Syne Tune asserts here; raise a clear ValueError instead (asserts vanish under python -O).
+        # Overrides Blackbox._check_keys, which Syne Tune's objective_function calls and which asserts;
+        # raise a clear ValueError instead (asserts vanish under python -O).
         if isinstance(fidelity, dict):
             unknown = sorted(set(fidelity) - {FIDELITY})
             if unknown:
