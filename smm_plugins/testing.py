@@ -15,15 +15,11 @@ import numpy as np
 
 from smm_plugins._io import atomic_write_text
 from smm_plugins.benchmark import Benchmark
+from smm_plugins.model_files import LABEL_FILE, OFFICIAL_FILES
 from smm_plugins.space import SearchSpace
 
 __all__ = ["SyntheticBenchmark", "synthetic_accuracy", "write_cv_booster_dir", "OFFICIAL_FILES"]
 
-#: File names of the official format: objective -> CV-booster JSON file.
-OFFICIAL_FILES: dict[str, str] = {
-    "train_acc": "train_acc_ja_best_model.json",
-    "test_acc": "test_acc_ja_best_model.json",
-}
 
 
 def synthetic_accuracy(space: SearchSpace, X: np.ndarray, objective: str = "train_acc") -> np.ndarray:
@@ -99,5 +95,5 @@ def write_cv_booster_dir(
         cvbooster = result["cvbooster"]
         atomic_write_text(out / OFFICIAL_FILES[objective], json.dumps(cvbooster._to_dict(
             num_iteration=None, start_iteration=0, importance_type="split")))
-    atomic_write_text(out / "label.json", json.dumps({"x": space.names}))
+    atomic_write_text(out / LABEL_FILE, json.dumps({"x": space.names}))
     return out

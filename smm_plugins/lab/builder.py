@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from smm_plugins._io import atomic_write_bytes, atomic_write_text
+from smm_plugins.model_files import OFFICIAL_FILES
 from smm_plugins.space import SearchSpace, dfs_space, ps_space
 
 __all__ = [
@@ -61,11 +62,8 @@ logger = logging.getLogger(__name__)
 
 #: Objectives (accuracy columns in [0, 1]) a surrogate models by default.
 DEFAULT_OBJECTIVES: tuple[str, ...] = ("train_acc", "test_acc")
-#: Official file name of each objective's CV booster.
-MODEL_FILES: dict[str, str] = {
-    "train_acc": "train_acc_ja_best_model.json",
-    "test_acc": "test_acc_ja_best_model.json",
-}
+#: Official file name of each objective's CV booster (the core's table).
+MODEL_FILES: dict[str, str] = OFFICIAL_FILES
 #: Columns a merge log may carry besides parameters and objectives; they are ignored (``strategy`` is
 #: used for the per-strategy breakdown of the report).
 METADATA_COLUMNS: frozenset[str] = frozenset(
@@ -144,48 +142,17 @@ class BuildResult:
 
 # -- space ------------------------------------------------------------------------------------------
 
-def _lab_space(kind: str) -> SearchSpace | None:
-    """The merge lab's own space for ``kind`` ('ps'/'dfs'), or None if the lab is not importable."""
-    try:
-        from smm_plugins.lab import objectives as lab_objectives  # noqa: PLC0415 (optional, heavy)
-    except Exception as exc:  # the lab needs torch; the builder must not
-        logger.debug("merge lab not importable (%s); using the official-size spaces only", exc)
-        return None
-    for attr in (f"{kind}_space", f"{kind}_lab_space", f"lab_{kind}_space"):
-        fn = getattr(lab_objectives, attr, None)
-        if callable(fn):
-            try:
-                space = fn()
-            except Exception as exc:
-                logger.debug("lab %s() failed: %s", attr, exc)
-                continue
-            if isinstance(space, SearchSpace):
-                return space
-    return None
-
-
-def resolve_space(spec: str | os.PathLike[str] | SearchSpace, columns: Sequence[str] | None = None) -> SearchSpace:
+def resolve_space(spec: str | os.PathLike[str] | SearchSpace) -> SearchSpace:
     """Turn ``"ps"``, ``"dfs"``, a SPACE.json path or a :class:`SearchSpace` into a search space.
 
-    ``"ps"``/``"dfs"`` mean the merge lab's space when its parameter names are all among ``columns``
-    (the table's columns), else the official SMM-Bench space (64 weights / 32 choices + 63 scales).
+    ``"ps"``/``"dfs"`` are the core's SMM-Bench spaces (64 weights / 32 choices + 63 scales; the merge
+    lab uses the same parameters); ``--space-name`` names the result.
     """
     if isinstance(spec, SearchSpace):
         return spec
     text = os.fspath(spec)
     if text.lower() in ("ps", "dfs"):
-        kind = text.lower()
-        candidates: list[SearchSpace] = []
-        lab = _lab_space(kind)
-        if lab is not None:
-            candidates.append(lab)
-        candidates.append(ps_space() if kind == "ps" else dfs_space())
-        if columns is not None:
-            cols = set(columns)
-            for cand in candidates:
-                if set(cand.names) <= cols:
-                    return cand
-        return candidates[0]
+        return ps_space() if text.lower() == "ps" else dfs_space()
     path = Path(text)
     if path.is_dir() and (path / "space.json").is_file():
         path = path / "space.json"
@@ -607,7 +574,7 @@ def build_surrogate(
     cfg = config or BuildConfig()
     t0 = time.perf_counter()
     table = data if hasattr(data, "columns") else read_table(data)
-    sp = resolve_space(space, [str(c) for c in table.columns])
+    sp = resolve_space(space)
     if cfg.space_name:
         sp = dataclasses.replace(sp, name=cfg.space_name)
     X, ys = validate_table(table, sp, cfg.objectives, allow_extra_columns=cfg.allow_extra_columns)

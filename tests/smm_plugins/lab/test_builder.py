@@ -220,3 +220,13 @@ def test_read_table_folder_skips_hidden_parts(tmp_path: Path) -> None:
     np.testing.assert_allclose(t["train_acc"].to_numpy(), np.r_[df["train_acc"].to_numpy()[25:], df["train_acc"].to_numpy()[:25]])
     with pytest.raises(ValueError, match="no .parquet or .csv"):
         read_table(tmp_path / "nothing") if (tmp_path / "nothing").mkdir() is None else None
+
+
+def test_named_spaces_are_the_core_ones() -> None:
+    from smm_plugins.lab.builder import resolve_space
+    from smm_plugins.space import dfs_space as core_dfs
+    from smm_plugins.space import ps_space as core_ps
+
+    # A user's table built with --space ps must not be labelled as one of the lab's benchmarks.
+    assert resolve_space("ps") == core_ps() and resolve_space("PS").name == "smm-bench-ps"
+    assert resolve_space("dfs") == core_dfs()
