@@ -329,6 +329,17 @@ class DirCheck:
     n_folds: dict[str, int]
 
 
+def _check_engine_accepts(path: Path, boosters: Sequence[str], fix: str) -> None:
+    # Parsing JSON is not enough: a model the engine cannot predict with (e.g. a binary objective or
+    # linear trees) must be refused at install time, not at the first evaluation.
+    from smm_plugins.engine import TreeEnsemble
+
+    try:
+        TreeEnsemble.from_model_strings(boosters)
+    except ValueError as exc:
+        raise ModelFileError(path, f"cannot be used as an SMM-Bench surrogate: {exc}", fix) from None
+
+
 def check_model_dir(
     directory: str | os.PathLike[str],
     *,
@@ -357,6 +368,7 @@ def check_model_dir(
         n_features = cv.n_features
         files[objective] = str(f)
         folds[objective] = len(cv.boosters)
+        _check_engine_accepts(f, cv.boosters, fix)
     assert n_features is not None
     if len(labels) != n_features:
         raise ModelFileError(d / LABEL_FILE, f"lists {len(labels)} names but the models have {n_features} features", fix)

@@ -242,3 +242,17 @@ def test_corrupt_manifest(data_dir: Path, ps_dir: Path) -> None:
     with pytest.raises(ModelFileError, match=r'manifest\.json: manifest has no valid "files" table'):
         SurrogateBenchmark(data_dir / "smm-bench-ps")
     assert SurrogateBenchmark(data_dir / "smm-bench-ps", verify=False).space.dim == 64
+
+
+def test_model_the_engine_cannot_use_is_rejected_at_install(data_dir: Path, tmp_path: Path, ps_dir: Path) -> None:
+    # Valid JSON and a valid LightGBM text, but a binary (sigmoid) objective: predicting would need a
+    # transform the surrogate semantics do not have, so install must refuse it, not the first eval.
+    src = tmp_path / "dl" / "smm-bench-ps"
+    shutil.copytree(ps_dir, src)
+    model = src / OFFICIAL_FILES["train_acc"]
+    data = json.loads(model.read_text())
+    data["boosters"] = [b.replace("objective=regression", "objective=binary sigmoid:1") for b in data["boosters"]]
+    model.write_text(json.dumps(data))
+    with pytest.raises(InstallError, match=r"train_acc_ja_best_model\.json.*objective"):
+        install(tmp_path / "dl")
+    assert not (data_dir / "smm-bench-ps").exists()
