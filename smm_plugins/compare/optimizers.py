@@ -365,25 +365,32 @@ def _de(benchmark: Benchmark, seed: int, budget: int, *, objective: str = "train
             X[:, j] = choices[j][np.clip(np.rint(Z[:, j]), 0, len(choices[j]) - 1).astype(int)]
         return X
 
+    used = 0  # DE counts its own budget, so it stops on any Benchmark, traced or not
+
     def negated(Zt: np.ndarray) -> np.ndarray:
+        nonlocal used
         X = to_rows(np.atleast_2d(Zt.T))
-        remaining = benchmark.remaining if isinstance(benchmark, TracedBenchmark) else None
-        if remaining is not None and remaining < len(X):
+        remaining = budget - used
+        if remaining < len(X):
             if remaining:
                 benchmark.evaluate(X[:remaining], objective)
+                used = budget
             raise BudgetExhausted("budget reached inside a generation")
+        used += len(X)
         return -np.asarray(benchmark.evaluate(X, objective), dtype=np.float64)
 
-    while True:
-        init = rng.uniform(lo, hi, size=(population_size, space.dim))
-        differential_evolution(
-            negated, list(zip(lo, hi)), strategy=strategy, maxiter=10**9, tol=0.0, atol=0.0,
-            mutation=mutation, recombination=recombination, rng=int(rng.integers(2**32)), polish=False,
-            init=init, updating="deferred", vectorized=True, integrality=is_cat,
-        )
-        # Converged before the budget: restart (the loop ends through BudgetExhausted).
-        if not isinstance(benchmark, TracedBenchmark):
-            return
+    try:
+        while True:
+            init = rng.uniform(lo, hi, size=(population_size, space.dim))
+            differential_evolution(
+                negated, list(zip(lo, hi)), strategy=strategy, maxiter=10**9, tol=0.0, atol=0.0,
+                mutation=mutation, recombination=recombination, rng=int(rng.integers(2**32)), polish=False,
+                init=init, updating="deferred", vectorized=True, integrality=is_cat,
+            )
+            # Converged before the budget: restart from a fresh population.
+    except BudgetExhausted:
+        if used < budget:  # raised by a traced benchmark's own (smaller) budget: let the runner see it
+            raise
 
 
 # -- registration ---------------------------------------------------------------------------------

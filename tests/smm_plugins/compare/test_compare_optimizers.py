@@ -55,3 +55,20 @@ def test_builtin_optimizer(name: str, space: str) -> None:
         X2, v2 = _run(name, bench, 3, budget)
         np.testing.assert_array_equal(X, X2)
         np.testing.assert_array_equal(v, v2)
+
+
+def test_de_keeps_its_budget_on_a_plain_benchmark() -> None:
+    # Outside the runner nothing else stops scipy's DE (tol=0, huge maxiter): it must count itself.
+    from smm_plugins import ps_space
+    from smm_plugins.compare.optimizers import _de
+    from smm_plugins.testing import SyntheticBenchmark
+
+    calls: list[int] = []
+
+    class Counting(SyntheticBenchmark):
+        def _predict(self, X, objective):
+            calls.append(len(X))
+            return super()._predict(X, objective)
+
+    _de(Counting(ps_space("de-budget")), seed=0, budget=50)
+    assert sum(calls) == 50
