@@ -357,7 +357,12 @@ def _check_resume(exp: Experiment, out: Path) -> None:
         return
     old = saved[0].to_dict()
     new = exp.to_dict()
-    diff = [k for k in RESULT_KEYS if old.get(k) != new.get(k)]
+    diff = [k for k in RESULT_KEYS if k != "options" and old.get(k) != new.get(k)]
+    # Options matter only for optimisers whose runs are already there: adding one (with its options) is fine.
+    old_opts, new_opts = old.get("options") or {}, new.get("options") or {}
+    shared = set(old.get("optimizers") or ()) & set(new.get("optimizers") or ())
+    if any((old_opts.get(o) or {}) != (new_opts.get(o) or {}) for o in shared):
+        diff.append("options")
     if diff:
         raise ValueError(
             f"{out} holds runs of a different experiment ({', '.join(f'{k}: {old[k]!r} there, {new[k]!r} now' for k in diff)}); "

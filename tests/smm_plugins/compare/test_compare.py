@@ -393,3 +393,17 @@ def test_without_ray_the_grid_runs_serially(toy: Path, tmp_path: Path, monkeypat
     assert (s.backend, s.done) == ("serial", 2)
     run_experiment(exp, tmp_path / "b", workers=1, progress=False)
     pd.testing.assert_frame_equal(_values(tmp_path / "a"), _values(tmp_path / "b"))
+
+
+def test_resume_accepts_a_new_optimizer_with_options_but_not_changed_options(toy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "grow"
+    run_experiment(Experiment(benchmarks=["cmp_toy:ps"], optimizers=["random"], seeds=1, budget=6, workers=1),
+                   out, progress=False)
+    grown = Experiment(benchmarks=["cmp_toy:ps"], optimizers=["random", "tpe"], seeds=1, budget=6, workers=1,
+                       options={"tpe": {"n_startup_trials": 3}})
+    s = run_experiment(grown, out, progress=False)
+    assert (s.skipped, s.done) == (1, 1)
+    changed = Experiment(benchmarks=["cmp_toy:ps"], optimizers=["tpe"], seeds=1, budget=6, workers=1,
+                         options={"tpe": {"n_startup_trials": 4}})
+    with pytest.raises(ValueError, match="options"):
+        run_experiment(changed, out, progress=False)
