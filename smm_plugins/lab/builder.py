@@ -25,7 +25,6 @@ gzip without time stamps; no wall-clock times in any written file).
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import hashlib
 import json
 import logging
@@ -41,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from smm_plugins._io import atomic_write_bytes, atomic_write_text
-from smm_plugins.model_files import OFFICIAL_FILES
+from smm_plugins.model_files import OFFICIAL_FILES, write_cv_booster, write_labels
 from smm_plugins.space import SearchSpace, dfs_space, ps_space
 
 __all__ = [
@@ -491,16 +490,6 @@ def _predict_files(model_strings: Sequence[str], X: np.ndarray) -> np.ndarray:
     return np.clip(np.mean(preds, axis=0), 0.0, 1.0)
 
 
-def _gzip(data: bytes) -> bytes:
-    # mtime=0 and no file name in the header: same JSON -> same .gz bytes.
-    import io
-
-    buf = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=0, compresslevel=9) as gz:
-        gz.write(data)
-    return buf.getvalue()
-
-
 def _scatter_png(path: Path, tests: Mapping[str, tuple[np.ndarray, np.ndarray]], metrics: Mapping[str, Any], title: str) -> None:
     import io
 
@@ -623,28 +612,25 @@ def build_surrogate(
             )
         tuned[obj] = params
         cvb, cv_info[obj] = _cv_booster(obj, X[fit_idx], y[fit_idx], params, sp, cat_cols, cfg, progress)
-        # Exactly what CVBooster.save_model writes (json.dump of this dict), but written atomically.
-        model_dict = cvb._to_dict(num_iteration=None, start_iteration=0, importance_type="split")
-        payload = json.dumps(model_dict).encode("utf-8")
+        # Same JSON as CVBooster.save_model, but through the core writer (atomic, reproducible gzip).
+        boosters = [b.model_to_string(num_iteration=None) for b in cvb.boosters]
         name = MODEL_FILES[obj]
         if not cfg.compress or cfg.keep_plain:
-            atomic_write_bytes(out / name, payload)
-            files[obj] = out / name
+            files[obj] = write_cv_booster(out / name, boosters, cvb.best_iteration)
         if cfg.compress:
-            atomic_write_bytes(out / (name + ".gz"), _gzip(payload))
-            files[obj + ".gz"] = out / (name + ".gz")
+            files[obj + ".gz"] = write_cv_booster(out / (name + ".gz"), boosters, cvb.best_iteration)
         for stale in ([out / (name + ".gz")] if not cfg.compress else []) + (
             [out / name] if cfg.compress and not cfg.keep_plain else []
         ):
             # A previous build in another format would shadow or contradict this one.
             if stale.exists():
                 stale.unlink()
-        pred = _predict_files(model_dict["boosters"], X_test)
+        pred = _predict_files(boosters, X_test)
         tests[obj] = (ys[obj][split["test"]], pred)
         metrics[obj] = fidelity_metrics(*tests[obj])
         logger.info("%s: test R2 %.4f tau %.4f RMSE %.5f", obj, metrics[obj]["r2"], metrics[obj]["kendall_tau"], metrics[obj]["rmse"])
 
-    atomic_write_text(out / "label.json", json.dumps({"x": sp.names}))
+    write_labels(out / "label.json", sp.names)
     sp.to_json(str(out / "space.json"))
     files["label"] = out / "label.json"
     files["space"] = out / "space.json"
