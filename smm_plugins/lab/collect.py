@@ -177,7 +177,7 @@ def _cma_optimizer(bench: Any, seed: int, sigma_frac: float, mean: np.ndarray | 
     bounds = np.tile([0.0, 1.0], (lo.size, 1))
     m01 = (mean - lo) / (hi - lo)
     if space.n_categorical:
-        cat_num = np.full(space.n_categorical, 3)
+        cat_num = np.array([len(p.choices) for p in space.parameters if p.kind == "categorical"])
         return cmaes.CatCMA(mean=m01, sigma=sigma_frac, cat_num=cat_num, bounds=bounds, seed=seed)
     return cmaes.CMA(mean=m01, sigma=sigma_frac, bounds=bounds, seed=seed)
 
@@ -189,7 +189,9 @@ def _cma_decode(bench: Any, sol: Any) -> np.ndarray:
     row = np.empty(space.dim)
     if space.n_categorical:
         x01, onehot = sol
-        row[~cont] = np.argmax(onehot, axis=1)
+        # One-hot index -> the parameter's own choice value (not necessarily 0..k-1).
+        cats = [p for p in space.parameters if p.kind == "categorical"]
+        row[~cont] = [p.choices[int(k)] for p, k in zip(cats, np.argmax(onehot, axis=1))]
     else:
         x01 = sol
     row[cont] = np.clip(lo + (hi - lo) * np.asarray(x01), lo, hi)

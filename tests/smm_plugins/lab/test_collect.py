@@ -99,3 +99,31 @@ def test_lab_table_reference_points():
     q = [rows[f"random configurations, {p}% quantile"]["train_acc"] for p in (5, 25, 50, 75, 95)]
     assert q == sorted(q)
     assert format_table(list(rows.values())).startswith("| configuration |")
+
+
+def test_cmaes_uses_each_categoricals_own_choices():
+    # Categoricals with 2 and 4 choices and codes other than 0..k-1: CatCMA must get the right
+    # category counts and decode to the parameter's own codes (DFS alone would hide a hard-coded 3).
+    from smm_plugins.lab.collect import _cma_batches
+    from smm_plugins.space import Parameter, SearchSpace
+    from smm_plugins.testing import synthetic_accuracy
+
+    space = SearchSpace("mixed", (
+        Parameter("w0", "float", 0.0, 1.0, default=0.5),
+        Parameter("w1", "float", -2.0, 2.0, default=0.0),
+        Parameter("pair", "categorical", choices=(5, 7), default=5),
+        Parameter("four", "categorical", choices=(0, 1, 2, 3), default=0),
+    ))
+
+    class _Bench:
+        def __init__(self) -> None:
+            self.space = space
+
+        def evaluate_all(self, X):
+            return {o: synthetic_accuracy(space, X, o) for o in ("train_acc", "test_acc")}
+
+    X = np.concatenate([b[0] for b in _cma_batches(_Bench(), 400, seed=0, sigma_frac=0.5)])
+    assert X.shape == (400, 4)
+    space.validate(X, argname="X")  # every decoded row is inside the space
+    assert set(np.unique(X[:, 2])) == {5.0, 7.0}
+    assert set(np.unique(X[:, 3])) == {0.0, 1.0, 2.0, 3.0}
