@@ -86,18 +86,10 @@ def _checked(fn: Callable[..., dict]) -> Callable[..., dict]:
     return wrapper
 
 
-_LOADED: dict[str, Benchmark] = {}
-
-
 def _load(name: str) -> Benchmark:
-    from smm_plugins.registry import list_benchmarks, load_benchmark
+    from smm_plugins.registry import load_benchmark
 
-    if name in list_benchmarks():
-        return load_benchmark(name)  # the registry caches per name and data directory
-    # A surrogate directory: read its files once per process, however many instances.
-    if name not in _LOADED:
-        _LOADED[name] = load_benchmark(name)
-    return _LOADED[name]
+    return load_benchmark(name)  # cached per process by the registry (names and directories)
 
 
 class _SMMLogic:

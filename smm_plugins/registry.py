@@ -152,16 +152,17 @@ def benchmark_status(name: str) -> tuple[bool, str]:
 
 
 def clear_cache() -> None:
-    """Forget benchmarks loaded by name (the next :func:`load_benchmark` loads them again)."""
+    """Forget loaded benchmarks (the next :func:`load_benchmark` loads them again)."""
     with _LOCK:
         _CACHE.clear()
 
 
 def load_benchmark(name_or_dir: str | os.PathLike[str], **kwargs: Any) -> Benchmark:
-    """A benchmark by registered name (cached per process and keyword arguments) or from a directory.
+    """A benchmark by registered name or from a directory, cached per process and keyword arguments.
 
     A directory in the official layout gives a :class:`~smm_plugins.surrogate.SurrogateBenchmark`
-    (``kwargs`` go to its constructor, e.g. ``verify=False``).
+    (``kwargs`` go to its constructor, e.g. ``verify=False``); it is read once per process and read
+    again only when a file in it changes (size or modification time).
     """
     if isinstance(name_or_dir, str) and name_or_dir in _REGISTRY:
         entry = _REGISTRY[name_or_dir]
@@ -183,13 +184,35 @@ def load_benchmark(name_or_dir: str | os.PathLike[str], **kwargs: Any) -> Benchm
     if path.is_dir():
         from smm_plugins.surrogate import SurrogateBenchmark
 
-        return SurrogateBenchmark(path, **kwargs)
+        try:
+            # The files' sizes and times are part of the key: a rebuilt directory loads afresh.
+            dir_key: Any = ("dir", str(path.resolve()), _dir_fingerprint(path), tuple(sorted(kwargs.items())))
+            hash(dir_key)
+        except TypeError:
+            dir_key = None
+        with _LOCK:
+            if dir_key is not None and dir_key in _CACHE:
+                return _CACHE[dir_key]
+            bench = SurrogateBenchmark(path, **kwargs)
+            if dir_key is not None:
+                _CACHE[dir_key] = bench
+            return bench
     if path.exists():
         raise UnknownBenchmarkError(f"{path} is a file; pass a benchmark name or a directory of surrogate files")
     raise UnknownBenchmarkError(_unknown_message(str(name_or_dir)))
 
 
 # -- internals ---------------------------------------------------------------------------------
+
+def _dir_fingerprint(path: Path) -> tuple[tuple[str, int, int], ...]:
+    """(name, size, mtime_ns) of each file directly in ``path``: changes when the folder is rebuilt."""
+    out = []
+    for f in sorted(path.iterdir()):
+        if f.is_file():
+            st = f.stat()
+            out.append((f.name, st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
 
 def _unknown_message(name: str) -> str:
     looks_like_path = os.sep in name or "/" in name or name.startswith(".")

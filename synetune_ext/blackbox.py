@@ -60,19 +60,12 @@ def default_fidelities(full: int, reduction_factor: int = 3, n_levels: int = 4) 
     return sorted({max(1, int(full) // int(reduction_factor) ** k) for k in range(n_levels)})
 
 
-_LOADED: dict[str, Benchmark] = {}
-
-
 def _resolve(benchmark: str | Benchmark) -> Benchmark:
     if isinstance(benchmark, Benchmark):
         return benchmark
-    from smm_plugins.registry import list_benchmarks, load_benchmark
+    from smm_plugins.registry import load_benchmark
 
-    if benchmark in list_benchmarks():
-        return load_benchmark(benchmark)  # the registry caches per name and data directory
-    if benchmark not in _LOADED:  # a surrogate directory: read once per process
-        _LOADED[benchmark] = load_benchmark(benchmark)
-    return _LOADED[benchmark]
+    return load_benchmark(benchmark)  # cached per process by the registry (names and directories)
 
 
 class SMMBlackbox(_bb.Blackbox):

@@ -87,7 +87,7 @@ def test_data_dir_change_is_not_served_from_cache(
 def test_load_directory(ps_dir: Path) -> None:
     bench = load_benchmark(ps_dir)
     assert isinstance(bench, SurrogateBenchmark) and bench.space.dim == 64
-    assert load_benchmark(str(ps_dir)) is not bench  # directories are not cached
+    assert load_benchmark(str(ps_dir)) is bench  # read once per process (see the rebuild test below)
     assert load_benchmark(ps_dir, name="mine").name == "mine"
 
 
@@ -203,3 +203,23 @@ def test_unregister_removes_name_and_cached_instance(ps_dir) -> None:
         load_benchmark("tmp-unregister-test")
     with pytest.raises(UnknownBenchmarkError):
         unregister_benchmark("tmp-unregister-test")
+
+
+def test_directory_is_read_once_and_again_after_a_rebuild(tmp_path: Path, ps_dir: Path) -> None:
+    import os
+    import shutil
+
+    d = tmp_path / "mine"
+    shutil.copytree(ps_dir, d)
+    registry.clear_cache()
+    first = load_benchmark(d)
+    assert load_benchmark(str(d)) is first  # same folder, str or Path: one instance per process
+    assert load_benchmark(d, verify=False) is not first  # other constructor arguments: another instance
+    label = d / "label.json"
+    st = label.stat()
+    os.utime(label, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # the folder was rewritten
+    again = load_benchmark(d)
+    assert again is not first and load_benchmark(d) is again
+    registry.clear_cache()
+    assert load_benchmark(d) is not again
+    registry.clear_cache()
