@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import logging
 import os
 import warnings
 from collections.abc import Callable
@@ -39,7 +38,6 @@ __all__ = [
     "get_benchmark",
 ]
 
-logger = logging.getLogger(__name__)
 
 FIDELITY = "n_problems"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,7 +18,6 @@ require("optunahub.benchmarks", "optuna", who="optuna_ext")
 
 __all__ = ["Problem", "HopsProblem", "search_space", "resolve"]
 
-logger = logging.getLogger(__name__)
 
 
 def search_space(space: SearchSpace) -> dict[str, optuna.distributions.BaseDistribution]:

@@ -13,8 +13,6 @@ Needs Syne Tune: ``pip install "smm-plugins[synetune]"``.
 
 from __future__ import annotations
 
-import logging
-
 from synetune_ext import _backend
 from synetune_ext.blackbox import (
     ELAPSED_TIME,
@@ -41,7 +39,6 @@ __all__ = [
     "run_simulated_tuning",
 ]
 
-logger = logging.getLogger(__name__)
 
 
 def _register_all() -> None:

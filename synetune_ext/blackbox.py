@@ -9,7 +9,6 @@ real evaluation up to that fidelity: cumulative, as the simulator requires). The
 
 from __future__ import annotations
 
-import logging
 import zlib
 from collections.abc import Sequence
 from typing import Any
@@ -37,7 +36,6 @@ __all__ = [
     "registered_blackboxes",
 ]
 
-logger = logging.getLogger(__name__)
 
 #: Name of the cumulative simulated-time objective (pass it as ``elapsed_time_attr``).
 ELAPSED_TIME = "elapsed_time"

@@ -25,7 +25,6 @@ _tlog = require("syne_tune.tuner_logger", "synetune", who="synetune_ext")
 
 __all__ = ["run_simulated_tuning", "MULTI_FIDELITY_SCHEDULERS"]
 
-logger = logging.getLogger(__name__)
 
 #: Schedulers built with ``time_attr="n_problems"``, ``grace_period`` = smallest and ``max_t`` = largest size.
 MULTI_FIDELITY_SCHEDULERS = ("ASHA", "BOHB", "ASHABORE", "ASHACQR")
