@@ -159,7 +159,10 @@ def test_resume_after_kill(toy: Path, tmp_path: Path) -> None:
     proc.wait(timeout=10)
     before = {p.name: p.read_bytes() for p in runs.glob("*.parquet")}
     assert 2 <= len(before) < 6, "the kill should land mid-grid"
-    assert not list(runs.glob(".*")) or all(p.name.endswith(".tmp") for p in runs.glob(".*"))
+    for name in before:  # every visible run file is complete (written atomically), never a torn one
+        assert len(pd.read_parquet(runs / name)) == 20, name
+    # Only the temp files of atomic writes may be left over, and they are hidden from the reader.
+    assert all(p.name.startswith(".") and p.name.endswith(".tmp") for p in runs.iterdir() if p.suffix != ".parquet")
 
     res = subprocess.run(cmd, env=_env(toy), capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
