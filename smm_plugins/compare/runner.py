@@ -157,8 +157,21 @@ def _materialise(spec: str, files: dict[str, bytes]) -> str:
     digest = hashlib.sha256(b"".join(k.encode() + v for k, v in files.items())).hexdigest()[:16]
     target = Path(tempfile.gettempdir()) / f"smm-compare-{digest}" / benchmark_label(spec)
     if not target.is_dir():
+        # Unpack into a private staging folder, then rename it into place in one step: another worker
+        # on this node either sees no folder or a complete one. The loser of a race drops its copy.
+        import shutil
+
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         for rel, data in files.items():
-            atomic_write_bytes(target / rel, data)
+            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+            (staging / rel).write_bytes(data)
+        try:
+            os.rename(staging, target)
+        except OSError:
+            if not target.is_dir():
+                raise
+            shutil.rmtree(staging, ignore_errors=True)
     return str(target)
 
 
