@@ -166,43 +166,35 @@ def load_benchmark(name_or_dir: str | os.PathLike[str], **kwargs: Any) -> Benchm
     """
     if isinstance(name_or_dir, str) and name_or_dir in _REGISTRY:
         entry = _REGISTRY[name_or_dir]
-        try:
-            key: Any = (entry.name, str(data_dir()), tuple(sorted(kwargs.items())))
-            hash(key)
-        except TypeError:
-            key = None
-        with _LOCK:
-            if key is not None and key in _CACHE:
-                return _CACHE[key]
-            bench = _resolve(entry)(**kwargs)
-            if key is not None:
-                _CACHE[key] = bench
-            return bench
+        return _cached((entry.name, str(data_dir())), kwargs, lambda: _resolve(entry)(**kwargs))
     if not isinstance(name_or_dir, (str, os.PathLike)):
         raise TypeError(f"name_or_dir must be a benchmark name or a directory, got {type(name_or_dir).__name__}")
     path = Path(name_or_dir).expanduser()
     if path.is_dir():
         from smm_plugins.surrogate import SurrogateBenchmark
 
-        try:
-            # The files' sizes and times are part of the key: a rebuilt directory loads afresh.
-            dir_key: Any = ("dir", str(path.resolve()), _dir_fingerprint(path), tuple(sorted(kwargs.items())))
-            hash(dir_key)
-        except TypeError:
-            dir_key = None
-        with _LOCK:
-            if dir_key is not None and dir_key in _CACHE:
-                return _CACHE[dir_key]
-            bench = SurrogateBenchmark(path, **kwargs)
-            if dir_key is not None:
-                _CACHE[dir_key] = bench
-            return bench
+        # The files' sizes and times are part of the key: a rebuilt directory loads afresh.
+        key = ("dir", str(path.resolve()), _dir_fingerprint(path))
+        return _cached(key, kwargs, lambda: SurrogateBenchmark(path, **kwargs))
     if path.exists():
         raise UnknownBenchmarkError(f"{path} is a file; pass a benchmark name or a directory of surrogate files")
     raise UnknownBenchmarkError(_unknown_message(str(name_or_dir)))
 
 
 # -- internals ---------------------------------------------------------------------------------
+
+def _cached(key: tuple[Any, ...], kwargs: dict[str, Any], make: Callable[[], Benchmark]) -> Benchmark:
+    """``make()`` once per ``key`` + ``kwargs`` (unhashable kwargs: not cached)."""
+    try:
+        full: Any = (*key, tuple(sorted(kwargs.items())))
+        hash(full)
+    except TypeError:
+        return make()
+    with _LOCK:
+        if full not in _CACHE:
+            _CACHE[full] = make()
+        return _CACHE[full]
+
 
 def _dir_fingerprint(path: Path) -> tuple[tuple[str, int, int], ...]:
     """(name, size, mtime_ns) of each file directly in ``path``: changes when the folder is rebuilt."""
