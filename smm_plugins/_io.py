@@ -8,7 +8,15 @@ from pathlib import Path
 
 
 def _umask() -> int:
-    # The only portable way to read the umask is to set it; set it straight back.
+    # Linux reports the umask without changing it; setting and restoring it (the portable way) would
+    # briefly give other threads of this process a umask of 0.
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return mask
