@@ -80,19 +80,30 @@ def main(argv: list[str] | None = None) -> int:
     from smm_plugins.compare.experiment import Experiment
     from smm_plugins.compare.runner import read_runs, run_experiment
 
-    exp = Experiment(benchmarks=_benchmarks(args.benchmarks.split(",")), optimizers=args.optimizers.split(","),
-                     seeds=args.seeds, budget=args.budget)
+    exp = Experiment(
+        benchmarks=_benchmarks(args.benchmarks.split(",")),
+        optimizers=args.optimizers.split(","),
+        seeds=args.seeds,
+        budget=args.budget,
+    )
     trials = exp.n_runs * exp.budget
-    print(f"grid: {len(exp.benchmarks)} benchmarks x {len(exp.optimizers)} optimisers ({', '.join(exp.optimizers)}) "
-          f"x {len(exp.seeds)} seeds x {exp.budget} evaluations = {exp.n_runs} runs, {trials} trials")
+    print(
+        f"grid: {len(exp.benchmarks)} benchmarks x {len(exp.optimizers)} optimisers ({', '.join(exp.optimizers)}) "
+        f"x {len(exp.seeds)} seeds x {exp.budget} evaluations = {exp.n_runs} runs, {trials} trials"
+    )
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
         t0 = time.perf_counter()
         run_experiment(exp, Path(tmp) / "serial", workers=1, progress=False)
         serial_s = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        ray.init(num_cpus=args.workers, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING,
-                 runtime_env={"env_vars": {"OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}})
+        ray.init(
+            num_cpus=args.workers,
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level=logging.WARNING,
+            runtime_env={"env_vars": {"OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}},
+        )
         startup_s = time.perf_counter() - t0
         try:
             t0 = time.perf_counter()
@@ -132,15 +143,21 @@ def main(argv: list[str] | None = None) -> int:
         "workers": args.workers,
     }
     print(f"serial           : {serial_s:7.1f} s  {res['serial_trials_per_s']:8.0f} trials/s")
-    print(f"ray x{args.workers}           : {ray_s:7.1f} s  {res['ray_trials_per_s']:8.0f} trials/s "
-          f"(+{startup_s:.1f} s Ray start-up)")
-    print(f"speed-up         : {res['speedup']:.2f}x  ({res['speedup_with_startup']:.2f}x including start-up; "
-          f"goal >= 1.7x)")
+    print(
+        f"ray x{args.workers}           : {ray_s:7.1f} s  {res['ray_trials_per_s']:8.0f} trials/s "
+        f"(+{startup_s:.1f} s Ray start-up)"
+    )
+    print(
+        f"speed-up         : {res['speedup']:.2f}x  ({res['speedup_with_startup']:.2f}x including start-up; "
+        f"goal >= 1.7x)"
+    )
     print(f"time in surrogate: {100 * sur:.1f} %   in the optimiser (and framework): {100 * (1 - sur):.1f} %")
     print(f"serial == ray    : {'bit-identical' if identical else 'DIFFERENT'}")
-    print(f"CPU per wall sec : serial runs {res['serial_cpu_per_wall']:.2f}, Ray runs {res['ray_cpu_per_wall']:.2f} "
-          f"(1.00 = a core to itself; CPU seconds of all runs: {res['serial_cpu_seconds']:.0f} serial, "
-          f"{res['ray_cpu_seconds']:.0f} Ray)")
+    print(
+        f"CPU per wall sec : serial runs {res['serial_cpu_per_wall']:.2f}, Ray runs {res['ray_cpu_per_wall']:.2f} "
+        f"(1.00 = a core to itself; CPU seconds of all runs: {res['serial_cpu_seconds']:.0f} serial, "
+        f"{res['ray_cpu_seconds']:.0f} Ray)"
+    )
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     res["load_average_1min_after"] = load
     print(f"load average     : {load:.2f} on {os.cpu_count()} CPUs (other processes slow both modes down)")

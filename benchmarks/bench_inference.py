@@ -28,7 +28,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 N_FEATURES = 64
@@ -175,8 +175,11 @@ def main(quick: bool, dfs: bool = False) -> None:
     _cold_start(path, None)  # fills the default numba cache if the kernels changed
     warm_b, warm_p = _cold_start(path, None)
     print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores shared; ratios are measured side by side)")
-    print(f"model: {path.name}: {eng.n_trees} trees, {eng.n_splits:,} splits, {eng.n_features} features, "
-          f"node dtype {eng._a['nodes'].dtype}", flush=True)
+    print(
+        f"model: {path.name}: {eng.n_trees} trees, {eng.n_splits:,} splits, {eng.n_features} features, "
+        f"node dtype {eng._a['nodes'].dtype}",
+        flush=True,
+    )
 
     # -- exactness on 10,000 rows incl. out-of-range values and NaN
     rng = np.random.default_rng(123)
@@ -202,11 +205,23 @@ def main(quick: bool, dfs: bool = False) -> None:
 
     # each side's caches are partly flushed by the other's blocks (pessimistic for the engine)
     lat = _median_interleaved({"ref": ref_one, "ours": ours_one}, n_blocks=8, per_block=25)
-    rows.append(("single config, alternating blocks of 25", f"{lat['ref'] * 1e3:.3f} ms",
-                 f"{lat['ours'] * 1e3:.3f} ms", f"{lat['ref'] / lat['ours']:.1f}x"))
+    rows.append(
+        (
+            "single config, alternating blocks of 25",
+            f"{lat['ref'] * 1e3:.3f} ms",
+            f"{lat['ours'] * 1e3:.3f} ms",
+            f"{lat['ref'] / lat['ours']:.1f}x",
+        )
+    )
     warm = _median_interleaved({"ref": ref_one, "ours": ours_one}, n_blocks=2, per_block=200)
-    rows.append(("single config, runs of 200 calls", f"{warm['ref'] * 1e3:.3f} ms",
-                 f"{warm['ours'] * 1e3:.3f} ms", f"{warm['ref'] / warm['ours']:.1f}x"))
+    rows.append(
+        (
+            "single config, runs of 200 calls",
+            f"{warm['ref'] * 1e3:.3f} ms",
+            f"{warm['ours'] * 1e3:.3f} ms",
+            f"{warm['ref'] / warm['ours']:.1f}x",
+        )
+    )
 
     # -- batch of 10,000 at one thread
     Xb = _rows(10_000, rng, dfs, wild=False)
@@ -220,20 +235,23 @@ def main(quick: bool, dfs: bool = False) -> None:
         bt["ours"].append(time.perf_counter() - t)
     b_ref = min(bt["ref"]) / len(Xb)
     b_ours = min(bt["ours"]) / len(Xb)
-    rows.append(("batch 10k, per config, 1 thread", f"{b_ref * 1e6:.1f} us", f"{b_ours * 1e6:.1f} us",
-                 f"{b_ref / b_ours:.1f}x"))
-    rows.append(("load: json + parse + build, in process", f"{t_cv:.2f} s",
-                 f"{t_ours:.2f} s (again: {t_ours2:.2f} s)", ""))
+    rows.append(
+        ("batch 10k, per config, 1 thread", f"{b_ref * 1e6:.1f} us", f"{b_ours * 1e6:.1f} us", f"{b_ref / b_ours:.1f}x")
+    )
+    rows.append(
+        ("load: json + parse + build, in process", f"{t_cv:.2f} s", f"{t_ours:.2f} s (again: {t_ours2:.2f} s)", "")
+    )
     rows.append(("load: engine cache (TreeEnsemble.load)", "", f"{t_npz:.3f} s", ""))
     rows.append(("fresh process: build + 1st predict", "", f"{warm_b:.2f} s + {warm_p:.2f} s (numba cache)", ""))
     rows.append(("  same, empty numba cache", "", f"{cold_b:.2f} s + {cold_p:.2f} s (compile)", ""))
     rows.append(("max |ours - ref|, 10k rows + 200 single", "", f"{maxdiff:.1e} ({n_exact}/10000 bit-equal)", ""))
-    rows.append(("memory: model arrays / peak during build", "", f"{eng.nbytes / 2**20:.1f} MiB / "
-                 f"{peak / 2**20:.0f} MiB", ""))
+    rows.append(
+        ("memory: model arrays / peak during build", "", f"{eng.nbytes / 2**20:.1f} MiB / {peak / 2**20:.0f} MiB", "")
+    )
 
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     w = [max(len(r[i]) for r in rows + [("what", "LightGBM", "engine", "ratio")]) for i in range(4)]
-    line = "  ".join("{:<%d}" % x for x in w)
+    line = "  ".join(f"{{:<{x}}}" for x in w)
     print(line.format("what", "LightGBM", "engine", "ratio"))
     print(line.format(*("-" * x for x in w)))
     for r in rows:

@@ -25,7 +25,9 @@ __all__ = ["AbstractBenchmark", "HPOBENCH_AVAILABLE", "get_rng"]
 logger = logging.getLogger(__name__)
 
 
-def get_rng(rng: int | np.random.RandomState | None, self_rng: np.random.RandomState | None = None) -> np.random.RandomState:
+def get_rng(
+    rng: int | np.random.RandomState | None, self_rng: np.random.RandomState | None = None
+) -> np.random.RandomState:
     """HPOBench's rng rule: an int seeds a new RandomState, a RandomState is used as is, None -> ``self_rng``."""
     if rng is None:
         return self_rng if self_rng is not None else np.random.RandomState()
@@ -100,14 +102,18 @@ def _cast_configuration(configuration: Any, space: Any) -> Any:
 def _cast_fidelity(fidelity: Any, space: Any, **kwargs: Any) -> Any:
     loose = [name for name in space if name in kwargs]
     if loose:
-        raise ValueError(f"Fidelity parameters {', '.join(loose)} should not be passed as keywords; use fidelity={{...}}")
+        raise ValueError(
+            f"Fidelity parameters {', '.join(loose)} should not be passed as keywords; use fidelity={{...}}"
+        )
     defaults = dict(space.get_default_configuration())
     if fidelity is None:
         fidelity = defaults
     if isinstance(fidelity, dict):
         unknown = sorted(set(fidelity) - set(defaults))
         if unknown:
-            raise ValueError(f"Provided fidelity dict contained unknown fidelity values: {unknown}; allowed: {sorted(defaults)}")
+            raise ValueError(
+                f"Provided fidelity dict contained unknown fidelity values: {unknown}; allowed: {sorted(defaults)}"
+            )
         return ConfigSpace.Configuration(space, values={**defaults, **fidelity})
     if isinstance(fidelity, ConfigSpace.Configuration):
         fidelity.check_valid_configuration()

@@ -63,8 +63,14 @@ def fidelity_space(benchmark: Benchmark, seed: int | None = None) -> ConfigSpace
     """The fidelity space: ``n_problems`` in [1, full optimisation-split size], default = full (deterministic)."""
     full = int(benchmark.n_problems_full["train_acc"])
     cs = ConfigSpace.ConfigurationSpace(name=f"{benchmark.name}-fidelity", seed=seed)
-    cs.add(ConfigSpace.Integer(FIDELITY, (1, full), default=full,
-                               meta={"description": "problems evaluated; below full adds binomial noise"}))
+    cs.add(
+        ConfigSpace.Integer(
+            FIDELITY,
+            (1, full),
+            default=full,
+            meta={"description": "problems evaluated; below full adds binomial noise"},
+        )
+    )
     return cs
 
 
@@ -110,7 +116,9 @@ class _SMMLogic:
         if cls._core_benchmark is not None:
             return cls._core_benchmark
         if cls.benchmark_name is None:
-            raise TypeError(f"{cls.__name__} stands for no benchmark; use a subclass or hpobench_ext.get_benchmark(name)")
+            raise TypeError(
+                f"{cls.__name__} stands for no benchmark; use a subclass or hpobench_ext.get_benchmark(name)"
+            )
         return _load(cls.benchmark_name)
 
     # -- HPOBench getters (callable on the class, like HPOBench's static ones) ---------------------
@@ -135,7 +143,7 @@ class _SMMLogic:
             "objective": "function_value = 1 - accuracy (Japanese math word problems); lower is better",
             "fidelity": f"{FIDELITY}: evaluation size; below full adds seeded binomial noise, cost is proportional",
             "cost": "simulated seconds of one real evaluation "
-                    f"({type(b.cost_model).__name__ if b.cost_model is not None else 'default'} cost model)",
+            f"({type(b.cost_model).__name__ if b.cost_model is not None else 'default'} cost model)",
             "dimensions": b.space.dim,
             "n_problems_full": dict(b.n_problems_full),
         }
@@ -159,7 +167,9 @@ class _SMMLogic:
         b = self.benchmark
         full = int(b.n_problems_full["train_acc"])
         if int(fidelity[FIDELITY]) != full:
-            raise ValueError(f"objective_function_test runs at full fidelity only: {FIDELITY} = {full} (or leave it out)")
+            raise ValueError(
+                f"objective_function_test runs at full fidelity only: {FIDELITY} = {full} (or leave it out)"
+            )
         x = b.space.to_vector(configuration)
         test_acc = float(b.evaluate(x, "test_acc"))
         acc = float(b.evaluate(x, "train_acc"))
@@ -255,23 +265,32 @@ CLASS_PATHS: dict[str, str] = {name: f"hpobench_ext:{c.__name__}" for name, c in
 def benchmark_class(benchmark: str | Benchmark) -> type[SMMBenchmark]:
     """The class for a registered name, a ``"module:Class"`` path, a surrogate directory or a Benchmark instance."""
     if isinstance(benchmark, Benchmark):
-        return type(f"SMMBenchmark_{_identifier(benchmark.name)}", (SMMBenchmark,),
-                    {"_core_benchmark": benchmark, "benchmark_name": benchmark.name, "__module__": __name__})
+        return type(
+            f"SMMBenchmark_{_identifier(benchmark.name)}",
+            (SMMBenchmark,),
+            {"_core_benchmark": benchmark, "benchmark_name": benchmark.name, "__module__": __name__},
+        )
     if not isinstance(benchmark, str):
-        raise TypeError(f"benchmark must be a name, a 'module:Class' path or a Benchmark, got {type(benchmark).__name__}")
+        raise TypeError(
+            f"benchmark must be a name, a 'module:Class' path or a Benchmark, got {type(benchmark).__name__}"
+        )
     if benchmark in BENCHMARK_CLASSES:
         return BENCHMARK_CLASSES[benchmark]
     if ":" in benchmark and not os.path.exists(benchmark):  # "module:Class" (a path may hold ":" too)
         module, _, qualname = benchmark.partition(":")
         cls = getattr(importlib.import_module(module), qualname, None)
         if not (isinstance(cls, type) and issubclass(cls, SMMBenchmark)):
-            raise ValueError(f"{benchmark!r} is not an SMM-Bench HPOBench class; allowed: {', '.join(CLASS_PATHS.values())}")
+            raise ValueError(
+                f"{benchmark!r} is not an SMM-Bench HPOBench class; allowed: {', '.join(CLASS_PATHS.values())}"
+            )
         return cls
     # Any other registered name or a surrogate directory: resolved (and errors explained) by the registry.
     return benchmark_class(_load(benchmark))
 
 
-def get_benchmark(benchmark: str | Benchmark, rng: int | np.random.RandomState | None = None, **kwargs: Any) -> SMMBenchmark:
+def get_benchmark(
+    benchmark: str | Benchmark, rng: int | np.random.RandomState | None = None, **kwargs: Any
+) -> SMMBenchmark:
     """An HPOBench benchmark instance, e.g. ``get_benchmark("smm-mini-ps", rng=1)``."""
     return benchmark_class(benchmark)(rng=rng, **kwargs)
 

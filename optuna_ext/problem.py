@@ -19,7 +19,6 @@ require("optunahub.benchmarks", "optuna", who="optuna_ext")
 __all__ = ["Problem", "HopsProblem", "search_space", "resolve"]
 
 
-
 def search_space(space: SearchSpace) -> dict[str, optuna.distributions.BaseDistribution]:
     """Translate a canonical :class:`SearchSpace` into Optuna distributions (same names and order).
 

@@ -12,7 +12,7 @@ def require(module: str, extra: str, *, who: str = "smm-plugins") -> ModuleType:
         return importlib.import_module(module)
     except ImportError as exc:
         raise ImportError(
-            f"{who} needs {module.split('.')[0]}: pip install \"smm-plugins[{extra}]\" (import failed: {exc})"
+            f'{who} needs {module.split(".")[0]}: pip install "smm-plugins[{extra}]" (import failed: {exc})'
         ) from None
 
 

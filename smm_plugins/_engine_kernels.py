@@ -60,8 +60,9 @@ def _prefetch(typingctx, arr, idx):
         array = context.make_array(signature.args[0])(context, builder, args[0])
         i8p = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
-        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
-                                            _PREFETCH_NAME)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), _PREFETCH_NAME
+        )
         ptr = builder.bitcast(builder.gep(array.data, [args[1]]), i8p)
         builder.call(fn, [ptr, i32(0), i32(3), i32(1)])  # read, high locality, data cache
         return context.get_dummy_value()
@@ -324,8 +325,9 @@ def _tree_values(rb, nodes, trees, tree_root, leaf_value, lf, t_begin, t_end, va
 
 
 @njit(cache=True, nogil=True)
-def predict_one(x, slots, thresholds, cat_bits, big, nodes, trees, tree_root, leaf_value, lf, fold_t0, fold_div,
-                rb, vals, sums):
+def predict_one(
+    x, slots, thresholds, cat_bits, big, nodes, trees, tree_root, leaf_value, lf, fold_t0, fold_div, rb, vals, sums
+):
     """Prediction for one row ``x`` (float64, n_features); ``rb``, ``vals``, ``sums`` are scratch."""
     _bin_row(x, slots, thresholds, cat_bits, big, rb)
     _tree_values(rb, nodes, trees, tree_root, leaf_value, lf, 0, tree_root.shape[0], vals, PREFETCH_AHEAD)

@@ -14,8 +14,7 @@ import numpy as np
 
 #: Objectives whose prediction output is the raw score (``ConvertOutput`` is the identity; a custom
 #: objective has no built-in conversion at all).
-_IDENTITY_OBJECTIVES = frozenset({"regression", "regression_l1", "huber", "fair", "quantile", "mape", "custom",
-                                  "none"})
+_IDENTITY_OBJECTIVES = frozenset({"regression", "regression_l1", "huber", "fair", "quantile", "mape", "custom", "none"})
 
 
 @dataclass
@@ -120,8 +119,9 @@ def parse_model_text(text: str, where: str = "model") -> ParsedBooster:
     blocks[0] = blocks[0][len("Tree=") :]
     n_trees = len(blocks)
     num_leaves = np.empty(n_trees, dtype=np.int64)
-    fields: dict[str, list[str]] = {k: [] for k in ("split_feature", "threshold", "decision_type",
-                                                    "left_child", "right_child")}
+    fields: dict[str, list[str]] = {
+        k: [] for k in ("split_feature", "threshold", "decision_type", "left_child", "right_child")
+    }
     leaf_strs: list[str] = []
     icount_strs: list[str] = []
     lcount_strs: list[str] = []

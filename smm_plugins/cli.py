@@ -41,6 +41,7 @@ class CLIError(Exception):
 
 # -- parser ------------------------------------------------------------------------------------
 
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser, including the sub-commands of present extension modules."""
     common = argparse.ArgumentParser(add_help=False)
@@ -85,7 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--random", metavar="N", type=_positive_int, help="evaluate N uniformly random configurations")
     p.add_argument("--seed", type=int, default=None, help="seed for --random")
     p.add_argument("--objective", choices=("train_acc", "test_acc"), default="train_acc")
-    p.add_argument("--clip", action="store_true", help="reference semantics: clip values into bounds instead of rejecting")
+    p.add_argument(
+        "--clip", action="store_true", help="reference semantics: clip values into bounds instead of rejecting"
+    )
     p.add_argument("--out", metavar="FILE", help="write results to FILE (.npy, .csv, .jsonl or text) instead of stdout")
     p.set_defaults(func=_cmd_eval)
 
@@ -142,6 +145,7 @@ def _setup_logging(verbose: int) -> None:
 
 # -- main --------------------------------------------------------------------------------------
 
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``smm-bench`` with ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -170,6 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # -- commands ----------------------------------------------------------------------------------
 
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from smm_plugins.datadir import data_dir
     from smm_plugins.registry import benchmark_entry, benchmark_status, list_benchmarks
@@ -178,7 +183,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
     for name in list_benchmarks():
         entry = benchmark_entry(name)
         ok, detail = benchmark_status(name)
-        rows.append({"name": name, "kind": entry.kind, "available": ok, "detail": detail, "description": entry.description})
+        rows.append(
+            {"name": name, "kind": entry.kind, "available": ok, "detail": detail, "description": entry.description}
+        )
     if args.json:
         print(json.dumps({"data_dir": str(data_dir()), "benchmarks": rows}, indent=1))
         return 0
@@ -280,6 +287,7 @@ def _evaluate_batched(bench: Any, X: np.ndarray, objective: str, clip: bool) -> 
 
 # -- reading configurations --------------------------------------------------------------------
 
+
 def read_configs(path: str | Path, space: Any) -> np.ndarray:
     """Read configurations for ``space`` from ``.npy``, ``.csv`` or ``.jsonl`` into an (n, dim) array.
 
@@ -346,7 +354,7 @@ def _read_csv(p: Path, space: Any) -> np.ndarray:
         line = first_line + i
         if len(row) != len(header):
             raise CLIError(f"{p} line {line} has {len(row)} values; expected {len(header)}")
-        for j, (col, name) in enumerate(zip(order, names)):
+        for j, (col, name) in enumerate(zip(order, names, strict=True)):
             X[i, j] = _cell(row[col].strip(), p, line, name)
     return X
 
@@ -384,6 +392,7 @@ def _json_number(v: Any, param: Any) -> float:
 
 
 # -- writing results ---------------------------------------------------------------------------
+
 
 def _write_results(path: Path, y: np.ndarray, objective: str) -> None:
     from smm_plugins._io import atomic_write_bytes, atomic_write_text

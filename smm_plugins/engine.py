@@ -71,8 +71,11 @@ def _check_tree_shapes(pb: ParsedBooster, where: str) -> None:
     want_leaf_hits = np.repeat(nl > 1, nl).astype(np.int64)
     if np.any(split_hits != ~roots) or np.any(leaf_hits != want_leaf_hits):
         bad_split = np.flatnonzero(split_hits != ~roots)
-        t = int(tree_of_split[bad_split[0]]) if bad_split.size else int(
-            np.repeat(np.arange(nl.size), nl)[np.flatnonzero(leaf_hits != want_leaf_hits)[0]])
+        t = (
+            int(tree_of_split[bad_split[0]])
+            if bad_split.size
+            else int(np.repeat(np.arange(nl.size), nl)[np.flatnonzero(leaf_hits != want_leaf_hits)[0]])
+        )
         raise ValueError(f"malformed LightGBM model text ({where}, Tree={t}): children do not form a tree")
 
 
@@ -83,10 +86,21 @@ def _truncate(pb: ParsedBooster, num_iteration: int | None) -> ParsedBooster:
     k = num_iteration
     ns = int(np.sum(pb.num_leaves[:k] - 1))
     nlv = int(np.sum(pb.num_leaves[:k]))
-    return ParsedBooster(pb.n_features, pb.feature_names, pb.num_leaves[:k], pb.split_feature[:ns],
-                         pb.threshold[:ns], pb.decision_type[:ns], pb.left_child[:ns], pb.right_child[:ns],
-                         pb.leaf_value[:nlv], pb.cat_bitsets[:k], pb.internal_count[:ns], pb.leaf_count[:nlv],
-                         pb.average_output)
+    return ParsedBooster(
+        pb.n_features,
+        pb.feature_names,
+        pb.num_leaves[:k],
+        pb.split_feature[:ns],
+        pb.threshold[:ns],
+        pb.decision_type[:ns],
+        pb.left_child[:ns],
+        pb.right_child[:ns],
+        pb.leaf_value[:nlv],
+        pb.cat_bitsets[:k],
+        pb.internal_count[:ns],
+        pb.leaf_count[:nlv],
+        pb.average_output,
+    )
 
 
 class TreeEnsemble:
@@ -131,7 +145,7 @@ class TreeEnsemble:
         return int(self._a["tree_root"].size)
 
     @classmethod
-    def from_model_strings(cls, model_strings: Sequence[str], *, num_iteration: int | None = None) -> "TreeEnsemble":
+    def from_model_strings(cls, model_strings: Sequence[str], *, num_iteration: int | None = None) -> TreeEnsemble:
         """Compile LightGBM text models (one per fold) into an ensemble.
 
         ``num_iteration``: None or <= 0 uses every tree in each text (what ``CVBooster.predict``
@@ -167,7 +181,7 @@ class TreeEnsemble:
             np.savez(fh, **arrays)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> "TreeEnsemble":
+    def load(cls, path: str | os.PathLike[str]) -> TreeEnsemble:
         """Load an ensemble written by :meth:`save`. Raises ``ValueError`` for foreign or stale files."""
         try:
             with np.load(path, allow_pickle=False) as z:
@@ -176,8 +190,21 @@ class TreeEnsemble:
             raise ValueError(f"{path}: not a TreeEnsemble file ({e})") from None
         if data.get("layout_version", np.array(-1)).item() != _LAYOUT_VERSION:
             raise ValueError(f"{path}: written by another engine layout version; rebuild it from the model text")
-        missing = {"slots", "thresholds", "cat_bits", "big", "lf", "trees", "tree_root", "fold_t0", "fold_div",
-                   "n_splits", "block_buffer", "node_dtype", "feature_names"} - set(data)
+        missing = {
+            "slots",
+            "thresholds",
+            "cat_bits",
+            "big",
+            "lf",
+            "trees",
+            "tree_root",
+            "fold_t0",
+            "fold_div",
+            "n_splits",
+            "block_buffer",
+            "node_dtype",
+            "feature_names",
+        } - set(data)
         if missing:
             raise ValueError(f"{path}: not a complete TreeEnsemble file (lacks {sorted(missing)})")
         raw = data.pop("block_buffer")
@@ -207,10 +234,23 @@ class TreeEnsemble:
         if X.shape[0] == 1:
             # scratch buffers per call (about a microsecond), so concurrent calls from threads are safe
             x = np.ascontiguousarray(X[0])
-            v = predict_one(x, a["slots"], a["thresholds"], a["cat_bits"], self._big, a["nodes"], a["trees"],
-                            a["tree_root"], a["leaf_value"], self._lf, a["fold_t0"], a["fold_div"],
-                            np.empty(self._n_slots, dtype=a["nodes"].dtype), np.empty(self._n_trees),
-                            np.empty(self._n_folds))
+            v = predict_one(
+                x,
+                a["slots"],
+                a["thresholds"],
+                a["cat_bits"],
+                self._big,
+                a["nodes"],
+                a["trees"],
+                a["tree_root"],
+                a["leaf_value"],
+                self._lf,
+                a["fold_t0"],
+                a["fold_div"],
+                np.empty(self._n_slots, dtype=a["nodes"].dtype),
+                np.empty(self._n_trees),
+                np.empty(self._n_folds),
+            )
             return np.array([v])
         X = np.ascontiguousarray(X)
         n = X.shape[0]
@@ -218,8 +258,18 @@ class TreeEnsemble:
         bin_rows(X, a["slots"], a["thresholds"], a["cat_bits"], self._big, RB)
         out = np.empty(n, dtype=np.float64)
         acc = np.empty((n, self._n_folds), dtype=np.float64)
-        predict_binned(RB, a["nodes"], a["trees"], a["tree_root"], a["leaf_value"], self._lf, a["fold_div"],
-                       self.tree_block, acc, out)
+        predict_binned(
+            RB,
+            a["nodes"],
+            a["trees"],
+            a["tree_root"],
+            a["leaf_value"],
+            self._lf,
+            a["fold_div"],
+            self.tree_block,
+            acc,
+            out,
+        )
         return out
 
 
@@ -248,8 +298,9 @@ def _aligned_buffer(nbytes: int) -> np.ndarray:
     return whole[off : off + nbytes]
 
 
-def _interleave(nodes: np.ndarray, leaf_value: np.ndarray, num_leaves: np.ndarray) -> tuple[
-        np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _interleave(
+    nodes: np.ndarray, leaf_value: np.ndarray, num_leaves: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Store each tree as one contiguous block: its splits, then its leaf values.
 
     A walk then touches the tree's first (hottest) node line and a nearby leaf line, and walking
@@ -270,17 +321,20 @@ def _interleave(nodes: np.ndarray, leaf_value: np.ndarray, num_leaves: np.ndarra
     lview = buf.view(np.float64)
     node_row0 = start[:-1] // row
     leaf0 = (start[:-1] + node_bytes) // 8
-    split_rows = np.repeat(node_row0, n_int) + (np.arange(int(n_int.sum())) - np.repeat(
-        np.concatenate([[0], np.cumsum(n_int)[:-1]]), n_int))
+    split_rows = np.repeat(node_row0, n_int) + (
+        np.arange(int(n_int.sum())) - np.repeat(np.concatenate([[0], np.cumsum(n_int)[:-1]]), n_int)
+    )
     nview[split_rows] = nodes[: int(n_int.sum())]
-    leaf_slots = np.repeat(leaf0, num_leaves) + (np.arange(int(num_leaves.sum())) - np.repeat(
-        np.concatenate([[0], np.cumsum(num_leaves)[:-1]]), num_leaves))
+    leaf_slots = np.repeat(leaf0, num_leaves) + (
+        np.arange(int(num_leaves.sum())) - np.repeat(np.concatenate([[0], np.cumsum(num_leaves)[:-1]]), num_leaves)
+    )
     lview[leaf_slots] = leaf_value
     return nview, lview, node_row0, leaf0, start // 8
 
 
-def _hot_first_layout(num_leaves: np.ndarray, icount: np.ndarray, lcount: np.ndarray) -> tuple[
-        np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _hot_first_layout(
+    num_leaves: np.ndarray, icount: np.ndarray, lcount: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Order each tree's splits and leaves by training traffic (the counts in the model text).
 
     Typical paths then stay in the first cache line or two of a tree, which matters because the
@@ -364,8 +418,10 @@ def _compile(parsed: list[ParsedBooster], min_bits: int = 8) -> dict[str, np.nda
         if np.any(bad):
             i = int(cat_split_idx[np.flatnonzero(bad)[0]])
             t = int(tree_of_split[i])
-            raise ValueError(f"malformed LightGBM model text: Tree={t} categorical split {i - split0[t]} "
-                             f"refers to missing category set {thr[i]!r}")
+            raise ValueError(
+                f"malformed LightGBM model text: Tree={t} categorical split {i - split0[t]} "
+                f"refers to missing category set {thr[i]!r}"
+            )
         g = set0[t_cat] + ci.astype(np.int64)  # global set index of each categorical split
         # Key = (feature, bitset). Sets of <= 64 categories (the usual case) are keyed by two
         # words, vectorised; trailing zero words carry no category, so they do not matter.
@@ -434,8 +490,9 @@ def _compile(parsed: list[ParsedBooster], min_bits: int = 8) -> dict[str, np.nda
     for col, child in ((2, left), (3, right)):
         c = child[order]
         t = tree_of_split[order]
-        nodes[:n_split, col] = np.where(c >= 0, new_local[split0[t] + np.maximum(c, 0)],
-                                        lf + new_leaf[leaf0[t] + np.maximum(~c, 0)])
+        nodes[:n_split, col] = np.where(
+            c >= 0, new_local[split0[t] + np.maximum(c, 0)], lf + new_leaf[leaf0[t] + np.maximum(~c, 0)]
+        )
     nodes[:n_split, 0] = slot_of[order]
     nodes[:n_split, 1] = k_of[order]
     leaf_value = leaf_value[lorder]
@@ -443,13 +500,13 @@ def _compile(parsed: list[ParsedBooster], min_bits: int = 8) -> dict[str, np.nda
     fold_t0 = np.concatenate([[0], np.cumsum([pb.num_leaves.size for pb in parsed])]).astype(np.int64)
     fold_div = np.array([float(pb.num_leaves.size) if pb.average_output else 1.0 for pb in parsed])
     i64 = np.int64
-    slots = np.array([slot_feat, slot_kind, slot_mtype, slot_dleft, slot_t0, slot_t1, slot_c0, slot_c1],
-                     dtype=i64).reshape(8, n_slots)
+    slots = np.array(
+        [slot_feat, slot_kind, slot_mtype, slot_dleft, slot_t0, slot_t1, slot_c0, slot_c1], dtype=i64
+    ).reshape(8, n_slots)
     nodes, leaf_value, node_row0, leaf_start, block8 = _interleave(nodes, leaf_value, num_leaves)
     # rows: first node row, first leaf (float64 index), fold, block start (float64 index), lines
     lines = np.minimum(np.diff(block8) // 8, PREFETCH_LINES)
-    trees = np.stack([node_row0, leaf_start, np.repeat(np.arange(len(parsed)), np.diff(fold_t0)), block8[:-1],
-                      lines])
+    trees = np.stack([node_row0, leaf_start, np.repeat(np.arange(len(parsed)), np.diff(fold_t0)), block8[:-1], lines])
     trees = trees.astype(i64)
     arrays = {
         "slots": slots,
@@ -465,6 +522,7 @@ def _compile(parsed: list[ParsedBooster], min_bits: int = 8) -> dict[str, np.nda
         "fold_div": fold_div,
         "n_splits": np.array([n_split], dtype=i64),
     }
-    log.debug("compiled %d trees, %d splits, %d slots, node dtype %s", num_leaves.size, n_split, n_slots,
-              np.dtype(ndt).name)
+    log.debug(
+        "compiled %d trees, %d splits, %d slots, node dtype %s", num_leaves.size, n_split, n_slots, np.dtype(ndt).name
+    )
     return arrays

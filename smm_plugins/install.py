@@ -92,10 +92,10 @@ def install(source: str | os.PathLike[str], *, root: str | os.PathLike[str] | No
         names = [r[0] for r in results]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            where = [shown for (n, *_), (_, shown, _) in zip(results, staged) if n in dupes]
+            where = [shown for (n, *_), (_, shown, _) in zip(results, staged, strict=True) if n in dupes]
             raise InstallError(f"{src} holds more than one {dupes[0]} folder: {', '.join(where)}; keep only one")
         installed = []
-        for (name, check_folds, n_features), (stage_dir, shown, _) in zip(results, staged):
+        for (name, check_folds, n_features), (stage_dir, shown, _) in zip(results, staged, strict=True):
             files = sorted(p.name for p in stage_dir.iterdir() if p.is_file())
             write_manifest(stage_dir, files, source=str(src.resolve()) + (f":{shown}" if shown else ""))
             installed.append((name, stage_dir, check_folds, n_features, shown))
@@ -114,6 +114,7 @@ def install(source: str | os.PathLike[str], *, root: str | os.PathLike[str] | No
 
 
 # -- staging -----------------------------------------------------------------------------------
+
 
 def _pick(names: set[str]) -> list[str]:
     # Prefer the plain .json over a .json.gz of the same model.

@@ -95,6 +95,7 @@ class CVBoosterFile:
 
 # -- locating ----------------------------------------------------------------------------------
 
+
 def find_model_file(directory: str | os.PathLike[str], objective: str, *, fix: str = DEFAULT_FIX) -> Path:
     """Path of ``objective``'s CV-booster file in ``directory`` (``.json``, else ``.json.gz``).
 
@@ -110,6 +111,7 @@ def find_model_file(directory: str | os.PathLike[str], objective: str, *, fix: s
 
 
 # -- CV boosters -------------------------------------------------------------------------------
+
 
 def _read_bytes(path: Path, fix: str) -> bytes:
     try:
@@ -138,7 +140,7 @@ def _header_value(model: str, key: str) -> str | None:
     prefix = key + "="
     for line in head.splitlines():
         if line.startswith(prefix):
-            return line[len(prefix):]
+            return line[len(prefix) :]
     return None
 
 
@@ -193,7 +195,9 @@ def parse_cv_booster(
         _check_tree_blocks(model, i, p, fix)
         ntpi = _header_value(model, "num_tree_per_iteration")
         if ntpi not in (None, "1"):
-            raise ModelFileError(p, f"booster {i} is not a single-output regression model (num_tree_per_iteration={ntpi})", fix)
+            raise ModelFileError(
+                p, f"booster {i} is not a single-output regression model (num_tree_per_iteration={ntpi})", fix
+            )
     assert n_features is not None
     return CVBoosterFile(
         path=str(p), boosters=tuple(boosters), best_iteration=int(best), n_features=n_features, feature_names=names
@@ -251,9 +255,7 @@ def read_cv_booster(
     )
 
 
-def write_cv_booster(
-    path: str | os.PathLike[str], boosters: Sequence[str], best_iteration: int = -1
-) -> Path:
+def write_cv_booster(path: str | os.PathLike[str], boosters: Sequence[str], best_iteration: int = -1) -> Path:
     """Write fold models in the official CV-booster JSON format (gzipped if ``path`` ends in ``.gz``).
 
     The file is written atomically; gzip output is reproducible (no timestamp).
@@ -271,7 +273,10 @@ def write_cv_booster(
 
 # -- label.json / space.json -------------------------------------------------------------------
 
-def read_labels(path: str | os.PathLike[str], *, fix: str = DEFAULT_FIX, expected_sha256: str | None = None) -> list[str]:
+
+def read_labels(
+    path: str | os.PathLike[str], *, fix: str = DEFAULT_FIX, expected_sha256: str | None = None
+) -> list[str]:
     """Variable names (model-input order) from a ``label.json`` file ``{"x": [names]}``."""
     p = Path(path)
     raw = _read_bytes(p, fix)
@@ -301,7 +306,9 @@ def write_labels(path: str | os.PathLike[str], names: Sequence[str]) -> Path:
     return Path(path)
 
 
-def read_space(path: str | os.PathLike[str], *, fix: str = DEFAULT_FIX, expected_sha256: str | None = None) -> SearchSpace:
+def read_space(
+    path: str | os.PathLike[str], *, fix: str = DEFAULT_FIX, expected_sha256: str | None = None
+) -> SearchSpace:
     """The search space stored in a ``space.json`` file (``SearchSpace.to_json`` format)."""
     p = Path(path)
     raw = _read_bytes(p, fix)
@@ -316,6 +323,7 @@ def read_space(path: str | os.PathLike[str], *, fix: str = DEFAULT_FIX, expected
 
 
 # -- whole directory ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class DirCheck:
@@ -371,10 +379,14 @@ def check_model_dir(
         _check_engine_accepts(f, cv.boosters, fix)
     assert n_features is not None
     if len(labels) != n_features:
-        raise ModelFileError(d / LABEL_FILE, f"lists {len(labels)} names but the models have {n_features} features", fix)
+        raise ModelFileError(
+            d / LABEL_FILE, f"lists {len(labels)} names but the models have {n_features} features", fix
+        )
     if space is not None:
         if space.names != labels:
-            raise ModelFileError(space_path, f"names do not match {LABEL_FILE} (first: {space.names[:2]} vs {labels[:2]})", fix)
+            raise ModelFileError(
+                space_path, f"names do not match {LABEL_FILE} (first: {space.names[:2]} vs {labels[:2]})", fix
+            )
     elif allowed_features is not None and n_features not in allowed_features:
         raise ModelFileError(
             d,
@@ -383,4 +395,3 @@ def check_model_dir(
             fix,
         )
     return DirCheck(str(d), n_features, labels, files, space is not None, folds)
-

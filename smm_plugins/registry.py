@@ -46,7 +46,9 @@ log = logging.getLogger(__name__)
 
 #: Folder of the surrogates embedded in the package.
 EMBEDDED_DATA_DIR = Path(__file__).resolve().parent / "data"
-_EMBEDDED_FIX = "reinstall smm-plugins (pip install --force-reinstall smm-plugins); the embedded surrogates ship with it"
+_EMBEDDED_FIX = (
+    "reinstall smm-plugins (pip install --force-reinstall smm-plugins); the embedded surrogates ship with it"
+)
 
 Factory = Callable[..., Benchmark]
 
@@ -183,6 +185,7 @@ def load_benchmark(name_or_dir: str | os.PathLike[str], **kwargs: Any) -> Benchm
 
 # -- internals ---------------------------------------------------------------------------------
 
+
 def _cached(key: tuple[Any, ...], kwargs: dict[str, Any], make: Callable[[], Benchmark]) -> Benchmark:
     """``make()`` once per ``key`` + ``kwargs`` (unhashable kwargs: not cached)."""
     try:
@@ -210,7 +213,9 @@ def _unknown_message(name: str) -> str:
     looks_like_path = os.sep in name or "/" in name or name.startswith(".")
     if looks_like_path:
         return f"directory {name!r} does not exist (known benchmark names: {', '.join(list_benchmarks())})"
-    return f"no benchmark named {name!r}; known: {', '.join(list_benchmarks())} (or pass a directory of surrogate files)"
+    return (
+        f"no benchmark named {name!r}; known: {', '.join(list_benchmarks())} (or pass a directory of surrogate files)"
+    )
 
 
 def _resolve(entry: BenchmarkEntry) -> Factory:

@@ -55,8 +55,10 @@ class Parameter:
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(f"Parameter name must be a non-empty string, got {self.name!r}")
         if self.kind == "float":
-            if self.lower is None or self.upper is None or not (
-                math.isfinite(self.lower) and math.isfinite(self.upper) and self.lower < self.upper
+            if (
+                self.lower is None
+                or self.upper is None
+                or not (math.isfinite(self.lower) and math.isfinite(self.upper) and self.lower < self.upper)
             ):
                 raise ValueError(
                     f"Parameter {self.name!r}: float bounds must be finite with lower < upper, "
@@ -64,28 +66,20 @@ class Parameter:
                 )
             if not (self.lower <= float(self.default) <= self.upper):
                 raise ValueError(
-                    f"Parameter {self.name!r}: default {self.default!r} is outside "
-                    f"[{self.lower}, {self.upper}]"
+                    f"Parameter {self.name!r}: default {self.default!r} is outside [{self.lower}, {self.upper}]"
                 )
         elif self.kind == "categorical":
             if not self.choices or len(set(self.choices)) != len(self.choices):
                 raise ValueError(
-                    f"Parameter {self.name!r}: categorical choices must be distinct integers, "
-                    f"got {self.choices!r}"
+                    f"Parameter {self.name!r}: categorical choices must be distinct integers, got {self.choices!r}"
                 )
             if any(not isinstance(c, (int, np.integer)) or isinstance(c, bool) for c in self.choices):
-                raise ValueError(
-                    f"Parameter {self.name!r}: categorical choices must be integers, got {self.choices!r}"
-                )
+                raise ValueError(f"Parameter {self.name!r}: categorical choices must be integers, got {self.choices!r}")
             object.__setattr__(self, "choices", tuple(int(c) for c in self.choices))
             if self.default not in self.choices:
-                raise ValueError(
-                    f"Parameter {self.name!r}: default {self.default!r} is not one of {self.choices}"
-                )
+                raise ValueError(f"Parameter {self.name!r}: default {self.default!r} is not one of {self.choices}")
         else:
-            raise ValueError(
-                f"Parameter {self.name!r}: kind must be 'float' or 'categorical', got {self.kind!r}"
-            )
+            raise ValueError(f"Parameter {self.name!r}: kind must be 'float' or 'categorical', got {self.kind!r}")
 
     @property
     def allowed(self) -> str:
@@ -149,9 +143,7 @@ class SearchSpace:
         upper = np.array([p.upper if p.kind == "float" else max(p.choices) for p in self.parameters])
         object.__setattr__(self, "_lower", lower.astype(np.float64))
         object.__setattr__(self, "_upper", upper.astype(np.float64))
-        object.__setattr__(
-            self, "_is_cat", np.array([p.kind == "categorical" for p in self.parameters], dtype=bool)
-        )
+        object.__setattr__(self, "_is_cat", np.array([p.kind == "categorical" for p in self.parameters], dtype=bool))
         object.__setattr__(self, "_index", {n: i for i, n in enumerate(names)})
 
     # -- basic facts ---------------------------------------------------------------------------
@@ -235,7 +227,7 @@ class SearchSpace:
             raise ValueError(f"row has {arr.shape[0]} values; search space {self.name!r} has {self.dim}")
         return {
             p.name: (int(round(v)) if p.kind == "categorical" else float(v))
-            for p, v in zip(self.parameters, arr)
+            for p, v in zip(self.parameters, arr, strict=True)
         }
 
     # -- validation ----------------------------------------------------------------------------
@@ -290,9 +282,7 @@ class SearchSpace:
         """
         arr = _as_numeric_2d(X, argname=argname, space=self)
         if arr.shape[1] != self.dim:
-            raise ValueError(
-                f"{argname} has {arr.shape[1]} columns; search space {self.name!r} needs {self.dim}"
-            )
+            raise ValueError(f"{argname} has {arr.shape[1]} columns; search space {self.name!r} needs {self.dim}")
         cont = ~self._is_cat  # type: ignore[attr-defined]
         if cont.any():
             arr[:, cont] = np.clip(arr[:, cont], self._lower[cont], self._upper[cont])  # type: ignore[attr-defined]
@@ -352,6 +342,7 @@ class SearchSpace:
 
 # -- the two SMM-Bench spaces ------------------------------------------------------------------
 
+
 def _ps_names(n_layers: int, n_models: int) -> list[str]:
     # Model-major order: all layers of source model A, then all of source model B (64 in SMM-Bench).
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -380,7 +371,10 @@ def ps_space(
             lower=PS_BOUNDS[0],
             upper=PS_BOUNDS[1],
             default=default,
-            description=f"task-arithmetic weight of source model {'AB'[i // n_layers] if n_models == 2 else i // n_layers}, layer {i % n_layers}",
+            description=(
+                f"task-arithmetic weight of source model {'AB'[i // n_layers] if n_models == 2 else i // n_layers}, "
+                f"layer {i % n_layers}"
+            ),
         )
         for i, n in enumerate(names)
     )
@@ -435,6 +429,7 @@ def dfs_space(
 
 # -- helpers -----------------------------------------------------------------------------------
 
+
 def _as_float(value: Any, p: Parameter) -> float:
     if isinstance(value, (bool, np.bool_)) or isinstance(value, (str, bytes)) or value is None:
         raise ValueError(f"variable {p.name!r} = {value!r} is not a number; allowed: {p.allowed}")
@@ -477,7 +472,11 @@ def _as_numeric_2d(X: Any, *, argname: str, space: SearchSpace) -> np.ndarray:
             obj = obj.reshape(1, -1)
         if obj.ndim == 2:
             for (r, c), v in np.ndenumerate(obj):
-                if isinstance(v, (str, bytes, bool, np.bool_)) or v is None or not isinstance(v, (int, float, np.number)):
+                if (
+                    isinstance(v, (str, bytes, bool, np.bool_))
+                    or v is None
+                    or not isinstance(v, (int, float, np.number))
+                ):
                     pname = space.parameters[c].name if c < space.dim else f"column {c}"
                     allowed = space.parameters[c].allowed if c < space.dim else "a number"
                     raise ValueError(f"{argname}[{r}] variable {pname!r} = {v!r} is not a number; allowed: {allowed}")

@@ -71,7 +71,9 @@ def infer_space(
     if space_path.is_file():
         space = read_space(space_path, fix=fix, expected_sha256=expected.get(SPACE_FILE))
         if labels is not None and space.names != labels:
-            raise ModelFileError(space_path, f"names do not match {label_path.name} ({space.names[:2]} vs {labels[:2]})", fix)
+            raise ModelFileError(
+                space_path, f"names do not match {label_path.name} ({space.names[:2]} vs {labels[:2]})", fix
+            )
         return space
     assert labels is not None
     if len(labels) == 64:
@@ -186,7 +188,9 @@ class SurrogateBenchmark(Benchmark):
         cv = read_cv_booster(path, fix=self.fix, expected_sha256=self._expected.get(path.name))
         if cv.n_features != self.space.dim:
             raise ModelFileError(
-                path, f"models have {cv.n_features} features but the search space has {self.space.dim} variables", self.fix
+                path,
+                f"models have {cv.n_features} features but the search space has {self.space.dim} variables",
+                self.fix,
             )
         declared = [n for n in cv.feature_names if not n.startswith("Column_")]
         if declared and list(cv.feature_names) != self.space.names:
@@ -195,8 +199,10 @@ class SurrogateBenchmark(Benchmark):
             ens = TreeEnsemble.from_model_strings(list(cv.boosters))
         except MemoryError:
             raise
-        except Exception as exc:  # the engine or LightGBM could not parse a model body
-            raise ModelFileError(path, f"cannot be loaded as LightGBM models ({type(exc).__name__}: {exc})", self.fix) from None
+        except Exception as exc:  # noqa: BLE001 - the engine or LightGBM could not parse a model body
+            raise ModelFileError(
+                path, f"cannot be loaded as LightGBM models ({type(exc).__name__}: {exc})", self.fix
+            ) from None
         if int(ens.n_features) != self.space.dim:
             raise ModelFileError(path, f"models have {ens.n_features} features, expected {self.space.dim}", self.fix)
         log.debug("loaded %s: %d fold boosters", path, len(cv.boosters))
@@ -230,7 +236,8 @@ class SurrogateBenchmark(Benchmark):
         c_arr, x_arr = _as_array(c, "c"), _as_array(x, "x")
         if c_arr.ndim != x_arr.ndim or c_arr.ndim not in (1, 2):
             raise ValueError(
-                f"c and x must both be 1-D (one configuration) or both 2-D (a batch); got {c_arr.ndim}-D and {x_arr.ndim}-D"
+                "c and x must both be 1-D (one configuration) or both 2-D (a batch); "
+                f"got {c_arr.ndim}-D and {x_arr.ndim}-D"
             )
         n_x = self.space.dim - n_cat
         for arr, label, need, what in ((c_arr, "c", n_cat, "layer choices"), (x_arr, "x", n_x, "continuous values")):

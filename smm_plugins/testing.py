@@ -21,7 +21,6 @@ from smm_plugins.space import SearchSpace
 __all__ = ["SyntheticBenchmark", "synthetic_accuracy", "write_cv_booster_dir", "OFFICIAL_FILES"]
 
 
-
 def synthetic_accuracy(space: SearchSpace, X: np.ndarray, objective: str = "train_acc") -> np.ndarray:
     """A smooth, non-separable accuracy-like landscape in about [0.05, 0.6] (deterministic)."""
     lo, hi = space.lower, space.upper
@@ -93,7 +92,9 @@ def write_cv_booster_dir(
             params, ds, num_boost_round=n_trees, nfold=n_folds, stratified=False, seed=seed, return_cvbooster=True
         )
         cvbooster = result["cvbooster"]
-        atomic_write_text(out / OFFICIAL_FILES[objective], json.dumps(cvbooster._to_dict(
-            num_iteration=None, start_iteration=0, importance_type="split")))
+        atomic_write_text(
+            out / OFFICIAL_FILES[objective],
+            json.dumps(cvbooster._to_dict(num_iteration=None, start_iteration=0, importance_type="split")),
+        )
     atomic_write_text(out / LABEL_FILE, json.dumps({"x": space.names}))
     return out

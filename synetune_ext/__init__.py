@@ -40,7 +40,6 @@ __all__ = [
 ]
 
 
-
 def _register_all() -> None:
     from smm_plugins.registry import list_benchmarks
 

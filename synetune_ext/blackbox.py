@@ -141,7 +141,9 @@ class SMMBlackbox(_bb.Blackbox):
         if isinstance(fidelity, dict):
             unknown = sorted(set(fidelity) - {FIDELITY})
             if unknown:
-                raise ValueError(f"unknown fidelity {unknown}; allowed: {FIDELITY!r} with values in {self.fidelity_values.tolist()}")
+                raise ValueError(
+                    f"unknown fidelity {unknown}; allowed: {FIDELITY!r} with values in {self.fidelity_values.tolist()}"
+                )
         if isinstance(config, dict):
             names = set(self.benchmark.space.names)
             unknown = [k for k in config if k not in names]
@@ -155,7 +157,7 @@ class SMMBlackbox(_bb.Blackbox):
         test_acc = float(self.benchmark.evaluate(x, "test_acc"))  # also validates x strictly
         if fidelity is None:
             return np.array([self._row(x, int(n), test_acc, seed) for n in self.fidelity_values])
-        return dict(zip(OBJECTIVES, self._row(x, fidelity[FIDELITY], test_acc, seed)))
+        return dict(zip(OBJECTIVES, self._row(x, fidelity[FIDELITY], test_acc, seed), strict=True))
 
     def _row(self, x: np.ndarray, n: Any, test_acc: float, seed: int | None) -> list[float]:
         b = self.benchmark
@@ -164,8 +166,17 @@ class SMMBlackbox(_bb.Blackbox):
         noise_seed = None
         if n_eval is not None:
             # Same (configuration, level, seeds) -> same measurement: trials replay exactly.
-            noise_seed = np.random.SeedSequence([self._seed, 0 if seed is None else int(seed), n, zlib.crc32(x.tobytes())])
-        acc = float(b.evaluate(x, "train_acc", n_problems=n_eval, seed=None if noise_seed is None else np.random.default_rng(noise_seed)))
+            noise_seed = np.random.SeedSequence(
+                [self._seed, 0 if seed is None else int(seed), n, zlib.crc32(x.tobytes())]
+            )
+        acc = float(
+            b.evaluate(
+                x,
+                "train_acc",
+                n_problems=n_eval,
+                seed=None if noise_seed is None else np.random.default_rng(noise_seed),
+            )
+        )
         # Generation over the first n problems after one merge: cumulative in n, as the simulator needs.
         return [acc, test_acc, float(b.cost(x, "train_acc", n))]
 

@@ -60,7 +60,7 @@ def _quiet_experiment(output_dir: str | None) -> Iterator[None]:
     # The Tuner writes under $SYNETUNE_FOLDER and prints via print(): point it at a folder, swallow stdout,
     # and keep the caller's global numpy RNG (RandomSearch draws from it) as it was.
     saved_env = os.environ.get("SYNETUNE_FOLDER")
-    saved_rng = np.random.get_state()
+    saved_rng = np.random.get_state()  # noqa: NPY002 - RandomSearch reads the legacy global state
     # Syne Tune's ASHA/BOHB baselines always trigger this searcher warning about their own arguments.
     noisy = logging.getLogger("syne_tune.optimizer.schedulers.searchers.last_value_multi_fidelity_searcher")
     saved_level = noisy.level
@@ -72,7 +72,7 @@ def _quiet_experiment(output_dir: str | None) -> Iterator[None]:
         try:
             yield
         finally:
-            np.random.set_state(saved_rng)
+            np.random.set_state(saved_rng)  # noqa: NPY002 - see above
             noisy.setLevel(saved_level)
             if saved_env is None:
                 os.environ.pop("SYNETUNE_FOLDER", None)
@@ -105,7 +105,9 @@ def run_simulated_tuning(
     """
     if isinstance(scheduler, str) and scheduler in MULTI_FIDELITY_SCHEDULERS and fidelities is None:
         fidelities = True
-    blackbox = benchmark if isinstance(benchmark, SMMBlackbox) else SMMBlackbox(benchmark, fidelities=fidelities, seed=seed)
+    blackbox = (
+        benchmark if isinstance(benchmark, SMMBlackbox) else SMMBlackbox(benchmark, fidelities=fidelities, seed=seed)
+    )
     # The tuner's bookkeeping step advances simulated time; keep it small against one evaluation.
     x0 = blackbox.benchmark.space.default_vector()
     step = 0.1 * float(blackbox.benchmark.cost(x0, "train_acc", int(blackbox.fidelity_values.min())))
@@ -115,9 +117,12 @@ def run_simulated_tuning(
     stop = _stop.StoppingCriterion(max_num_trials_finished=max_trials, max_wallclock_time=max_simulated_seconds)
     callback = _simcb.SimulatorCallback()
     with _quiet_experiment(output_dir):
-        np.random.seed(seed)
-        sched = (_make_scheduler(scheduler, blackbox, metric, seed, dict(scheduler_kwargs or {}))
-                 if isinstance(scheduler, str) else scheduler)
+        np.random.seed(seed)  # noqa: NPY002 - RandomSearch reads the legacy global state
+        sched = (
+            _make_scheduler(scheduler, blackbox, metric, seed, dict(scheduler_kwargs or {}))
+            if isinstance(scheduler, str)
+            else scheduler
+        )
         tuner = _tuner.Tuner(
             trial_backend=backend,
             scheduler=sched,

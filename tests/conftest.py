@@ -31,13 +31,13 @@ def _import_hpobench_in_a_temporary_home() -> None:
 
 _import_hpobench_in_a_temporary_home()
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
 
-from smm_plugins.space import dfs_space, ps_space  # noqa: E402
-from smm_plugins.benchmark import Benchmark  # noqa: E402
-from smm_plugins.testing import SyntheticBenchmark, write_cv_booster_dir  # noqa: E402
+from smm_plugins.benchmark import Benchmark
+from smm_plugins.space import dfs_space, ps_space
+from smm_plugins.testing import SyntheticBenchmark, write_cv_booster_dir
 
 
 @pytest.fixture(scope="session")

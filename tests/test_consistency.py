@@ -19,11 +19,12 @@ pytest.importorskip("ConfigSpace")
 pytest.importorskip("optuna")
 pytest.importorskip("syne_tune")
 
-import hpobench_ext  # noqa: E402
-import optuna_ext  # noqa: E402
-import synetune_ext  # noqa: E402,F401  (registers the blackboxes with Syne Tune)
-from smm_plugins.registry import list_benchmarks, load_benchmark  # noqa: E402
-from syne_tune.blackbox_repository import load_blackbox  # noqa: E402
+from syne_tune.blackbox_repository import load_blackbox
+
+import hpobench_ext
+import optuna_ext
+import synetune_ext  # noqa: F401  (registers the blackboxes with Syne Tune)
+from smm_plugins.registry import list_benchmarks, load_benchmark
 
 EXACT = {"rel": 0.0, "abs": 1e-12}  # 1 - (1 - acc) may differ from acc by an ulp
 

@@ -54,8 +54,12 @@ def test_quickstart_runs(title, tmp_path, ps_dir, dfs_dir):
             shutil.copytree(dfs_dir if "dfs" in name else ps_dir, tmp_path / "data" / official, dirs_exist_ok=True)
             env["SMM_BENCH_DATA_DIR"] = str(tmp_path / "data")
             code = code.replace(f'"{name}"', f'"{official}"')
-            warnings.warn(f"README quickstart {title!r}: {name} unavailable, ran on {official} (tiny files)", stacklevel=1)
+            warnings.warn(
+                f"README quickstart {title!r}: {name} unavailable, ran on {official} (tiny files)", stacklevel=1
+            )
     for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):  # hpobench writes its config there
         env[var] = str(tmp_path / var.lower())
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env
+    )
     assert out.returncode == 0, f"{title} quickstart failed:\n{out.stderr[-3000:]}"

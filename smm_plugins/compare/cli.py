@@ -35,12 +35,24 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--budget", type=int, help="evaluations per run")
     p.add_argument("--objective", help="objective the optimisers maximise (default train_acc)")
     p.add_argument("--base-seed", type=int, help="root of the per-run seeds (default 0)")
-    p.add_argument("--option", action="append", default=[], metavar="OPT.KEY=VALUE",
-                   help="optimiser option, e.g. de.population_size=30 (repeatable; value parsed as TOML)")
-    p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
-                   help="import MODULE first (it may call register_optimizer); repeatable")
+    p.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="OPT.KEY=VALUE",
+        help="optimiser option, e.g. de.population_size=30 (repeatable; value parsed as TOML)",
+    )
+    p.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE first (it may call register_optimizer); repeatable",
+    )
     p.add_argument("--out", help="output directory (required unless --list-optimizers)")
-    p.add_argument("--workers", type=int, help="parallel Ray workers (1 = serial without Ray; default 2 if Ray is installed)")
+    p.add_argument(
+        "--workers", type=int, help="parallel Ray workers (1 = serial without Ray; default 2 if Ray is installed)"
+    )
     p.add_argument("--ray-address", help='join a running Ray cluster, e.g. "auto" or "HEAD:6379"')
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--list-optimizers", action="store_true", help="list the known optimisers and exit")
@@ -105,11 +117,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         else:
             missing = [f"--{k}" for k in ("benchmarks", "optimizers", "seeds", "budget") if getattr(args, k) is None]
             if missing:
-                print(f"smm-bench compare: give --experiment FILE, --preset NAME, or all of {', '.join(missing)}",
-                      file=sys.stderr)
+                print(
+                    f"smm-bench compare: give --experiment FILE, --preset NAME, or all of {', '.join(missing)}",
+                    file=sys.stderr,
+                )
                 return 2
-            exp = Experiment(benchmarks=args.benchmarks, optimizers=args.optimizers, seeds=args.seeds,
-                             budget=args.budget)
+            exp = Experiment(
+                benchmarks=args.benchmarks, optimizers=args.optimizers, seeds=args.seeds, budget=args.budget
+            )
         options = {**exp.options}
         for opt, kw in _parse_options(args.option).items():
             options[opt] = {**options.get(opt, {}), **kw}
@@ -118,15 +133,21 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             optimizers=args.optimizers if args.experiment or args.preset else None,
             seeds=args.seeds if args.experiment or args.preset else None,
             budget=args.budget if args.experiment or args.preset else None,
-            objective=args.objective, base_seed=args.base_seed, workers=args.workers,
-            ray_address=args.ray_address, plugins=list(exp.plugins) + list(args.plugin) or None,
+            objective=args.objective,
+            base_seed=args.base_seed,
+            workers=args.workers,
+            ray_address=args.ray_address,
+            plugins=list(exp.plugins) + list(args.plugin) or None,
             options=options or None,
         )
     except (ValueError, FileNotFoundError, ImportError) as exc:
         print(f"smm-bench compare: {exc}", file=sys.stderr)
         return 2
-    print(f"{exp.n_runs} runs: {', '.join(exp.benchmarks)} x {', '.join(exp.optimizers)} x {len(exp.seeds)} seeds "
-          f"x {exp.budget} evaluations -> {args.out}", file=sys.stderr)
+    print(
+        f"{exp.n_runs} runs: {', '.join(exp.benchmarks)} x {', '.join(exp.optimizers)} x {len(exp.seeds)} seeds "
+        f"x {exp.budget} evaluations -> {args.out}",
+        file=sys.stderr,
+    )
     t0 = time.perf_counter()
     try:
         summary = run_experiment(exp, args.out, progress=not args.no_progress)
@@ -136,9 +157,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("interrupted: finished runs are saved; run the same command again to resume", file=sys.stderr)
         return 130
-    print(f"{summary.done} run(s) done, {summary.skipped} skipped (already there), {summary.failed} failed, "
-          f"{time.perf_counter() - t0:.1f} s ({summary.backend}, {summary.workers} worker(s)); "
-          f"next: smm-bench report {args.out}", file=sys.stderr)
+    print(
+        f"{summary.done} run(s) done, {summary.skipped} skipped (already there), {summary.failed} failed, "
+        f"{time.perf_counter() - t0:.1f} s ({summary.backend}, {summary.workers} worker(s)); "
+        f"next: smm-bench report {args.out}",
+        file=sys.stderr,
+    )
     for run_id in summary.failures:
         print(f"  failed: {run_id} (see {args.out}/failures/{run_id}.json)", file=sys.stderr)
     return 1 if summary.failed else 0

@@ -68,11 +68,14 @@ class Experiment:
             if dupes:
                 raise ValueError(f"{key} lists {dupes} more than once")
         if isinstance(self.budget, bool) or not isinstance(self.budget, int) or self.budget < 1:
-            raise ValueError(f"budget = {self.budget!r} is not allowed; allowed: a positive integer (evaluations per run)")
+            raise ValueError(
+                f"budget = {self.budget!r} is not allowed; allowed: a positive integer (evaluations per run)"
+            )
         if isinstance(self.base_seed, bool) or not isinstance(self.base_seed, int) or self.base_seed < 0:
             raise ValueError(f"base_seed = {self.base_seed!r} is not allowed; allowed: an integer >= 0")
-        if self.workers is not None and (isinstance(self.workers, bool) or not isinstance(self.workers, int)
-                                         or self.workers < 1):
+        if self.workers is not None and (
+            isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1
+        ):
             raise ValueError(f"workers = {self.workers!r} is not allowed; allowed: a positive integer")
         if self.ray_address == "":
             self.ray_address = None
@@ -134,8 +137,10 @@ def _seed_list(value: Any) -> list[int]:
         if value < 1:
             raise ValueError(f"seeds = {value!r} is not allowed; allowed: a count >= 1 or a list of integers >= 0")
         return list(range(value))
-    if isinstance(value, Sequence) and value and all(
-        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value
+    if (
+        isinstance(value, Sequence)
+        and value
+        and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
     ):
         if len(set(value)) != len(value):
             raise ValueError(f"seeds = {list(value)!r} repeats a seed")
@@ -187,6 +192,7 @@ def preset(name: str) -> Experiment:
 
 # -- files -------------------------------------------------------------------------------------------
 
+
 def load_experiment(path: str | os.PathLike[str]) -> Experiment:
     """Read an experiment file: ``.toml`` (tomllib) or ``.yaml``/``.yml`` (pyyaml); ``.json`` also works."""
     p = Path(path)
@@ -204,10 +210,12 @@ def load_experiment(path: str | os.PathLike[str]) -> Experiment:
         elif suffix == ".json":
             data = json.loads(text)
         else:
-            raise ValueError(f"experiment file {str(p)!r}: unknown extension {suffix!r}; allowed: .toml, .yaml, .yml, .json")
+            raise ValueError(
+                f"experiment file {str(p)!r}: unknown extension {suffix!r}; allowed: .toml, .yaml, .yml, .json"
+            )
     except ValueError:
         raise
-    except Exception as exc:  # parser errors of three libraries: report them uniformly
+    except Exception as exc:  # noqa: BLE001 - three parsers raise unrelated types: report them uniformly
         raise ValueError(f"experiment file {str(p)!r} cannot be parsed: {exc}") from None
     if not isinstance(data, Mapping):
         raise ValueError(f"experiment file {str(p)!r} must hold a table of keys, got {type(data).__name__}")
@@ -255,6 +263,7 @@ def read_saved_experiment(out_dir: str | os.PathLike[str]) -> tuple[Experiment, 
 
 
 # -- a small TOML writer (the standard library only reads TOML) -----------------------------------
+
 
 def _toml_value(v: Any) -> str:
     if isinstance(v, bool):

@@ -171,8 +171,9 @@ class OptimizerInfo:
         """True if every module it needs can be imported here."""
         return all(available(m) for m in self.requires)
 
-    def __call__(self, benchmark: Benchmark, seed: int, budget: int, *, objective: str = "train_acc",
-                 **options: Any) -> Any:
+    def __call__(
+        self, benchmark: Benchmark, seed: int, budget: int, *, objective: str = "train_acc", **options: Any
+    ) -> Any:
         return self.fn(benchmark, seed, budget, objective=objective, **{**self.defaults, **options})
 
 
@@ -237,6 +238,7 @@ def get_optimizer(name: str) -> OptimizerInfo:
 
 # -- helpers -------------------------------------------------------------------------------------
 
+
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     # Frameworks print and warn per trial; a comparison of thousands of trials must stay readable.
@@ -254,6 +256,7 @@ def _is_dfs(benchmark: Benchmark) -> bool:
 
 # -- Optuna ---------------------------------------------------------------------------------------
 
+
 def _optuna_problem(benchmark: Benchmark, objective: str, multi_objective: bool = False) -> Any:
     optuna_ext = require("optuna_ext", "optuna", who="the Optuna optimisers")
     if multi_objective:
@@ -261,8 +264,14 @@ def _optuna_problem(benchmark: Benchmark, objective: str, multi_objective: bool 
     return optuna_ext.Problem(benchmark, objective=objective)
 
 
-def _optuna_run(benchmark: Benchmark, seed: int, budget: int, objective: str,
-                make_sampler: Callable[[Any, int], Any], multi_objective: bool = False) -> None:
+def _optuna_run(
+    benchmark: Benchmark,
+    seed: int,
+    budget: int,
+    objective: str,
+    make_sampler: Callable[[Any, int], Any],
+    multi_objective: bool = False,
+) -> None:
     optuna = require("optuna", "optuna", who="the Optuna optimisers")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     problem = _optuna_problem(benchmark, objective, multi_objective)
@@ -288,12 +297,22 @@ def _sampler_opt(name: str, factory: Callable[[Any, int, dict[str, Any]], Any]) 
     return run
 
 
-def _nsga2(benchmark: Benchmark, seed: int, budget: int, *, objective: str = "train_acc",
-           population_size: int = 50, **options: Any) -> None:
+def _nsga2(
+    benchmark: Benchmark,
+    seed: int,
+    budget: int,
+    *,
+    objective: str = "train_acc",
+    population_size: int = 50,
+    **options: Any,
+) -> None:
     """NSGA-II: two objectives (accuracy, hops) on DFS benchmarks, the single objective elsewhere."""
     multi = _is_dfs(benchmark) and objective == "train_acc"
     _optuna_run(
-        benchmark, seed, budget, objective,
+        benchmark,
+        seed,
+        budget,
+        objective,
         lambda optuna, s: optuna.samplers.NSGAIISampler(seed=s, population_size=population_size, **options),
         multi_objective=multi,
     )
@@ -301,14 +320,16 @@ def _nsga2(benchmark: Benchmark, seed: int, budget: int, *, objective: str = "tr
 
 # -- Syne Tune ------------------------------------------------------------------------------------
 
+
 def _synetune_opt(scheduler: str) -> OptimizerFn:
     def run(benchmark: Benchmark, seed: int, budget: int, *, objective: str = "train_acc", **options: Any) -> None:
         synetune_ext = require("synetune_ext", "synetune", who="the Syne Tune optimisers")
         # One simulated worker, stopped after `budget` finished trials; the helper seeds the global numpy
         # generator that RandomSearch draws from (frameworks.md) and silences the tuner.
         with _quiet():
-            synetune_ext.run_simulated_tuning(benchmark, scheduler, max_trials=budget, seed=seed, metric=objective,
-                                              scheduler_kwargs=options or None)
+            synetune_ext.run_simulated_tuning(
+                benchmark, scheduler, max_trials=budget, seed=seed, metric=objective, scheduler_kwargs=options or None
+            )
 
     run.__name__ = f"synetune_{scheduler.lower()}"
     run.__doc__ = f"Syne Tune {scheduler} on a synetune_ext blackbox, simulated tuning with one worker."
@@ -316,6 +337,7 @@ def _synetune_opt(scheduler: str) -> OptimizerFn:
 
 
 # -- HPOBench -------------------------------------------------------------------------------------
+
 
 def _hpobench_random(benchmark: Benchmark, seed: int, budget: int, *, objective: str = "train_acc") -> None:
     """Random search: ConfigSpace samples evaluated through the HPOBench ``objective_function``."""
@@ -332,9 +354,18 @@ def _hpobench_random(benchmark: Benchmark, seed: int, budget: int, *, objective:
 
 # -- differential evolution ----------------------------------------------------------------------
 
-def _de(benchmark: Benchmark, seed: int, budget: int, *, objective: str = "train_acc",
-        population_size: int = 20, mutation: tuple[float, float] | float = (0.5, 1.0),
-        recombination: float = 0.7, strategy: str = "rand1bin") -> None:
+
+def _de(
+    benchmark: Benchmark,
+    seed: int,
+    budget: int,
+    *,
+    objective: str = "train_acc",
+    population_size: int = 20,
+    mutation: tuple[float, float] | float = (0.5, 1.0),
+    recombination: float = 0.7,
+    strategy: str = "rand1bin",
+) -> None:
     """Differential evolution (scipy) on the canonical space with an exact evaluation budget.
 
     Categorical variables are optimised as integer indices into their choices. scipy evaluates a whole
@@ -377,9 +408,20 @@ def _de(benchmark: Benchmark, seed: int, budget: int, *, objective: str = "train
         while True:
             init = rng.uniform(lo, hi, size=(population_size, space.dim))
             differential_evolution(
-                negated, list(zip(lo, hi)), strategy=strategy, maxiter=10**9, tol=0.0, atol=0.0,
-                mutation=mutation, recombination=recombination, rng=int(rng.integers(2**32)), polish=False,
-                init=init, updating="deferred", vectorized=True, integrality=is_cat,
+                negated,
+                list(zip(lo, hi, strict=True)),
+                strategy=strategy,
+                maxiter=10**9,
+                tol=0.0,
+                atol=0.0,
+                mutation=mutation,
+                recombination=recombination,
+                rng=int(rng.integers(2**32)),
+                polish=False,
+                init=init,
+                updating="deferred",
+                vectorized=True,
+                integrality=is_cat,
             )
             # Converged before the budget: restart from a fresh population.
     except BudgetExhausted:
@@ -388,6 +430,7 @@ def _de(benchmark: Benchmark, seed: int, budget: int, *, objective: str = "train
 
 
 # -- registration ---------------------------------------------------------------------------------
+
 
 def _register_builtins() -> None:
     opt = ("optuna", "optuna_ext")
@@ -400,25 +443,34 @@ def _register_builtins() -> None:
         ),
         "sep-cmaes": (
             lambda o, s, kw: o.samplers.CmaEsSampler(
-                seed=s, use_separable_cma=True, **{"warn_independent_sampling": False, **kw}),
+                seed=s, use_separable_cma=True, **{"warn_independent_sampling": False, **kw}
+            ),
             "separable CMA-ES (diagonal covariance)",
         ),
         "qmc": (
-            lambda o, s, kw: o.samplers.QMCSampler(
-                seed=s, scramble=True, **{"warn_independent_sampling": False, **kw}),
+            lambda o, s, kw: o.samplers.QMCSampler(seed=s, scramble=True, **{"warn_independent_sampling": False, **kw}),
             "scrambled Sobol quasi-Monte Carlo",
         ),
-        "gp": (lambda o, s, kw: o.samplers.GPSampler(seed=s, **kw),
-               "Gaussian-process Bayesian optimisation (slow: ~0.5-2 s per trial)"),
+        "gp": (
+            lambda o, s, kw: o.samplers.GPSampler(seed=s, **kw),
+            "Gaussian-process Bayesian optimisation (slow: ~0.5-2 s per trial)",
+        ),
     }
     # Per-trial milliseconds measured here (frameworks.md), for scheduling only.
     hints = {"random": 4, "tpe": 50, "cmaes": 20, "sep-cmaes": 5, "qmc": 4, "gp": 1000}
     for name, (factory, desc) in samplers.items():
         req = opt + (("torch",) if name == "gp" else ())
-        register_optimizer(name, _sampler_opt(name, factory), framework="optuna", description=desc, requires=req,
-                           cost_hint=hints[name])
-    register_optimizer("nsga2", _nsga2, framework="optuna", requires=opt, cost_hint=6,
-                       description="NSGA-II; on DFS the two-objective (accuracy, hops) problem")
+        register_optimizer(
+            name, _sampler_opt(name, factory), framework="optuna", description=desc, requires=req, cost_hint=hints[name]
+        )
+    register_optimizer(
+        "nsga2",
+        _nsga2,
+        framework="optuna",
+        requires=opt,
+        cost_hint=6,
+        description="NSGA-II; on DFS the two-objective (accuracy, hops) problem",
+    )
     st = ("syne_tune", "synetune_ext")
     for name, sched, desc, hint in [
         ("synetune-random", "RandomSearch", "random search", 5),
@@ -427,13 +479,25 @@ def _register_builtins() -> None:
         ("synetune-tpe", "TPE", "alias of synetune-kde", 15),
         ("synetune-bore", "BORE", "Bayesian optimisation by density-ratio estimation (slow)", 300),
     ]:
-        register_optimizer(name, _synetune_opt(sched), framework="syne-tune", description=desc, requires=st,
-                           cost_hint=hint)
-    register_optimizer("hpobench-random", _hpobench_random, framework="hpobench",
-                       description="ConfigSpace random search through the HPOBench interface",
-                       requires=("ConfigSpace", "hpobench_ext"), cost_hint=3)
-    register_optimizer("de", _de, framework="scipy", requires=("scipy",), cost_hint=0.5,
-                       description="differential evolution (scipy, DE/rand/1/bin, population 20)")
+        register_optimizer(
+            name, _synetune_opt(sched), framework="syne-tune", description=desc, requires=st, cost_hint=hint
+        )
+    register_optimizer(
+        "hpobench-random",
+        _hpobench_random,
+        framework="hpobench",
+        description="ConfigSpace random search through the HPOBench interface",
+        requires=("ConfigSpace", "hpobench_ext"),
+        cost_hint=3,
+    )
+    register_optimizer(
+        "de",
+        _de,
+        framework="scipy",
+        requires=("scipy",),
+        cost_hint=0.5,
+        description="differential evolution (scipy, DE/rand/1/bin, population 20)",
+    )
 
 
 _register_builtins()

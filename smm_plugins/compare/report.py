@@ -48,6 +48,7 @@ class ReportResult:
 
 # -- computations -----------------------------------------------------------------------------------
 
+
 def incumbent_curves(df: Any) -> Any:
     """Add ``best_train`` (running max of ``value``) and ``inc_test`` (``test_acc`` of the incumbent).
 
@@ -93,7 +94,8 @@ def final_table(df: Any, baseline: str = BASELINE) -> Any:
         complete = wide.dropna()  # ranks only on seeds every optimiser finished
         ranks = pd.DataFrame(
             np.vstack([rankdata(-r) for r in complete.to_numpy()]) if len(complete) else np.empty((0, wide.shape[1])),
-            index=complete.index, columns=wide.columns,
+            index=complete.index,
+            columns=wide.columns,
         )
         wide_test = g.pivot(index="seed", columns="optimizer", values="inc_test")
 
@@ -106,23 +108,25 @@ def final_table(df: Any, baseline: str = BASELINE) -> Any:
             return float((pair[opt] - pair[baseline]).mean()) if len(pair) else float("nan")
 
         for opt, h in g.groupby("optimizer", sort=True):
-            rows.append({
-                "benchmark": bench,
-                "optimizer": opt,
-                "seeds": int(len(h)),
-                "evaluations": int(h["trial"].max()) + 1,
-                "train_mean": float(h["best_train"].mean()),
-                "train_std": float(h["best_train"].std(ddof=1)) if len(h) > 1 else float("nan"),
-                "train_median": float(h["best_train"].median()),
-                "test_mean": float(h["inc_test"].mean()),
-                "test_std": float(h["inc_test"].std(ddof=1)) if len(h) > 1 else float("nan"),
-                "test_median": float(h["inc_test"].median()),
-                "train_gain": gain(wide, opt),
-                "test_gain": gain(wide_test, opt),
-                "avg_rank": float(ranks[opt].mean()) if len(ranks) else float("nan"),
-                "sim_seconds": float(h["sim_time"].mean()),
-                "wall_seconds": float(h["wall_time"].mean()),
-            })
+            rows.append(
+                {
+                    "benchmark": bench,
+                    "optimizer": opt,
+                    "seeds": int(len(h)),
+                    "evaluations": int(h["trial"].max()) + 1,
+                    "train_mean": float(h["best_train"].mean()),
+                    "train_std": float(h["best_train"].std(ddof=1)) if len(h) > 1 else float("nan"),
+                    "train_median": float(h["best_train"].median()),
+                    "test_mean": float(h["inc_test"].mean()),
+                    "test_std": float(h["inc_test"].std(ddof=1)) if len(h) > 1 else float("nan"),
+                    "test_median": float(h["inc_test"].median()),
+                    "train_gain": gain(wide, opt),
+                    "test_gain": gain(wide_test, opt),
+                    "avg_rank": float(ranks[opt].mean()) if len(ranks) else float("nan"),
+                    "sim_seconds": float(h["sim_time"].mean()),
+                    "wall_seconds": float(h["wall_time"].mean()),
+                }
+            )
     table = pd.DataFrame(rows)
     if len(table):
         table = table.sort_values(["benchmark", "avg_rank", "optimizer"]).reset_index(drop=True)
@@ -161,16 +165,41 @@ def pairwise_wilcoxon(df: Any) -> Any:
                 else:
                     res = wilcoxon(pair[a], pair[b], alternative="two-sided", zero_method="wilcox")
                     stat, p = float(res.statistic), float(res.pvalue)
-                block.append({"benchmark": bench, "metric": metric, "a": a, "b": b, "n": int(len(d)),
-                              "median_diff": float(np.median(d)), "wins_a": int((d > 0).sum()),
-                              "wins_b": int((d < 0).sum()), "statistic": stat, "p_value": p})
+                block.append(
+                    {
+                        "benchmark": bench,
+                        "metric": metric,
+                        "a": a,
+                        "b": b,
+                        "n": int(len(d)),
+                        "median_diff": float(np.median(d)),
+                        "wins_a": int((d > 0).sum()),
+                        "wins_b": int((d < 0).sum()),
+                        "statistic": stat,
+                        "p_value": p,
+                    }
+                )
             if block:
                 adj = _holm(np.array([r["p_value"] for r in block]))
-                for r, pa in zip(block, adj):
+                for r, pa in zip(block, adj, strict=True):
                     r["p_holm"] = float(pa)
                 rows.extend(block)
-    return pd.DataFrame(rows, columns=["benchmark", "metric", "a", "b", "n", "median_diff", "wins_a", "wins_b",
-                                       "statistic", "p_value", "p_holm"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "benchmark",
+            "metric",
+            "a",
+            "b",
+            "n",
+            "median_diff",
+            "wins_a",
+            "wins_b",
+            "statistic",
+            "p_value",
+            "p_holm",
+        ],
+    )
 
 
 def _quantiles(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -226,6 +255,7 @@ def curves_table(df: Any) -> Any:
 
 
 # -- plots -------------------------------------------------------------------------------------------
+
 
 def _time_unit(seconds: float) -> tuple[str, float]:
     # Cost models range from milliseconds (the lab) to days (a 7B merge): label the axis readably.
@@ -301,6 +331,7 @@ def _plot(df: Any, x: str, path: Path, order: dict[str, list[str]]) -> None:
 
 # -- Markdown -----------------------------------------------------------------------------------------
 
+
 def _fmt(mean: float, std: float) -> str:
     return f"{mean:.4f} ± {std:.4f}" if math.isfinite(std) else f"{mean:.4f}"
 
@@ -312,15 +343,23 @@ def markdown_table(table: Any) -> str:
         n_eval = int(g["evaluations"].max())
         has_gain = bool(np.isfinite(g["train_gain"]).any())
         gain_head = f" vs {BASELINE} (train / test) |" if has_gain else ""
-        lines += [f"**{bench}** ({n_eval} evaluations)", "",
-                  "| optimizer | best train_acc (mean ± std) | test_acc of incumbent (mean ± std) |"
-                  f"{gain_head} avg rank | seeds |",
-                  "|---|---|---|" + ("---|" if has_gain else "") + "---|---|"]
+        lines += [
+            f"**{bench}** ({n_eval} evaluations)",
+            "",
+            "| optimizer | best train_acc (mean ± std) | test_acc of incumbent (mean ± std) |"
+            f"{gain_head} avg rank | seeds |",
+            "|---|---|---|" + ("---|" if has_gain else "") + "---|---|",
+        ]
         for _, r in g.iterrows():
-            gain = (f" {r['train_gain']:+.4f} / {r['test_gain']:+.4f} |" if r["optimizer"] != BASELINE else " — |") \
-                if has_gain else ""
-            lines.append(f"| {r['optimizer']} | {_fmt(r['train_mean'], r['train_std'])} | "
-                         f"{_fmt(r['test_mean'], r['test_std'])} |{gain} {r['avg_rank']:.2f} | {r['seeds']} |")
+            gain = (
+                (f" {r['train_gain']:+.4f} / {r['test_gain']:+.4f} |" if r["optimizer"] != BASELINE else " — |")
+                if has_gain
+                else ""
+            )
+            lines.append(
+                f"| {r['optimizer']} | {_fmt(r['train_mean'], r['train_std'])} | "
+                f"{_fmt(r['test_mean'], r['test_std'])} |{gain} {r['avg_rank']:.2f} | {r['seeds']} |"
+            )
         lines.append("")
     return "\n".join(lines)
 
@@ -328,11 +367,16 @@ def markdown_table(table: Any) -> str:
 def _markdown_wilcoxon(w: Any) -> str:
     if not len(w):
         return "No pair of optimisers shares a seed.\n"
-    lines = ["| benchmark | metric | A | B | median A−B | wins A/B | p | p (Holm) |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| benchmark | metric | A | B | median A−B | wins A/B | p | p (Holm) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for _, r in w.iterrows():
         star = " *" if r["p_holm"] < 0.05 else ""
-        lines.append(f"| {r['benchmark']} | {r['metric']} | {r['a']} | {r['b']} | {r['median_diff']:+.4f} | "
-                     f"{r['wins_a']}/{r['wins_b']} | {r['p_value']:.3g} | {r['p_holm']:.3g}{star} |")
+        lines.append(
+            f"| {r['benchmark']} | {r['metric']} | {r['a']} | {r['b']} | {r['median_diff']:+.4f} | "
+            f"{r['wins_a']}/{r['wins_b']} | {r['p_value']:.3g} | {r['p_holm']:.3g}{star} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -347,16 +391,26 @@ def _markdown_cost(run_dir: Path) -> str:
         m = read_run_meta(f)
         spec = m.get("spec", {})
         if "optimize_seconds" in m and spec:
-            rows.append({"optimizer": spec.get("optimizer"), "budget": spec.get("budget", 0),
-                         "run": m["optimize_seconds"],
-                         "sur": m["optimize_seconds"] - m.get("optimizer_seconds", m["optimize_seconds"])})
+            rows.append(
+                {
+                    "optimizer": spec.get("optimizer"),
+                    "budget": spec.get("budget", 0),
+                    "run": m["optimize_seconds"],
+                    "sur": m["optimize_seconds"] - m.get("optimizer_seconds", m["optimize_seconds"]),
+                }
+            )
     if not rows:
         return ""
     d = pd.DataFrame(rows)
-    lines = ["## Cost of the runs", "",
-             "Wall-clock seconds of each run's optimisation (optimiser and framework + surrogate inference) "
-             "and the surrogate's share of it. A grid costs the sum over its runs, divided by the workers.", "",
-             "| optimizer | seconds per run (mean) | ms per trial | surrogate share |", "|---|---|---|---|"]
+    lines = [
+        "## Cost of the runs",
+        "",
+        "Wall-clock seconds of each run's optimisation (optimiser and framework + surrogate inference) "
+        "and the surrogate's share of it. A grid costs the sum over its runs, divided by the workers.",
+        "",
+        "| optimizer | seconds per run (mean) | ms per trial | surrogate share |",
+        "|---|---|---|---|",
+    ]
     for opt, g in d.groupby("optimizer", sort=True):
         per_trial = 1000.0 * g["run"].sum() / max(1, g["budget"].sum())
         share = g["sur"].sum() / max(g["run"].sum(), 1e-12)
@@ -389,7 +443,7 @@ def make_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | N
     _plot(df, "evals", pngs[0], order)
     _plot(df, "time", pngs[1], order)
     csvs = [out / "final_table.csv", out / "wilcoxon.csv", out / "curves.csv"]
-    for frame, path in zip((table, wil, curves), csvs):
+    for frame, path in zip((table, wil, curves), csvs, strict=True):
         atomic_write_text(path, frame.to_csv(index=False, float_format="%.6g"))
 
     failures = sorted((run_dir / "failures").glob("*.json")) if (run_dir / "failures").is_dir() else []
@@ -397,35 +451,52 @@ def make_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | N
     head = []
     if saved is not None:
         exp, meta = saved
-        head.append(f"Experiment `{exp.name}`: {len(exp.benchmarks)} benchmark(s) × {len(exp.optimizers)} "
-                    f"optimiser(s) × {len(exp.seeds)} seed(s) × {exp.budget} evaluations, objective "
-                    f"`{exp.objective}`; smm-plugins {meta.get('smm_plugins_version', '?')}.")
+        head.append(
+            f"Experiment `{exp.name}`: {len(exp.benchmarks)} benchmark(s) × {len(exp.optimizers)} "
+            f"optimiser(s) × {len(exp.seeds)} seed(s) × {exp.budget} evaluations, objective "
+            f"`{exp.objective}`; smm-plugins {meta.get('smm_plugins_version', '?')}."
+        )
     n_runs = raw.groupby(["benchmark", "optimizer", "seed"]).ngroups
     head.append(f"{n_runs} finished run(s), {len(failures)} failed run(s).")
     fail_md = ""
     if failures:
-        fail_md = "\n## Failed runs\n\n" + "\n".join(
-            f"- `{f.stem}`: {json.loads(f.read_text()).get('error', '?')}" for f in failures) + "\n"
+        fail_md = (
+            "\n## Failed runs\n\n"
+            + "\n".join(f"- `{f.stem}`: {json.loads(f.read_text()).get('error', '?')}" for f in failures)
+            + "\n"
+        )
     cost_md = _markdown_cost(run_dir)
-    md = "\n".join([
-        "# Optimiser comparison on SMM-Bench", "",
-        *head, "",
-        "Incumbent = best configuration so far by train_acc; its test_acc is what a user would get.", "",
-        "## Final results", "",
-        "Mean ± std over seeds at the end of the budget; rank 1 = best final train_acc on a seed "
-        "(average over seeds every optimiser finished).", "",
-        markdown_table(table),
-        "## Anytime performance", "",
-        "![against evaluations](curves_evaluations.png)", "",
-        "![against simulated wall-clock](curves_simulated_time.png)", "",
-        "## Pairwise Wilcoxon signed-rank tests", "",
-        "Two-sided, paired by seed, on the final values; Holm-adjusted within each benchmark and metric "
-        "(* = p (Holm) < 0.05). With n seeds the smallest attainable two-sided p is 2/2^n "
-        "(0.0625 for 5 seeds): use ≥ 6 seeds to be able to detect a difference at 5%.", "",
-        _markdown_wilcoxon(wil),
-        cost_md,
-        fail_md,
-    ])
+    md = "\n".join(
+        [
+            "# Optimiser comparison on SMM-Bench",
+            "",
+            *head,
+            "",
+            "Incumbent = best configuration so far by train_acc; its test_acc is what a user would get.",
+            "",
+            "## Final results",
+            "",
+            "Mean ± std over seeds at the end of the budget; rank 1 = best final train_acc on a seed "
+            "(average over seeds every optimiser finished).",
+            "",
+            markdown_table(table),
+            "## Anytime performance",
+            "",
+            "![against evaluations](curves_evaluations.png)",
+            "",
+            "![against simulated wall-clock](curves_simulated_time.png)",
+            "",
+            "## Pairwise Wilcoxon signed-rank tests",
+            "",
+            "Two-sided, paired by seed, on the final values; Holm-adjusted within each benchmark and metric "
+            "(* = p (Holm) < 0.05). With n seeds the smallest attainable two-sided p is 2/2^n "
+            "(0.0625 for 5 seeds): use ≥ 6 seeds to be able to detect a difference at 5%.",
+            "",
+            _markdown_wilcoxon(wil),
+            cost_md,
+            fail_md,
+        ]
+    )
     md_path = out / "report.md"
     atomic_write_text(md_path, md)
     return ReportResult(out=out, markdown=md_path, pngs=pngs, csvs=csvs, table=table)

@@ -37,8 +37,7 @@ from smm_plugins.benchmark import Benchmark
 from smm_plugins.compare.experiment import RESULT_KEYS, Experiment, read_saved_experiment, save_experiment
 from smm_plugins.compare.optimizers import BudgetExhausted, OptimizerInfo, TracedBenchmark, get_optimizer
 
-__all__ = ["RunSpec", "GridSummary", "run_experiment", "execute_run", "plan_runs", "run_seed", "read_runs",
-           "COLUMNS"]
+__all__ = ["RunSpec", "GridSummary", "run_experiment", "execute_run", "plan_runs", "run_seed", "read_runs", "COLUMNS"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +54,7 @@ WORKER_ENV = {
 
 
 # -- the grid ---------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class RunSpec:
@@ -106,7 +106,7 @@ def plan_runs(exp: Experiment) -> list[RunSpec]:
     return [
         RunSpec(b, lab, o, s, exp.budget, exp.objective, exp.base_seed, dict(exp.options.get(o, {})))
         for s in exp.seeds
-        for b, lab in zip(exp.benchmarks, labels)
+        for b, lab in zip(exp.benchmarks, labels, strict=True)
         for o in exp.optimizers
     ]
 
@@ -177,6 +177,7 @@ def _materialise(spec: str, files: dict[str, bytes]) -> str:
 
 # -- one run ----------------------------------------------------------------------------------------
 
+
 def _quiet_process() -> None:
     for name in ("optuna", "syne_tune", "ray", "lightgbm"):
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -208,21 +209,26 @@ def execute_run(spec: RunSpec, opt: OptimizerInfo | None = None, payload: list[A
     Never raises for a failing optimiser: the result then has ``status == "failed"`` and the traceback.
     """
     _quiet_process()
-    base = {"run_id": spec.run_id, "spec": asdict(spec), "run_seed": spec.run_seed, "host": socket.gethostname(),
-            "pid": os.getpid()}
+    base = {
+        "run_id": spec.run_id,
+        "spec": asdict(spec),
+        "run_seed": spec.run_seed,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+    }
     try:
         opt = opt or get_optimizer(spec.optimizer)
         bench = _load_benchmark(spec.benchmark, payload)
         # Some frameworks draw from the global generators: start every run from the same state.
         random.seed(spec.run_seed)
-        np.random.seed(spec.run_seed)
+        np.random.seed(spec.run_seed)  # noqa: NPY002 - frameworks (Syne Tune) read the legacy global state
         traced = TracedBenchmark(bench, spec.objective, budget=spec.budget)
         t0, c0 = time.perf_counter(), time.process_time()
         try:
             with warnings.catch_warnings(), _one_thread():
                 warnings.simplefilter("ignore")
                 opt(traced, spec.run_seed, spec.budget, objective=spec.objective, **spec.options)
-        except BaseException as exc:  # noqa: BLE001 - BudgetExhausted may come wrapped by a framework
+        except BaseException as exc:
             if not (_caused_by(exc, BudgetExhausted) and traced.n_evaluations >= spec.budget):
                 raise
         optimise_s = time.perf_counter() - t0
@@ -234,8 +240,11 @@ def execute_run(spec: RunSpec, opt: OptimizerInfo | None = None, payload: list[A
                 f"the benchmark; the budget is {spec.budget}"
             )
         t1 = time.perf_counter()
-        test = np.asarray(bench.evaluate(X, "test_acc"), dtype=np.float64) if "test_acc" in bench.objectives \
+        test = (
+            np.asarray(bench.evaluate(X, "test_acc"), dtype=np.float64)
+            if "test_acc" in bench.objectives
             else np.full(len(values), np.nan)
+        )
         surrogate_s = time.perf_counter() - t1
         best = int(np.argmax(values))
         return {
@@ -254,15 +263,21 @@ def execute_run(spec: RunSpec, opt: OptimizerInfo | None = None, payload: list[A
             "best_config": bench.space.to_config(X[best]),
             "finished": time.time(),
         }
-    except BaseException as exc:  # noqa: BLE001 - failure isolation: report, never kill the grid
+    except BaseException as exc:
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
-        return {**base, "status": "failed", "error": f"{type(exc).__name__}: {exc}",
-                "traceback": traceback.format_exc(), "finished": time.time()}
+        return {
+            **base,
+            "status": "failed",
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(),
+            "finished": time.time(),
+        }
 
 
-def _execute_in_worker(spec: RunSpec, opt: OptimizerInfo | None = None, payload: list[Any] | None = None
-                       ) -> dict[str, Any]:
+def _execute_in_worker(
+    spec: RunSpec, opt: OptimizerInfo | None = None, payload: list[Any] | None = None
+) -> dict[str, Any]:
     """:func:`execute_run` in a Ray worker: the whole process logs at WARNING (nobody reads its INFO)."""
     logging.getLogger().setLevel(logging.WARNING)
     return execute_run(spec, opt, payload)
@@ -292,6 +307,7 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
 
 # -- files --------------------------------------------------------------------------------------------
 
+
 def _run_path(out: Path, spec: RunSpec) -> Path:
     return out / "runs" / f"{spec.run_id}.parquet"
 
@@ -302,24 +318,31 @@ def _failure_path(out: Path, spec: RunSpec) -> Path:
 
 def _write_result(out: Path, spec: RunSpec, result: dict[str, Any]) -> None:
     if result["status"] != "ok":
-        atomic_write_text(_failure_path(out, spec), json.dumps(
-            {k: v for k, v in result.items() if k not in ("value", "test_acc", "sim_time", "wall_time")},
-            indent=1, default=str))
+        atomic_write_text(
+            _failure_path(out, spec),
+            json.dumps(
+                {k: v for k, v in result.items() if k not in ("value", "test_acc", "sim_time", "wall_time")},
+                indent=1,
+                default=str,
+            ),
+        )
         return
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     n = len(result["value"])
-    table = pa.table({
-        "benchmark": pa.array([spec.label] * n, pa.string()),
-        "optimizer": pa.array([spec.optimizer] * n, pa.string()),
-        "seed": pa.array(np.full(n, spec.seed, dtype=np.int32)),
-        "trial": pa.array(np.arange(n, dtype=np.int32)),
-        "value": pa.array(np.asarray(result["value"], dtype=np.float64)),
-        "test_acc": pa.array(np.asarray(result["test_acc"], dtype=np.float64)),
-        "sim_time": pa.array(np.asarray(result["sim_time"], dtype=np.float64)),
-        "wall_time": pa.array(np.asarray(result["wall_time"], dtype=np.float64)),
-    })
+    table = pa.table(
+        {
+            "benchmark": pa.array([spec.label] * n, pa.string()),
+            "optimizer": pa.array([spec.optimizer] * n, pa.string()),
+            "seed": pa.array(np.full(n, spec.seed, dtype=np.int32)),
+            "trial": pa.array(np.arange(n, dtype=np.int32)),
+            "value": pa.array(np.asarray(result["value"], dtype=np.float64)),
+            "test_acc": pa.array(np.asarray(result["test_acc"], dtype=np.float64)),
+            "sim_time": pa.array(np.asarray(result["sim_time"], dtype=np.float64)),
+            "wall_time": pa.array(np.asarray(result["wall_time"], dtype=np.float64)),
+        }
+    )
     meta = {k: v for k, v in result.items() if k not in ("value", "test_acc", "sim_time", "wall_time", "status")}
     table = table.replace_schema_metadata({"smm_compare": json.dumps(meta, default=str)})
     buf = io.BytesIO()
@@ -328,7 +351,7 @@ def _write_result(out: Path, spec: RunSpec, result: dict[str, Any]) -> None:
     _failure_path(out, spec).unlink(missing_ok=True)
 
 
-def read_runs(out: str | os.PathLike[str]) -> "Any":
+def read_runs(out: str | os.PathLike[str]) -> Any:
     """All finished runs of a directory as one pandas DataFrame (columns :data:`COLUMNS`)."""
     import pandas as pd
     import pyarrow.parquet as pq
@@ -348,6 +371,7 @@ def read_run_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 # -- the grid -----------------------------------------------------------------------------------------
+
 
 @dataclass
 class GridSummary:
@@ -377,9 +401,9 @@ def _check_resume(exp: Experiment, out: Path) -> None:
     if any((old_opts.get(o) or {}) != (new_opts.get(o) or {}) for o in shared):
         diff.append("options")
     if diff:
+        changes = ", ".join(f"{k}: {old[k]!r} there, {new[k]!r} now" for k in diff)
         raise ValueError(
-            f"{out} holds runs of a different experiment ({', '.join(f'{k}: {old[k]!r} there, {new[k]!r} now' for k in diff)}); "
-            "use another --out directory or the same settings"
+            f"{out} holds runs of a different experiment ({changes}); use another --out directory or the same settings"
         )
 
 
@@ -396,8 +420,10 @@ def check_benchmarks(specs: Iterable[str]) -> None:
         elif ":" in spec and not os.path.exists(spec):
             continue  # "module:factory", imported where the run executes
         elif not Path(spec).expanduser().is_dir():
-            raise ValueError(f"unknown benchmark {spec!r}; known: {', '.join(known)}; or a directory of "
-                             "surrogate files in the official layout, or 'module:factory'")
+            raise ValueError(
+                f"unknown benchmark {spec!r}; known: {', '.join(known)}; or a directory of "
+                "surrogate files in the official layout, or 'module:factory'"
+            )
 
 
 def _import_plugins(plugins: Iterable[str]) -> None:
@@ -452,7 +478,7 @@ def run_experiment(
         if workers > 1 or ray_address:
             try:
                 ray, started = _start_ray(workers, ray_address)
-            except Exception as exc:  # noqa: BLE001 - not installed, or cannot start here
+            except Exception as exc:
                 if ray_address:
                     raise
                 logger.warning("Ray is not usable here (%s): running the grid serially", exc)
@@ -480,8 +506,7 @@ class _Progress:
     runs would make the ETA swing from far too long to far too short.
     """
 
-    def __init__(self, todo: list[RunSpec], weights: dict[str, float], summary: GridSummary, *,
-                 enabled: bool) -> None:
+    def __init__(self, todo: list[RunSpec], weights: dict[str, float], summary: GridSummary, *, enabled: bool) -> None:
         self.summary = summary
         self.running = 0
         self.n_total = len(todo)
@@ -492,15 +517,21 @@ class _Progress:
 
             total = sum(weights[s.run_id] for s in todo)
             desc = f"runs ({summary.skipped} done before)" if summary.skipped else "runs"
-            self._bar = tqdm(total=total, desc=desc, dynamic_ncols=True, mininterval=0.5,
-                             bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]{postfix}")
+            self._bar = tqdm(
+                total=total,
+                desc=desc,
+                dynamic_ncols=True,
+                mininterval=0.5,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]{postfix}",
+            )
             self._show()
 
     def _show(self, refresh: bool = True) -> None:
         if self._bar is not None:
             done = self.summary.done + self.summary.failed
             self._bar.set_postfix_str(
-                f"done {done}/{self.n_total}, running {self.running}, failed {self.summary.failed}", refresh=refresh)
+                f"done {done}/{self.n_total}, running {self.running}, failed {self.summary.failed}", refresh=refresh
+            )
 
     def set_running(self, n: int) -> None:
         if n != self.running:
@@ -534,23 +565,36 @@ class _Progress:
             self._bar = None
 
 
-def _record(out: Path, spec: RunSpec, result: dict[str, Any], summary: GridSummary, bar: _Progress,
-            on_result: Callable[[RunSpec, dict[str, Any]], None] | None) -> None:
+def _record(
+    out: Path,
+    spec: RunSpec,
+    result: dict[str, Any],
+    summary: GridSummary,
+    bar: _Progress,
+    on_result: Callable[[RunSpec, dict[str, Any]], None] | None,
+) -> None:
     _write_result(out, spec, result)
     if result["status"] == "ok":
         summary.done += 1
     else:
         summary.failed += 1
         summary.failures.append(spec.run_id)
-        logger.warning("run %s failed: %s (traceback in %s)", spec.run_id, result.get("error"),
-                       _failure_path(out, spec))
+        logger.warning(
+            "run %s failed: %s (traceback in %s)", spec.run_id, result.get("error"), _failure_path(out, spec)
+        )
     bar.finished(spec)
     if on_result is not None:
         on_result(spec, result)
 
 
-def _run_serial(todo: list[RunSpec], optimizers: dict[str, OptimizerInfo], out: Path, summary: GridSummary,
-                bar: _Progress, on_result: Any) -> None:
+def _run_serial(
+    todo: list[RunSpec],
+    optimizers: dict[str, OptimizerInfo],
+    out: Path,
+    summary: GridSummary,
+    bar: _Progress,
+    on_result: Any,
+) -> None:
     # The serial path gets the same single-thread setting Ray gives its workers (threads already started
     # by an imported library keep theirs; the CLI sets these before importing anything heavy).
     for k, v in WORKER_ENV.items():
@@ -582,8 +626,11 @@ def _start_ray(workers: int, address: str | None) -> tuple[Any, bool]:
         try:
             ray.init(address=address, **common)
         except ConnectionError as exc:
-            hint = "" if os.environ.get("RAY_AUTH_MODE") else (
-                "; if the cluster uses token authentication (Ray's default), set RAY_AUTH_MODE=token")
+            hint = (
+                ""
+                if os.environ.get("RAY_AUTH_MODE")
+                else ("; if the cluster uses token authentication (Ray's default), set RAY_AUTH_MODE=token")
+            )
             raise ConnectionError(f"cannot join the Ray cluster at {address!r}: {exc}{hint}") from None
     else:
         ray.init(address="local", num_cpus=workers, **common)
@@ -599,7 +646,9 @@ def _check_reachable(address: str) -> None:
         with socket.create_connection((host or "127.0.0.1", int(port)), timeout=5):
             pass
     except OSError as exc:
-        raise ConnectionError(f"cannot reach a Ray head at {address!r} ({exc}); start one with `ray start --head`") from None
+        raise ConnectionError(
+            f"cannot reach a Ray head at {address!r} ({exc}); start one with `ray start --head`"
+        ) from None
 
 
 _REMOTE: Any = None
@@ -613,8 +662,17 @@ def _remote_fn(ray: Any) -> Any:
     return _REMOTE
 
 
-def _run_ray(ray: Any, todo: list[RunSpec], optimizers: dict[str, OptimizerInfo], out: Path,
-             summary: GridSummary, bar: _Progress, on_result: Any, workers: int, address: str | None) -> None:
+def _run_ray(
+    ray: Any,
+    todo: list[RunSpec],
+    optimizers: dict[str, OptimizerInfo],
+    out: Path,
+    summary: GridSummary,
+    bar: _Progress,
+    on_result: Any,
+    workers: int,
+    address: str | None,
+) -> None:
     remote = _remote_fn(ray)
     # On a cluster (or a Ray session started by the caller) use every CPU it has.
     slots = max(1, int(ray.cluster_resources().get("CPU", workers)))
@@ -624,8 +682,9 @@ def _run_ray(ray: Any, todo: list[RunSpec], optimizers: dict[str, OptimizerInfo]
     payloads: dict[str, list[Any] | None] = {}
     for spec in todo:
         if spec.benchmark not in payloads:
-            payloads[spec.benchmark] = [ray.put(_pack_dir(spec.benchmark))] if address and os.path.isdir(
-                spec.benchmark) else None
+            payloads[spec.benchmark] = (
+                [ray.put(_pack_dir(spec.benchmark))] if address and os.path.isdir(spec.benchmark) else None
+            )
     # The optimiser travels with the task (cloudpickle), so optimisers registered in this process work too.
     opt_refs = {name: ray.put(info) for name, info in optimizers.items()}
     # Longest runs first (largest-processing-time rule): the grid's end is not one slow run on one worker.
@@ -646,9 +705,14 @@ def _run_ray(ray: Any, todo: list[RunSpec], optimizers: dict[str, OptimizerInfo]
                 try:
                     result = ray.get(ref)
                 except Exception as exc:  # noqa: BLE001 - worker crash, OOM kill, ...: isolate the run
-                    result = {"run_id": spec.run_id, "spec": asdict(spec), "status": "failed",
-                              "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(),
-                              "finished": time.time()}
+                    result = {
+                        "run_id": spec.run_id,
+                        "spec": asdict(spec),
+                        "status": "failed",
+                        "error": f"{type(exc).__name__}: {exc}",
+                        "traceback": traceback.format_exc(),
+                        "finished": time.time(),
+                    }
                 _record(out, spec, result, summary, bar, on_result)
     except BaseException:
         for ref in in_flight:

@@ -66,8 +66,22 @@ MODEL_FILES: dict[str, str] = OFFICIAL_FILES
 #: Columns a merge log may carry besides parameters and objectives; they are ignored (``strategy`` is
 #: used for the per-strategy breakdown of the report).
 METADATA_COLUMNS: frozenset[str] = frozenset(
-    {"strategy", "run_id", "eval_seconds", "seed", "trial", "trial_id", "step", "iteration", "timestamp",
-     "source", "n_problems", "worker", "host", "note"}
+    {
+        "strategy",
+        "run_id",
+        "eval_seconds",
+        "seed",
+        "trial",
+        "trial_id",
+        "step",
+        "iteration",
+        "timestamp",
+        "source",
+        "n_problems",
+        "worker",
+        "host",
+        "note",
+    }
 )
 
 
@@ -109,7 +123,11 @@ class BuildConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "objectives", tuple(self.objectives))
-        if not 0 < self.test_fraction < 1 or not 0 < self.val_fraction < 1 or self.test_fraction + self.val_fraction >= 0.9:
+        if (
+            not 0 < self.test_fraction < 1
+            or not 0 < self.val_fraction < 1
+            or self.test_fraction + self.val_fraction >= 0.9
+        ):
             raise ValueError(
                 f"test_fraction={self.test_fraction} and val_fraction={self.val_fraction} must each be in (0, 1) "
                 "and together leave at least 10% of the rows for training"
@@ -122,10 +140,14 @@ class BuildConfig:
         object.__setattr__(self, "num_leaves_range", tuple(int(v) for v in self.num_leaves_range))
         lr, nl = self.learning_rate_range, self.num_leaves_range
         if len(lr) != 2 or not 0 < lr[0] <= lr[1] <= 1 or len(nl) != 2 or not 2 <= nl[0] <= nl[1]:
-            raise ValueError(f"learning_rate_range {lr} must be 0 < lo <= hi <= 1 and num_leaves_range {nl} 2 <= lo <= hi")
+            raise ValueError(
+                f"learning_rate_range {lr} must be 0 < lo <= hi <= 1 and num_leaves_range {nl} 2 <= lo <= hi"
+            )
         unknown = [o for o in self.objectives if o not in MODEL_FILES]
         if unknown or not self.objectives:
-            raise ValueError(f"objectives {list(self.objectives)} not allowed; allowed: a subset of {list(MODEL_FILES)}")
+            raise ValueError(
+                f"objectives {list(self.objectives)} not allowed; allowed: a subset of {list(MODEL_FILES)}"
+            )
 
 
 @dataclass
@@ -140,6 +162,7 @@ class BuildResult:
 
 
 # -- space ------------------------------------------------------------------------------------------
+
 
 def resolve_space(spec: str | os.PathLike[str] | SearchSpace) -> SearchSpace:
     """Turn ``"ps"``, ``"dfs"``, a SPACE.json path or a :class:`SearchSpace` into a search space.
@@ -165,6 +188,7 @@ def resolve_space(spec: str | os.PathLike[str] | SearchSpace) -> SearchSpace:
 
 # -- data -------------------------------------------------------------------------------------------
 
+
 def _data_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
@@ -172,8 +196,10 @@ def _data_files(path: Path) -> list[Path]:
         raise FileNotFoundError(f"DATA {str(path)!r} does not exist (expected a Parquet/CSV file or a folder of parts)")
     # Hidden and underscore files are writers' temporaries or markers (_SUCCESS), not data.
     files = sorted(
-        p for p in path.rglob("*")
-        if p.is_file() and p.suffix.lower() in (".parquet", ".pq", ".csv")
+        p
+        for p in path.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in (".parquet", ".pq", ".csv")
         and not any(part.startswith((".", "_")) for part in p.relative_to(path).parts)
     )
     if not files:
@@ -195,7 +221,7 @@ def read_table(data: str | os.PathLike[str]) -> Any:
         else:
             try:
                 frames.append(pd.read_parquet(f))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for one cause: a bad file
                 raise ValueError(f"cannot read Parquet file {str(f)!r}: {exc}") from None
     table = pd.concat(frames, ignore_index=True, sort=False) if len(frames) > 1 else frames[0]
     if len(table) == 0:
@@ -233,8 +259,11 @@ def validate_table(
         if missing_obj:
             parts.append(f"objective column(s) {missing_obj}")
         raise ValueError(
-            "DATA is missing " + " and ".join(parts) + f"; the table has columns {cols[:8]}"
-            + (" ..." if len(cols) > 8 else "") + ". Pass the matching --space (ps, dfs or a SPACE.json)."
+            "DATA is missing "
+            + " and ".join(parts)
+            + f"; the table has columns {cols[:8]}"
+            + (" ..." if len(cols) > 8 else "")
+            + ". Pass the matching --space (ps, dfs or a SPACE.json)."
         )
     known = set(space.names) | set(objectives) | set(MODEL_FILES) | METADATA_COLUMNS
     extra = [c for c in cols if c not in known]
@@ -310,6 +339,7 @@ def split_indices(n: int, *, seed: int, test_fraction: float = 0.1, val_fraction
 
 # -- metrics --------------------------------------------------------------------------------------
 
+
 def fidelity_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
     """R², Kendall tau (tau-b), RMSE, MAE and mean signed error (pred - true; > 0 = over-estimation).
 
@@ -336,6 +366,7 @@ def fidelity_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]
 
 
 # -- LightGBM ---------------------------------------------------------------------------------------
+
 
 def _base_params(cfg: BuildConfig, seed: int) -> dict[str, Any]:
     return {
@@ -381,8 +412,12 @@ def _dataset(X: np.ndarray, y: np.ndarray, space: SearchSpace, cat_cols: list[in
     import lightgbm as lgb
 
     return lgb.Dataset(
-        X, y, feature_name=space.names, categorical_feature=cat_cols or "auto",
-        free_raw_data=False, reference=reference,
+        X,
+        y,
+        feature_name=space.names,
+        categorical_feature=cat_cols or "auto",
+        free_raw_data=False,
+        reference=reference,
         # Tuning trials vary min_data_in_leaf on one Dataset; pre-filtering would freeze it (LightGBM fatal).
         params={"verbosity": -1, "feature_pre_filter": False},
     )
@@ -390,8 +425,14 @@ def _dataset(X: np.ndarray, y: np.ndarray, space: SearchSpace, cat_cols: list[in
 
 def _tune(
     objective: str,
-    X_tr: np.ndarray, y_tr: np.ndarray, X_va: np.ndarray, y_va: np.ndarray,
-    space: SearchSpace, cat_cols: list[int], cfg: BuildConfig, progress: bool,
+    X_tr: np.ndarray,
+    y_tr: np.ndarray,
+    X_va: np.ndarray,
+    y_va: np.ndarray,
+    space: SearchSpace,
+    cat_cols: list[int],
+    cfg: BuildConfig,
+    progress: bool,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Optuna TPE over LightGBM parameters; returns (best params, tuning summary)."""
     import lightgbm as lgb
@@ -408,7 +449,11 @@ def _tune(
     def run(trial: Any) -> float:
         params = {**_base_params(cfg, cfg.seed), **_suggest_params(trial, cfg)}
         booster = lgb.train(
-            params, d_tr, num_boost_round=cfg.max_rounds, valid_sets=[d_va], valid_names=["val"],
+            params,
+            d_tr,
+            num_boost_round=cfg.max_rounds,
+            valid_sets=[d_va],
+            valid_names=["val"],
             callbacks=[lgb.early_stopping(cfg.early_stopping_rounds, verbose=False)],
         )
         trial.set_user_attr("best_iteration", int(booster.best_iteration))
@@ -438,13 +483,21 @@ def _tune(
         "best_trial": int(study.best_trial.number),
         "best_trial_iterations": int(study.best_trial.user_attrs["best_iteration"]),
     }
-    logger.info("%s: tuned in %d trials, val RMSE %.5f, params %s", objective, len(study.trials), study.best_value, best)
+    logger.info(
+        "%s: tuned in %d trials, val RMSE %.5f, params %s", objective, len(study.trials), study.best_value, best
+    )
     return best, summary
 
 
 def _cv_booster(
-    objective: str, X: np.ndarray, y: np.ndarray, params: Mapping[str, Any],
-    space: SearchSpace, cat_cols: list[int], cfg: BuildConfig, progress: bool,
+    objective: str,
+    X: np.ndarray,
+    y: np.ndarray,
+    params: Mapping[str, Any],
+    space: SearchSpace,
+    cat_cols: list[int],
+    cfg: BuildConfig,
+    progress: bool,
 ) -> tuple[Any, dict[str, Any]]:
     import lightgbm as lgb
     from tqdm.auto import tqdm
@@ -456,8 +509,13 @@ def _cv_booster(
 
     try:
         result = lgb.cv(
-            {**_base_params(cfg, cfg.seed), **params}, _dataset(X, y, space, cat_cols),
-            num_boost_round=cfg.max_rounds, nfold=cfg.n_folds, stratified=False, shuffle=True, seed=cfg.seed,
+            {**_base_params(cfg, cfg.seed), **params},
+            _dataset(X, y, space, cat_cols),
+            num_boost_round=cfg.max_rounds,
+            nfold=cfg.n_folds,
+            stratified=False,
+            shuffle=True,
+            seed=cfg.seed,
             callbacks=[lgb.early_stopping(cfg.early_stopping_rounds, verbose=False), tick],
             return_cvbooster=True,
         )
@@ -490,7 +548,9 @@ def _predict_files(model_strings: Sequence[str], X: np.ndarray) -> np.ndarray:
     return np.clip(np.mean(preds, axis=0), 0.0, 1.0)
 
 
-def _scatter_png(path: Path, tests: Mapping[str, tuple[np.ndarray, np.ndarray]], metrics: Mapping[str, Any], title: str) -> None:
+def _scatter_png(
+    path: Path, tests: Mapping[str, tuple[np.ndarray, np.ndarray]], metrics: Mapping[str, Any], title: str
+) -> None:
     import io
 
     import matplotlib
@@ -500,7 +560,7 @@ def _scatter_png(path: Path, tests: Mapping[str, tuple[np.ndarray, np.ndarray]],
 
     n = len(tests)
     fig, axes = plt.subplots(1, n, figsize=(4.6 * n, 4.4), squeeze=False)
-    for ax, (obj, (t, p)) in zip(axes[0], tests.items()):
+    for ax, (obj, (t, p)) in zip(axes[0], tests.items(), strict=True):
         lo = float(min(t.min(), p.min()))
         hi = float(max(t.max(), p.max()))
         pad = 0.02 * (hi - lo or 1.0)
@@ -508,7 +568,8 @@ def _scatter_png(path: Path, tests: Mapping[str, tuple[np.ndarray, np.ndarray]],
         ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="black", lw=0.8, ls="--")
         m = metrics[obj]
         ax.set_title(
-            f"{obj}: R²={m['r2']:.3f}  τ={m['kendall_tau']:.3f}\nRMSE={m['rmse']:.4f}  bias={m['mean_signed_error']:+.4f}",
+            f"{obj}: R²={m['r2']:.3f}  τ={m['kendall_tau']:.3f}\n"
+            f"RMSE={m['rmse']:.4f}  bias={m['mean_signed_error']:+.4f}",
             fontsize=9,
         )
         ax.set_xlabel("true accuracy (held-out test split)")
@@ -540,6 +601,7 @@ def _versions() -> dict[str, str]:
 
 
 # -- the build --------------------------------------------------------------------------------------
+
 
 def build_surrogate(
     data: str | os.PathLike[str] | Any,
@@ -584,8 +646,14 @@ def build_surrogate(
     cat_cols = [int(i) for i in np.flatnonzero(sp.is_categorical)] if cfg.categorical else []
     logger.info(
         "building %s surrogate of space %r (%d params, %d categorical) from %d rows: train %d, val %d, test %d",
-        "/".join(cfg.objectives), sp.name, sp.dim, len(cat_cols), n,
-        len(split["train"]), len(split["val"]), len(split["test"]),
+        "/".join(cfg.objectives),
+        sp.name,
+        sp.dim,
+        len(cat_cols),
+        n,
+        len(split["train"]),
+        len(split["val"]),
+        len(split["test"]),
     )
 
     out = Path(out_dir)
@@ -607,8 +675,15 @@ def build_surrogate(
             tuning[obj] = {"n_trials": 0, "fixed_params": True}
         else:
             params, tuning[obj] = _tune(
-                obj, X[split["train"]], y[split["train"]], X[split["val"]], y[split["val"]],
-                sp, cat_cols, cfg, progress,
+                obj,
+                X[split["train"]],
+                y[split["train"]],
+                X[split["val"]],
+                y[split["val"]],
+                sp,
+                cat_cols,
+                cfg,
+                progress,
             )
         tuned[obj] = params
         cvb, cv_info[obj] = _cv_booster(obj, X[fit_idx], y[fit_idx], params, sp, cat_cols, cfg, progress)
@@ -628,7 +703,13 @@ def build_surrogate(
         pred = _predict_files(boosters, X_test)
         tests[obj] = (ys[obj][split["test"]], pred)
         metrics[obj] = fidelity_metrics(*tests[obj])
-        logger.info("%s: test R2 %.4f tau %.4f RMSE %.5f", obj, metrics[obj]["r2"], metrics[obj]["kendall_tau"], metrics[obj]["rmse"])
+        logger.info(
+            "%s: test R2 %.4f tau %.4f RMSE %.5f",
+            obj,
+            metrics[obj]["r2"],
+            metrics[obj]["kendall_tau"],
+            metrics[obj]["rmse"],
+        )
 
     write_labels(out / "label.json", sp.names)
     sp.to_json(str(out / "space.json"))
@@ -647,13 +728,16 @@ def build_surrogate(
         report["by_strategy"] = {
             obj: {
                 s: fidelity_metrics(t[strat == s], p[strat == s])
-                for s in sorted(set(strat.tolist())) if int((strat == s).sum()) >= 2
+                for s in sorted(set(strat.tolist()))
+                if int((strat == s).sum()) >= 2
             }
             for obj, (t, p) in tests.items()
         }
     atomic_write_text(out / "report.json", json.dumps(report, indent=1, sort_keys=True))
     files["report"] = out / "report.json"
-    _scatter_png(out / "scatter.png", tests, metrics, f"surrogate fidelity on {len(split['test'])} held-out rows ({sp.name})")
+    _scatter_png(
+        out / "scatter.png", tests, metrics, f"surrogate fidelity on {len(split['test'])} held-out rows ({sp.name})"
+    )
     files["scatter"] = out / "scatter.png"
 
     cfg_dict = asdict(cfg)
@@ -664,7 +748,8 @@ def build_surrogate(
         "rows": {"total": n, "extra_train_rows": n_extra, **{k: int(len(v)) for k, v in split.items()}},
         "strategies": (
             {str(k): int(v) for k, v in table["strategy"].astype(str).value_counts().sort_index().items()}
-            if "strategy" in table.columns else None
+            if "strategy" in table.columns
+            else None
         ),
         "config": cfg_dict,
         "categorical_features": [sp.names[i] for i in cat_cols],

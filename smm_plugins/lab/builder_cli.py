@@ -26,8 +26,11 @@ def add_subcommands(subparsers: Any) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     b.add_argument("data", metavar="DATA", help="Parquet file, CSV file, or folder of Parquet/CSV parts")
-    b.add_argument("--augment", metavar="DATA2",
-                   help="extra table (same columns) used for training only, never held out (see docs/surrogates.md)")
+    b.add_argument(
+        "--augment",
+        metavar="DATA2",
+        help="extra table (same columns) used for training only, never held out (see docs/surrogates.md)",
+    )
     b.add_argument("--space", required=True, help="'ps', 'dfs', or a SPACE.json describing the parameters")
     b.add_argument("--out", required=True, metavar="DIR", help="output directory (created; files replaced)")
     b.add_argument("--seed", type=int, default=0, help="seed of split, tuning and CV")
@@ -44,10 +47,16 @@ def add_subcommands(subparsers: Any) -> None:
     b.add_argument("--objectives", default="train_acc,test_acc", help="comma-separated accuracy columns to model")
     b.add_argument("--compress", action="store_true", help="write *.json.gz model files instead of *.json")
     b.add_argument("--keep-json", action="store_true", help="with --compress: also keep the plain *.json files")
-    b.add_argument("--no-categorical", action="store_true",
-                   help="treat categorical parameters as numbers in LightGBM (default: categorical features)")
-    b.add_argument("--ignore-extra-columns", action="store_true",
-                   help="ignore DATA columns that are neither parameters, objectives nor known metadata")
+    b.add_argument(
+        "--no-categorical",
+        action="store_true",
+        help="treat categorical parameters as numbers in LightGBM (default: categorical features)",
+    )
+    b.add_argument(
+        "--ignore-extra-columns",
+        action="store_true",
+        help="ignore DATA columns that are neither parameters, objectives nor known metadata",
+    )
     b.add_argument("--space-name", help="name recorded in space.json (default: the space's own name)")
     b.add_argument("--params", metavar="JSON", help="fixed LightGBM parameters (JSON object) instead of tuning")
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
@@ -90,12 +99,22 @@ def _cmd_build(args: argparse.Namespace) -> int:
         if params is not None and not isinstance(params, dict):
             raise ValueError("--params must be a JSON object, e.g. '{\"num_leaves\": 63}'")
         cfg = BuildConfig(
-            seed=args.seed, n_trials=args.trials, n_folds=args.folds, test_fraction=args.test_fraction,
-            val_fraction=args.val_fraction, num_threads=args.threads, max_rounds=args.max_rounds,
-            early_stopping_rounds=args.early_stopping, tune_rows=args.tune_rows or None,
-            categorical=not args.no_categorical, compress=args.compress, keep_plain=args.keep_json,
+            seed=args.seed,
+            n_trials=args.trials,
+            n_folds=args.folds,
+            test_fraction=args.test_fraction,
+            val_fraction=args.val_fraction,
+            num_threads=args.threads,
+            max_rounds=args.max_rounds,
+            early_stopping_rounds=args.early_stopping,
+            tune_rows=args.tune_rows or None,
+            categorical=not args.no_categorical,
+            compress=args.compress,
+            keep_plain=args.keep_json,
             objectives=tuple(o.strip() for o in args.objectives.split(",") if o.strip()),
-            allow_extra_columns=args.ignore_extra_columns, params=params, space_name=args.space_name,
+            allow_extra_columns=args.ignore_extra_columns,
+            params=params,
+            space_name=args.space_name,
             learning_rate_range=_pair(args.learning_rate_range, float, "--learning-rate-range"),
             num_leaves_range=_pair(args.num_leaves_range, int, "--num-leaves-range"),
         )
@@ -105,9 +124,13 @@ def _cmd_build(args: argparse.Namespace) -> int:
         print(f"smm-bench build-surrogate: error: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {res.out_dir} in {time.perf_counter() - t0:.0f} s")
-    print(f"{'objective':<10} {'R2':>7} {'tau':>7} {'RMSE':>8} {'MAE':>8} {'bias':>8}   (held-out test, n={res.build_info['rows']['test']})")
+    n_test = res.build_info["rows"]["test"]
+    print(f"{'objective':<10} {'R2':>7} {'tau':>7} {'RMSE':>8} {'MAE':>8} {'bias':>8}   (held-out test, n={n_test})")
     for obj, m in res.report["objectives"].items():
-        print(f"{obj:<10} {m['r2']:7.4f} {m['kendall_tau']:7.4f} {m['rmse']:8.5f} {m['mae']:8.5f} {m['mean_signed_error']:+8.5f}")
+        print(
+            f"{obj:<10} {m['r2']:7.4f} {m['kendall_tau']:7.4f} {m['rmse']:8.5f} {m['mae']:8.5f} "
+            f"{m['mean_signed_error']:+8.5f}"
+        )
     total = sum(v for k, v in res.sizes_bytes.items())
     models = sum(v for k, v in res.sizes_bytes.items() if k.endswith(("acc", ".gz")))
     print(f"model files {models / 1e6:.2f} MB, all files {total / 1e6:.2f} MB")
@@ -120,7 +143,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     out = args.out or f"validate-{args.name.rstrip('/').split('/')[-1]}"
     try:
         cfg = ValidateConfig(
-            n_seeds=args.seeds, n_evals=args.evals, seed0=args.seed0,
+            n_seeds=args.seeds,
+            n_evals=args.evals,
+            seed0=args.seed0,
             optimizers=tuple(o.strip() for o in args.optimizers.split(",") if o.strip()),
         )
         rep = validate_benchmark(args.name, args.truth, out, cfg, progress=not args.quiet)
@@ -130,6 +155,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     print(rep["table_markdown"])
     print(f"ranking on truth:     {' > '.join(rep['ranking']['truth'])}")
     print(f"ranking on surrogate: {' > '.join(rep['ranking']['surrogate'])}")
-    print(f"Kendall tau of optimiser ranking: {rep['ranking_kendall_tau']:.3f}; over all runs: {rep['runs_kendall_tau']:.3f}")
+    print(f"Kendall tau of optimiser ranking: {rep['ranking_kendall_tau']:.3f}; ", end="")
+    print(f"over all runs: {rep['runs_kendall_tau']:.3f}")
     print(f"wrote {out}/validate_report.json, trajectories.png, final_values.md")
     return 0

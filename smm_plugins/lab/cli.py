@@ -67,8 +67,9 @@ def _cmd_table(args: argparse.Namespace) -> int:
     kinds = ("ps", "dfs") if args.kind == "both" else (args.kind,)
     result = {}
     for kind in kinds:
-        result[kind] = lab_table(kind, n_random=args.n_random, cma_evals=args.cma_evals, seed=args.seed,
-                                 weights=args.weights)
+        result[kind] = lab_table(
+            kind, n_random=args.n_random, cma_evals=args.cma_evals, seed=args.seed, weights=args.weights
+        )
     if args.json:
         print(json.dumps(result, indent=1))
     else:

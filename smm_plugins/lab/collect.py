@@ -108,10 +108,16 @@ class CollectPlan:
         for i in range(n_chunks):
             n = min(self.random_chunk, self.n_random - i * self.random_chunk)
             out.append(Unit("random", i, n, self.seed * 1_000_003 + 10_000 + i))
-        out += [Unit("cmaes", i, self.cma_evals, self.seed * 1_000_003 + 20_000 + i)
-                for i in range(self.cma_runs) if self.cma_evals]
-        out += [Unit("tpe", i, self.tpe_trials, self.seed * 1_000_003 + 30_000 + i)
-                for i in range(self.tpe_runs) if self.tpe_trials]
+        out += [
+            Unit("cmaes", i, self.cma_evals, self.seed * 1_000_003 + 20_000 + i)
+            for i in range(self.cma_runs)
+            if self.cma_evals
+        ]
+        out += [
+            Unit("tpe", i, self.tpe_trials, self.seed * 1_000_003 + 30_000 + i)
+            for i in range(self.tpe_runs)
+            if self.tpe_trials
+        ]
         return out
 
     @property
@@ -133,6 +139,7 @@ PRESETS: dict[str, CollectPlan] = {
 
 
 # -- evaluation helpers ---------------------------------------------------------------------------
+
 
 def _benchmark(kind: str, weights: str | os.PathLike[str] | None = None) -> Any:
     from smm_plugins.lab.objectives import dfs_true_benchmark, ps_true_benchmark
@@ -191,7 +198,7 @@ def _cma_decode(bench: Any, sol: Any) -> np.ndarray:
         x01, onehot = sol
         # One-hot index -> the parameter's own choice value (not necessarily 0..k-1).
         cats = [p for p in space.parameters if p.kind == "categorical"]
-        row[~cont] = [p.choices[int(k)] for p, k in zip(cats, np.argmax(onehot, axis=1))]
+        row[~cont] = [p.choices[int(k)] for p, k in zip(cats, np.argmax(onehot, axis=1), strict=True)]
     else:
         x01 = sol
     row[cont] = np.clip(lo + (hi - lo) * np.asarray(x01), lo, hi)
@@ -208,7 +215,7 @@ def _cma_batches(
         X = np.stack([_cma_decode(bench, s) for s in sols])
         tr, te, secs = _evaluate(bench, X)
         # cmaes minimises: tell 1 - train_acc (the optimiser never sees test_acc).
-        opt.tell([(s, float(1.0 - v)) for s, v in zip(sols, tr)])
+        opt.tell([(s, float(1.0 - v)) for s, v in zip(sols, tr, strict=True)])
         take = min(len(X), n_rows - done)
         yield X[:take], tr[:take], te[:take], secs[:take]
         done += take
@@ -224,8 +231,9 @@ def _tpe_batches(bench: Any, unit: Unit, plan: CollectPlan) -> Iterator[Batch]:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     dists = {
-        p.name: (CategoricalDistribution(list(p.choices)) if p.kind == "categorical"
-                 else FloatDistribution(p.lower, p.upper))
+        p.name: (
+            CategoricalDistribution(list(p.choices)) if p.kind == "categorical" else FloatDistribution(p.lower, p.upper)
+        )
         for p in bench.space.parameters
     }
     sampler = optuna.samplers.TPESampler(seed=unit.seed)
@@ -236,7 +244,7 @@ def _tpe_batches(bench: Any, unit: Unit, plan: CollectPlan) -> Iterator[Batch]:
         trials = [study.ask(dists) for _ in range(k)]
         X = np.array([[float(t.params[n]) for n in bench.space.names] for t in trials])
         tr, te, secs = _evaluate(bench, X)
-        for t, v in zip(trials, tr):
+        for t, v in zip(trials, tr, strict=True):
             study.tell(t, float(v))
         yield X, tr, te, secs
         done += k
@@ -253,6 +261,7 @@ def _unit_batches(bench: Any, unit: Unit, plan: CollectPlan) -> Iterator[Batch]:
 
 
 # -- the collection ---------------------------------------------------------------------------------
+
 
 def _frame(bench: Any, unit: Unit, batches: list[Batch]) -> Any:
     import pandas as pd
@@ -312,8 +321,14 @@ def collect(
     done_rows = sum(u.n_rows for u in units if u not in todo)
     if done_rows:
         logger.info("resuming %s: %d of %d rows already on disk", out, done_rows, plan.total_rows)
-    with tqdm(total=plan.total_rows, initial=done_rows, unit="row", desc=f"collect {plan.kind}",
-              disable=not progress, smoothing=0.05) as bar:
+    with tqdm(
+        total=plan.total_rows,
+        initial=done_rows,
+        unit="row",
+        desc=f"collect {plan.kind}",
+        disable=not progress,
+        smoothing=0.05,
+    ) as bar:
         for unit in todo:
             bar.set_postfix(unit=unit.run_id)
             batches = []
@@ -338,6 +353,7 @@ def read_collection(out_dir: str | os.PathLike[str]) -> Any:
 
 
 # -- the table of the docs ---------------------------------------------------------------------------
+
 
 def run_cmaes(bench: Any, n_evals: int = 1000, seed: int = 0, sigma: float = 0.3) -> tuple[np.ndarray, float, float]:
     """One CMA-ES run of ``n_evals`` evaluations from the centre of the space maximising ``train_acc``.
@@ -373,18 +389,27 @@ def lab_table(
     bench = _benchmark(kind, weights)
     L = N_BLOCKS
     if kind == "ps":
+
         def ps(wa: float, wb: float) -> np.ndarray:
             return np.r_[np.full(L, wa), np.full(L, wb)]
 
-        refs = {"base (all weights 0)": ps(0, 0), "A alone (w_A = 1, w_B = 0)": ps(1, 0),
-                "B alone (w_A = 0, w_B = 1)": ps(0, 1), "uniform merge (all 0.5)": ps(0.5, 0.5),
-                "all weights 1": ps(1, 1)}
+        refs = {
+            "base (all weights 0)": ps(0, 0),
+            "A alone (w_A = 1, w_B = 0)": ps(1, 0),
+            "B alone (w_A = 0, w_B = 1)": ps(0, 1),
+            "uniform merge (all 0.5)": ps(0.5, 0.5),
+            "all weights 1": ps(1, 1),
+        }
     else:
+
         def dfs(code: int) -> np.ndarray:
             return np.r_[np.full(L, code), np.ones(2 * L - 1)]
 
-        refs = {"A alone (path of A's 32 blocks)": dfs(0), "B alone (path of B's 32 blocks)": dfs(1),
-                "both at every layer (64 hops, scales 1)": dfs(2)}
+        refs = {
+            "A alone (path of A's 32 blocks)": dfs(0),
+            "B alone (path of B's 32 blocks)": dfs(1),
+            "both at every layer (64 hops, scales 1)": dfs(2),
+        }
     rows = []
     X = np.stack(list(refs.values()))
     acc = bench.evaluate_all(X)
@@ -393,15 +418,24 @@ def lab_table(
     R = bench.space.sample(n_random, np.random.default_rng(seed + 12345))
     racc = bench.evaluate_all(R)
     for q in (0.05, 0.25, 0.5, 0.75, 0.95):
-        rows.append({"what": f"random configurations, {int(q * 100)}% quantile",
-                     "train_acc": float(np.quantile(racc["train_acc"], q)),
-                     "test_acc": float(np.quantile(racc["test_acc"], q))})
-    rows.append({"what": f"random configurations, best of {n_random} (by train_acc)",
-                 "train_acc": float(racc["train_acc"].max()),
-                 "test_acc": float(racc["test_acc"][int(np.argmax(racc["train_acc"]))])})
+        rows.append(
+            {
+                "what": f"random configurations, {int(q * 100)}% quantile",
+                "train_acc": float(np.quantile(racc["train_acc"], q)),
+                "test_acc": float(np.quantile(racc["test_acc"], q)),
+            }
+        )
+    rows.append(
+        {
+            "what": f"random configurations, best of {n_random} (by train_acc)",
+            "train_acc": float(racc["train_acc"].max()),
+            "test_acc": float(racc["test_acc"][int(np.argmax(racc["train_acc"]))]),
+        }
+    )
     _, tr, te = run_cmaes(bench, cma_evals, seed)
-    rows.append({"what": f"CMA-ES best of {cma_evals} evaluations (seed {seed}, by train_acc)",
-                 "train_acc": tr, "test_acc": te})
+    rows.append(
+        {"what": f"CMA-ES best of {cma_evals} evaluations (seed {seed}, by train_acc)", "train_acc": tr, "test_acc": te}
+    )
     return rows
 
 

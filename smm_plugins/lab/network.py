@@ -142,9 +142,7 @@ def apply_block(h: np.ndarray, w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b
     return out
 
 
-def run_blocks_batched(
-    h: np.ndarray, w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.ndarray
-) -> np.ndarray:
+def run_blocks_batched(h: np.ndarray, w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.ndarray) -> np.ndarray:
     """Run all blocks for a batch of C configurations.
 
     ``h``: (C or 1, n, WIDTH) residual stream; block weights stacked as (L, C, ...):

@@ -194,7 +194,6 @@ class DFSTrueBenchmark(_LabBenchmark):
         return len(dfs_path(np.asarray(config)[:N_BLOCKS]))
 
 
-
 def ps_true_benchmark(weights: str | os.PathLike[str] | None = None) -> PSTrueBenchmark:
     """The exact PS benchmark ``smm-mini-ps-true`` (committed weights unless ``weights`` is given)."""
     return PSTrueBenchmark(weights)

@@ -169,8 +169,17 @@ def train_sources(
     yb = tensor(np.concatenate([p[1] for p in parts]))
     base = _TorchNet(gen)
     ce = torch.nn.functional.cross_entropy
-    _fit(list(base.parameters()), lambda i: ce(base(xb[i]), yb[i]), len(yb), recipe.base_epochs,
-         recipe.lr, recipe.batch_size, gen, "base", progress)
+    _fit(
+        list(base.parameters()),
+        lambda i: ce(base(xb[i]), yb[i]),
+        len(yb),
+        recipe.base_epochs,
+        recipe.lr,
+        recipe.batch_size,
+        gen,
+        "base",
+        progress,
+    )
     for p in base.parameters():
         p.requires_grad_(False)
 
@@ -186,9 +195,17 @@ def train_sources(
     a_params = model_a.block_parameters()
     for p in a_params:
         p.requires_grad_(True)
-    _fit(a_params,
-         lambda i: (model_a.hidden(x_rot[i], recipe.match_block) - target[i]).square().mean() / scale,
-         recipe.n_translate, recipe.a_epochs, recipe.lr, recipe.batch_size, gen, "A (language)", progress)
+    _fit(
+        a_params,
+        lambda i: (model_a.hidden(x_rot[i], recipe.match_block) - target[i]).square().mean() / scale,
+        recipe.n_translate,
+        recipe.a_epochs,
+        recipe.lr,
+        recipe.batch_size,
+        gen,
+        "A (language)",
+        progress,
+    )
 
     # --- B: math expert on plain inputs ----------------------------------------------------------
     xm, ym = (tensor(a) for a in tasks.sample(recipe.n_math_b, MATH_TASK, rotated=False, seed=300))
@@ -196,8 +213,17 @@ def train_sources(
     b_params = model_b.block_parameters()
     for p in b_params:
         p.requires_grad_(True)
-    _fit(b_params, lambda i: ce(model_b(xm[i]), ym[i]), len(ym), recipe.b_epochs, recipe.b_lr,
-         recipe.batch_size, gen, "B (math)", progress)
+    _fit(
+        b_params,
+        lambda i: ce(model_b(xm[i]), ym[i]),
+        len(ym),
+        recipe.b_epochs,
+        recipe.b_lr,
+        recipe.batch_size,
+        gen,
+        "B (math)",
+        progress,
+    )
 
     return {"base": base.to_labnet(), "A": model_a.to_labnet(), "B": model_b.to_labnet()}
 

@@ -94,6 +94,7 @@ class RunTrace:
 
 # -- loading ----------------------------------------------------------------------------------------
 
+
 def _load(name_or_bench: str | os.PathLike[str] | Benchmark) -> Benchmark:
     if isinstance(name_or_bench, Benchmark):
         return name_or_bench
@@ -107,6 +108,7 @@ def _bench_label(b: Benchmark, fallback: str) -> str:
 
 
 # -- one run ----------------------------------------------------------------------------------------
+
 
 def _sampler(optimizer: str, seed: int) -> Any:
     import optuna
@@ -165,10 +167,17 @@ def run_optimizer(
 
 # -- summaries --------------------------------------------------------------------------------------
 
+
 def _stats(x: np.ndarray) -> dict[str, float]:
     q25, med, q75 = np.percentile(x, [25, 50, 75])
-    return {"median": float(med), "mean": float(np.mean(x)), "q25": float(q25), "q75": float(q75),
-            "min": float(np.min(x)), "max": float(np.max(x))}
+    return {
+        "median": float(med),
+        "mean": float(np.mean(x)),
+        "q25": float(q25),
+        "q75": float(q75),
+        "min": float(np.min(x)),
+        "max": float(np.max(x)),
+    }
 
 
 def _kendall(a: Sequence[float], b: Sequence[float]) -> float:
@@ -190,7 +199,7 @@ def _plot(path: Path, curves: Mapping[str, Mapping[str, np.ndarray]], labels: Ma
 
     colours = {"random": "tab:gray", "cmaes": "tab:red", "tpe": "tab:blue"}
     fig, axes = plt.subplots(1, len(curves), figsize=(5.2 * len(curves), 4.0), squeeze=False, sharey=True)
-    for ax, (side, by_opt) in zip(axes[0], curves.items()):
+    for ax, (side, by_opt) in zip(axes[0], curves.items(), strict=True):
         for opt, mat in by_opt.items():
             x = np.arange(1, mat.shape[1] + 1)
             q25, med, q75 = np.percentile(mat, [25, 50, 75], axis=0)
@@ -228,6 +237,7 @@ def _table(final: Mapping[str, Mapping[str, Any]], labels: Mapping[str, str]) ->
 
 # -- the whole validation ---------------------------------------------------------------------------
 
+
 def validate_benchmark(
     surrogate: str | os.PathLike[str] | Benchmark,
     truth: str | os.PathLike[str] | Benchmark | None = None,
@@ -249,7 +259,9 @@ def validate_benchmark(
     cfg = config or ValidateConfig()
     if truth is None:
         if isinstance(surrogate, Benchmark) or Path(os.fspath(surrogate)).exists():
-            raise ValueError("truth is required when the surrogate is a directory or an object (e.g. --truth smm-mini-ps-true)")
+            raise ValueError(
+                "truth is required when the surrogate is a directory or an object (e.g. --truth smm-mini-ps-true)"
+            )
         truth = os.fspath(surrogate) + "-true"
     benches = {"truth": _load(truth), "surrogate": _load(surrogate)}
     labels = {
@@ -281,8 +293,11 @@ def validate_benchmark(
         final[side] = {}
         for opt, runs in by_opt.items():
             best = np.array([r.values.max() for r in runs])
-            entry: dict[str, Any] = {"best_train_acc": _stats(best), "per_seed": best.tolist(),
-                                     "seconds_per_run": float(np.mean([r.seconds for r in runs]))}
+            entry: dict[str, Any] = {
+                "best_train_acc": _stats(best),
+                "per_seed": best.tolist(),
+                "seconds_per_run": float(np.mean([r.seconds for r in runs])),
+            }
             if cfg.report_test_acc and "test_acc" in benches[side].objectives and cfg.objective != "test_acc":
                 # The configuration each run returns, scored on the held-out split of the same benchmark.
                 chosen = np.array([r.X[r.best_index] for r in runs])
@@ -325,9 +340,14 @@ def validate_benchmark(
         "ranking_agrees": ranking["truth"] == ranking["surrogate"],
         "runs_kendall_tau": _kendall(all_runs["truth"], all_runs["surrogate"]),
         "surrogate_error_on_truth_trajectories": visited,
-        "encoding": "random/TPE: categoricals as categorical; CMA-ES: contiguous integer categoricals as integers (with margin)",
+        "encoding": (
+            "random/TPE: categoricals as categorical; CMA-ES: contiguous integer categoricals as integers (with margin)"
+        ),
     }
-    curves = {side: {o: np.array([r.best_so_far for r in runs]) for o, runs in by_opt.items()} for side, by_opt in traces.items()}
+    curves = {
+        side: {o: np.array([r.best_so_far for r in runs]) for o, runs in by_opt.items()}
+        for side, by_opt in traces.items()
+    }
     report["trajectories_median"] = {
         side: {o: np.median(m, axis=0)[[k - 1 for k in _checkpoints(cfg.n_evals)]].tolist() for o, m in by.items()}
         for side, by in curves.items()
@@ -340,8 +360,12 @@ def validate_benchmark(
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_text(out / "validate_report.json", json.dumps(report, indent=1, sort_keys=True))
         atomic_write_text(out / "final_values.md", table + "\n")
-        _plot(out / "trajectories.png", curves, labels,
-              f"{cfg.n_seeds} seeds x {cfg.n_evals} evaluations; ranking tau = {report['ranking_kendall_tau']:.2f}")
+        _plot(
+            out / "trajectories.png",
+            curves,
+            labels,
+            f"{cfg.n_seeds} seeds x {cfg.n_evals} evaluations; ranking tau = {report['ranking_kendall_tau']:.2f}",
+        )
         logger.info("wrote %s", out)
     return report
 

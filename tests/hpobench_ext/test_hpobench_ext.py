@@ -12,9 +12,9 @@ import pytest
 
 ConfigSpace = pytest.importorskip("ConfigSpace")
 
-import hpobench_ext as H  # noqa: E402
-from hpobench_ext._base import _StandInAbstractBenchmark  # noqa: E402
-from hpobench_ext.benchmarks import _SMMLogic  # noqa: E402
+import hpobench_ext as H
+from hpobench_ext._base import _StandInAbstractBenchmark
+from hpobench_ext.benchmarks import _SMMLogic
 
 HAVE_HPOBENCH = importlib.util.find_spec("hpobench") is not None
 
@@ -89,8 +89,10 @@ def test_low_fidelity_is_seeded_binomial_with_proportional_cost(tiny_ps):
     assert r1["cost"] == pytest.approx(tiny_ps.cost(tiny_ps.space.default_vector(), n_problems=50))
     assert r1["cost"] < b.objective_function(config)["cost"]
     # Same benchmark seed -> same sequence of noisy evaluations.
-    seq = [H.get_benchmark(tiny_ps, rng=5).objective_function(config, fidelity={"n_problems": 20})["function_value"]
-           for _ in range(2)]
+    seq = [
+        H.get_benchmark(tiny_ps, rng=5).objective_function(config, fidelity={"n_problems": 20})["function_value"]
+        for _ in range(2)
+    ]
     assert seq[0] == seq[1]
     with pytest.raises(ValueError, match="full fidelity"):
         b.objective_function_test(config, fidelity={"n_problems": 50})
@@ -157,7 +159,13 @@ def test_stand_in_base_keeps_the_contract(tiny_ps):
 
 def test_lookup_paths():
     assert set(H.BENCHMARK_CLASSES) == {
-        "smm-bench-ps", "smm-bench-dfs", "smm-mini-ps", "smm-mini-dfs", "smm-mini-ps-true", "smm-mini-dfs-true"}
+        "smm-bench-ps",
+        "smm-bench-dfs",
+        "smm-mini-ps",
+        "smm-mini-dfs",
+        "smm-mini-ps-true",
+        "smm-mini-dfs-true",
+    }
     for name, path in H.CLASS_PATHS.items():
         module, _, cls_name = path.partition(":")
         cls = getattr(importlib.import_module(module), cls_name)

@@ -11,7 +11,7 @@ import pytest
 optuna = pytest.importorskip("optuna")
 optunahub = pytest.importorskip("optunahub")
 
-import optuna_ext  # noqa: E402
+import optuna_ext
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -55,7 +55,9 @@ def test_optimize_and_ask_tell_match_the_core(tiny_dfs):
 def test_test_objective_and_noisy_fidelity(tiny_ps):
     params = tiny_ps.space.default_config()
     x = tiny_ps.space.default_vector()
-    assert optuna_ext.Problem(tiny_ps, objective="test_acc").evaluate(params) == pytest.approx(tiny_ps.evaluate(x, "test_acc"))
+    assert optuna_ext.Problem(tiny_ps, objective="test_acc").evaluate(params) == pytest.approx(
+        tiny_ps.evaluate(x, "test_acc")
+    )
     assert optuna_ext.Problem(tiny_ps, n_problems=1069).evaluate(params) == tiny_ps.evaluate(x)  # full = deterministic
     a = [optuna_ext.Problem(tiny_ps, n_problems=40, seed=3).evaluate(params) for _ in range(2)]
     assert a[0] == a[1] and a[0] * 40 == pytest.approx(round(a[0] * 40))
@@ -106,7 +108,9 @@ def test_registry_folder_loads_with_optunahub(tiny_ps):
     assert (folder / "LICENSE").is_file() and (folder / "requirements.txt").is_file()
     module = optunahub.load_local_module(optuna_ext.REGISTRY_PACKAGE, registry_root=optuna_ext.REGISTRY_ROOT)
     assert module.Problem is optuna_ext.Problem and module.HopsProblem is optuna_ext.HopsProblem
-    assert module.Problem(tiny_ps).evaluate(tiny_ps.space.default_config()) == tiny_ps.evaluate(tiny_ps.space.default_vector())
+    assert module.Problem(tiny_ps).evaluate(tiny_ps.space.default_config()) == tiny_ps.evaluate(
+        tiny_ps.space.default_vector()
+    )
 
 
 @pytest.mark.parametrize("missing", ["optuna", "optunahub"])

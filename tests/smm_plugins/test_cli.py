@@ -75,7 +75,9 @@ def test_eval_config_files(capsys: pytest.CaptureFixture[str], tmp_path: Path, d
     expected = bench.evaluate(X)
     np.save(tmp_path / "c.npy", X)
     order = list(range(95))[::-1]  # CSV columns in any order, matched by header names
-    lines = [",".join(bench.space.names[j] for j in order)] + [",".join(repr(float(row[j])) for j in order) for row in X]
+    lines = [",".join(bench.space.names[j] for j in order)] + [
+        ",".join(repr(float(row[j])) for j in order) for row in X
+    ]
     (tmp_path / "c.csv").write_text("\n".join(lines) + "\n")
     (tmp_path / "n.csv").write_text("\n".join(",".join(repr(float(v)) for v in row) for row in X) + "\n")
     with open(tmp_path / "c.jsonl", "w") as fh:
@@ -107,7 +109,9 @@ def test_eval_out_file(capsys: pytest.CaptureFixture[str], tmp_path: Path, ps_di
     np.testing.assert_array_equal(got, expected)
 
 
-def test_eval_large_batch_uses_chunks(capsys: pytest.CaptureFixture[str], ps_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_eval_large_batch_uses_chunks(
+    capsys: pytest.CaptureFixture[str], ps_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(cli, "_CHUNK", 10)
     code, out, _ = _run(capsys, "eval", str(ps_dir), "--random", "35", "--seed", "5")
     assert code == 0
@@ -121,7 +125,10 @@ def test_strict_and_clip(capsys: pytest.CaptureFixture[str], tmp_path: Path, ps_
     np.save(tmp_path / "bad.npy", X)
     code, out, err = _run(capsys, "eval", str(ps_dir), "--configs", str(tmp_path / "bad.npy"))
     assert code == 1 and out == ""
-    assert err == "smm-bench: error: configs[2] variable 'w_A_09' = 1.7 is out of range; allowed: a finite number in [0, 1]\n"
+    assert (
+        err
+        == "smm-bench: error: configs[2] variable 'w_A_09' = 1.7 is out of range; allowed: a finite number in [0, 1]\n"
+    )
     code, out, err = _run(capsys, "eval", str(ps_dir), "--configs", str(tmp_path / "bad.npy"), "--clip")
     assert code == 0
     X[2, 9] = 1.0
@@ -201,7 +208,9 @@ def _fake_extension(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) 
     return "smm_fake_ext.cli"
 
 
-def test_extension_subcommands(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_extension_subcommands(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     mod = _fake_extension(
         tmp_path,
         monkeypatch,
@@ -230,7 +239,9 @@ def test_console_script(tmp_path: Path, ps_dir: Path) -> None:
     exe = shutil.which("smm-bench", path=str(Path(sys.executable).parent)) or shutil.which("smm-bench")
     assert exe, "the smm-bench console script is not installed"
     env = {**os.environ, "SMM_BENCH_DATA_DIR": str(tmp_path / "data"), "OMP_NUM_THREADS": "1"}
-    res = subprocess.run([exe, "eval", str(ps_dir), "--random", "3", "--seed", "2"], capture_output=True, text=True, env=env, timeout=120)
+    res = subprocess.run(
+        [exe, "eval", str(ps_dir), "--random", "3", "--seed", "2"], capture_output=True, text=True, env=env, timeout=120
+    )
     assert res.returncode == 0, res.stderr
     bench = SurrogateBenchmark(ps_dir)
     np.testing.assert_array_equal(_floats(res.stdout), bench.evaluate(bench.space.sample(3, 2)))
@@ -247,5 +258,5 @@ def test_readme_python_api_block_runs(data_dir: Path) -> None:
     (code,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)
     namespace: dict = {}
     # Runs on the embedded benchmarks, with an empty data directory: as on a fresh machine.
-    exec(compile(code, "README.md#python-api", "exec"), namespace)  # noqa: S102 - our own README
+    exec(compile(code, "README.md#python-api", "exec"), namespace)
     assert namespace["bench"].name == "smm-mini-ps" and namespace["dfs"].space.dim == 95

@@ -31,7 +31,7 @@ def _thresholds(strings: list[str]) -> np.ndarray:
     for s in strings:
         for line in s.splitlines():
             if line.startswith("threshold="):
-                vals.extend(float(v) for v in line[len("threshold="):].split())
+                vals.extend(float(v) for v in line[len("threshold=") :].split())
     return np.array(vals)
 
 
@@ -65,22 +65,31 @@ def _check(cv: lgb.CVBooster, eng: TreeEnsemble, X: np.ndarray) -> None:
 @pytest.fixture(scope="module")
 def ps_dir(tmp_path_factory) -> Path:
     space = ps_space(n_layers=4)
-    return write_cv_booster_dir(tmp_path_factory.mktemp("ps"), space, n_trees=25, num_leaves=15,
-                                objectives=("train_acc",))
+    return write_cv_booster_dir(
+        tmp_path_factory.mktemp("ps"), space, n_trees=25, num_leaves=15, objectives=("train_acc",)
+    )
 
 
 @pytest.fixture(scope="module")
 def dfs_cat_dir(tmp_path_factory) -> Path:
     space = dfs_space(n_layers=4)
-    return write_cv_booster_dir(tmp_path_factory.mktemp("dfs"), space, n_trees=25, num_leaves=15,
-                                categorical=True, objectives=("train_acc",))
+    return write_cv_booster_dir(
+        tmp_path_factory.mktemp("dfs"), space, n_trees=25, num_leaves=15, categorical=True, objectives=("train_acc",)
+    )
 
 
 @pytest.fixture(scope="module")
 def dfs_nan_dir(tmp_path_factory) -> Path:
     space = dfs_space(n_layers=4)
-    return write_cv_booster_dir(tmp_path_factory.mktemp("dfsnan"), space, n_trees=25, num_leaves=15,
-                                categorical=True, missing_fraction=0.2, objectives=("train_acc",))
+    return write_cv_booster_dir(
+        tmp_path_factory.mktemp("dfsnan"),
+        space,
+        n_trees=25,
+        num_leaves=15,
+        categorical=True,
+        missing_fraction=0.2,
+        objectives=("train_acc",),
+    )
 
 
 def test_numerical_model_exact(ps_dir: Path) -> None:
@@ -113,8 +122,13 @@ def test_nan_trained_model_exact(dfs_nan_dir: Path) -> None:
     text = path.read_text()
     strings = json.loads(text)["boosters"]
     # missing type NaN (8) appears in decision types: trees learnt missing-value directions
-    assert any(int(v) & 12 == 8 for s in strings for line in s.splitlines()
-               if line.startswith("decision_type=") for v in line.split("=")[1].split())
+    assert any(
+        int(v) & 12 == 8
+        for s in strings
+        for line in s.splitlines()
+        if line.startswith("decision_type=")
+        for v in line.split("=")[1].split()
+    )
     cv, eng = _load(path)
     space = dfs_space(n_layers=4)
     rng = np.random.default_rng(2)
@@ -142,8 +156,14 @@ def test_wide_layouts_exact(dfs_nan_dir: Path, bits: int) -> None:
 
 
 def _train_boosters(X: np.ndarray, ys: list[np.ndarray], **params) -> list[lgb.Booster]:
-    base = {"objective": "regression", "num_leaves": 7, "min_data_in_leaf": 5, "verbose": -1, "num_threads": 1,
-            "deterministic": True}
+    base = {
+        "objective": "regression",
+        "num_leaves": 7,
+        "min_data_in_leaf": 5,
+        "verbose": -1,
+        "num_threads": 1,
+        "deterministic": True,
+    }
     base.update(params)
     rounds = base.pop("rounds", 15)
     return [lgb.train(base, lgb.Dataset(X, y), num_boost_round=rounds) for y in ys]
@@ -167,8 +187,13 @@ def test_zero_as_missing_exact() -> None:
     y2 = X[:, 2] * (X[:, 3] == 0) + rng.normal(0, 0.1, 800)
     boosters = _train_boosters(X, [y1, y2], zero_as_missing=True)
     assert "decision_type=" in boosters[0].model_to_string()
-    assert any(int(v) & 12 == 4 for b in boosters for line in b.model_to_string().splitlines()
-               if line.startswith("decision_type=") for v in line.split("=")[1].split())  # missing type Zero
+    assert any(
+        int(v) & 12 == 4
+        for b in boosters
+        for line in b.model_to_string().splitlines()
+        if line.startswith("decision_type=")
+        for v in line.split("=")[1].split()
+    )  # missing type Zero
     Xt = rng.normal(size=(500, 5))
     Xt[rng.random(Xt.shape) < 0.2] = 0.0
     Xt[rng.random(Xt.shape) < 0.1] = np.nan
@@ -182,8 +207,7 @@ def test_wide_node_layout_exact() -> None:
     X = rng.random((4000, 3))
     y = np.sin(40 * X[:, 0]) + X[:, 1] + rng.normal(0, 0.05, 4000)
     # two different targets: mirrored ones (y, -y) would cancel in the mean and hide errors
-    boosters = _train_boosters(X, [y, y + X[:, 2] ** 2], max_bin=2000, num_leaves=63, rounds=60,
-                               min_data_in_leaf=2)
+    boosters = _train_boosters(X, [y, y + X[:, 2] ** 2], max_bin=2000, num_leaves=63, rounds=60, min_data_in_leaf=2)
     eng = _check_boosters(boosters, rng.uniform(-0.2, 1.2, (500, 3)))
     assert eng._a["nodes"].dtype == np.uint16
 
@@ -194,13 +218,30 @@ def test_many_categories_exact() -> None:
     X = np.column_stack([rng.integers(0, 100, 3000), rng.random(3000)]).astype(np.float64)
     effect = np.sin(np.arange(100) * 1.7)
     y = effect[X[:, 0].astype(int)] + X[:, 1] + rng.normal(0, 0.05, 3000)
-    boosters = [lgb.train({"objective": "regression", "num_leaves": 15, "verbose": -1, "num_threads": 1,
-                           "max_cat_to_onehot": 1, "min_data_per_group": 5, "cat_smooth": 1,
-                           "max_cat_threshold": 64, "min_data_in_leaf": 5},
-                          lgb.Dataset(X, target, categorical_feature=[0]), num_boost_round=20)
-                for target in (y, y + X[:, 1] ** 2)]  # different targets: no cancelling in the mean
-    set_words = [np.diff([int(v) for v in line.split("=")[1].split()]).max()
-                 for b in boosters for line in b.model_to_string().splitlines() if line.startswith("cat_boundaries=")]
+    boosters = [
+        lgb.train(
+            {
+                "objective": "regression",
+                "num_leaves": 15,
+                "verbose": -1,
+                "num_threads": 1,
+                "max_cat_to_onehot": 1,
+                "min_data_per_group": 5,
+                "cat_smooth": 1,
+                "max_cat_threshold": 64,
+                "min_data_in_leaf": 5,
+            },
+            lgb.Dataset(X, target, categorical_feature=[0]),
+            num_boost_round=20,
+        )
+        for target in (y, y + X[:, 1] ** 2)
+    ]  # different targets: no cancelling in the mean
+    set_words = [
+        np.diff([int(v) for v in line.split("=")[1].split()]).max()
+        for b in boosters
+        for line in b.model_to_string().splitlines()
+        if line.startswith("cat_boundaries=")
+    ]
     assert max(set_words) > 2  # some category sets really span more than two 32-bit words
     Xt = np.column_stack([rng.choice(np.r_[np.arange(-2, 140), np.nan], 600), rng.uniform(-0.2, 1.2, 600)])
     _check_boosters(boosters, Xt)
@@ -213,8 +254,9 @@ def test_single_leaf_trees() -> None:
     boosters = _train_boosters(X, [const, X[:, 0] + rng.normal(0, 0.01, 300)], rounds=5)
     assert "num_leaves=1\n" in boosters[0].model_to_string()
     eng = _check_boosters(boosters, rng.uniform(-1, 2, (100, 4)))
-    np.testing.assert_array_equal(eng.predict(np.full((3, 4), np.nan)),
-                                  np.mean([b.predict(np.full((3, 4), np.nan)) for b in boosters], axis=0))
+    np.testing.assert_array_equal(
+        eng.predict(np.full((3, 4), np.nan)), np.mean([b.predict(np.full((3, 4), np.nan)) for b in boosters], axis=0)
+    )
 
 
 def test_random_forest_and_identity_objectives() -> None:
@@ -236,10 +278,24 @@ def test_best_iteration_semantics(tmp_path: Path) -> None:
     rng = np.random.default_rng(6)
     X = rng.random((600, 4))
     y = X[:, 0] + rng.normal(0, 0.3, 600)  # noisy: early stopping triggers early
-    params = {"objective": "regression", "num_leaves": 15, "learning_rate": 0.3, "verbose": -1, "num_threads": 1,
-              "min_data_in_leaf": 5}
-    res = lgb.cv(params, lgb.Dataset(X, y), num_boost_round=200, nfold=3, stratified=False, seed=0,
-                 return_cvbooster=True, callbacks=[lgb.early_stopping(5, verbose=False)])
+    params = {
+        "objective": "regression",
+        "num_leaves": 15,
+        "learning_rate": 0.3,
+        "verbose": -1,
+        "num_threads": 1,
+        "min_data_in_leaf": 5,
+    }
+    res = lgb.cv(
+        params,
+        lgb.Dataset(X, y),
+        num_boost_round=200,
+        nfold=3,
+        stratified=False,
+        seed=0,
+        return_cvbooster=True,
+        callbacks=[lgb.early_stopping(5, verbose=False)],
+    )
     cvb = res["cvbooster"]
     best = cvb.best_iteration
     assert 0 < best < 100
@@ -281,7 +337,7 @@ def _shift_threshold(text: str) -> str:
     idx = [i for i, line in enumerate(lines) if line.startswith("threshold=")]
     first = lines[idx[0]].split(" ")
     lines[idx[0]] = " ".join(first[:-1])
-    lines[idx[1]] = "threshold=" + first[-1] + " " + lines[idx[1]][len("threshold="):]
+    lines[idx[1]] = "threshold=" + first[-1] + " " + lines[idx[1]][len("threshold=") :]
     return "\n".join(lines)
 
 
@@ -293,8 +349,10 @@ def _shift_threshold(text: str) -> str:
         (lambda s: "", "Tree="),
         (lambda s: s.replace("threshold=", "threshold=abc ", 1), "threshold"),
         (lambda s: s.replace("leaf_value=", "leaf_value=1e5 ", 1), "leaf_value"),
-        (lambda s: s.replace("left_child=", "left_child=99 ", 1).replace("left_child=99 -", "left_child=99 ", 1),
-         "left_child|child"),
+        (
+            lambda s: s.replace("left_child=", "left_child=99 ", 1).replace("left_child=99 -", "left_child=99 ", 1),
+            "left_child|child",
+        ),
         (lambda s: s.replace("num_leaves=", "num_leaves=x", 1), "num_leaves"),
         (lambda s: _shift_threshold(s), "Tree=0 threshold"),
         (lambda s: s.replace("max_feature_idx=", "max_feature_idz=", 1), "max_feature_idx"),
@@ -313,7 +371,7 @@ def test_children_must_form_a_tree(ps_dir: Path) -> None:
     start = text.index("Tree=0")
     line_start = text.index("right_child=", start)
     line_end = text.index("\n", line_start)
-    vals = text[line_start + len("right_child="): line_end].split()
+    vals = text[line_start + len("right_child=") : line_end].split()
     vals[1] = "0"  # a cycle back to the root
     bad = text[:line_start] + "right_child=" + " ".join(vals) + text[line_end:]
     with pytest.raises(ValueError, match="tree"):

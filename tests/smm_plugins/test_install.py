@@ -108,7 +108,9 @@ def _zip_with(tmp_path: Path, ps_dir: Path, extra: zipfile.ZipInfo, data: bytes 
         ("..\\..\\win.txt", r"has a '\.\.' path component"),
     ],
 )
-def test_zip_with_unsafe_paths_is_rejected(data_dir: Path, tmp_path: Path, ps_dir: Path, member: str, match: str) -> None:
+def test_zip_with_unsafe_paths_is_rejected(
+    data_dir: Path, tmp_path: Path, ps_dir: Path, member: str, match: str
+) -> None:
     archive = _zip_with(tmp_path, ps_dir, zipfile.ZipInfo(member))
     with pytest.raises(InstallError, match=match):
         install(archive)
@@ -138,11 +140,23 @@ def test_folder_with_symlinked_model_file_is_rejected(data_dir: Path, tmp_path: 
 @pytest.mark.parametrize(
     "damage, match",
     [
-        (lambda d: (d / OFFICIAL_FILES["test_acc"]).unlink(), r"smm-bench-ps/test_acc_ja_best_model\.json: model file for objective 'test_acc' is missing"),
+        (
+            lambda d: (d / OFFICIAL_FILES["test_acc"]).unlink(),
+            r"smm-bench-ps/test_acc_ja_best_model\.json: model file for objective 'test_acc' is missing",
+        ),
         (lambda d: (d / "label.json").unlink(), r"smm-bench-ps/label\.json: file is missing"),
-        (lambda d: (d / "label.json").write_text(json.dumps({"x": ["a"] * 3 + [f"v{i}" for i in range(61)]})), r"duplicate names"),
-        (lambda d: (d / "label.json").write_text(json.dumps({"x": [f"v{i}" for i in range(63)]})), r"label\.json: lists 63 names but the models have 64 features"),
-        (lambda d: (d / OFFICIAL_FILES["train_acc"]).write_text('{"boosters": ["tree\\nversion=v4'), r"smm-bench-ps/train_acc_ja_best_model\.json: is not valid JSON"),
+        (
+            lambda d: (d / "label.json").write_text(json.dumps({"x": ["a"] * 3 + [f"v{i}" for i in range(61)]})),
+            r"duplicate names",
+        ),
+        (
+            lambda d: (d / "label.json").write_text(json.dumps({"x": [f"v{i}" for i in range(63)]})),
+            r"label\.json: lists 63 names but the models have 64 features",
+        ),
+        (
+            lambda d: (d / OFFICIAL_FILES["train_acc"]).write_text('{"boosters": ["tree\\nversion=v4'),
+            r"smm-bench-ps/train_acc_ja_best_model\.json: is not valid JSON",
+        ),
     ],
 )
 def test_incomplete_or_corrupt_download_is_rejected_and_named(
@@ -209,9 +223,12 @@ def test_changed_file_is_reported_on_load(data_dir: Path, ps_dir: Path) -> None:
     raw = f.read_bytes()
     # Same size, one character changed: caught by the SHA-256 when the model is loaded.
     i = raw.index(b"shrinkage=") + len(b"shrinkage=")
-    f.write_bytes(raw[:i] + (b"2" if raw[i:i + 1] != b"2" else b"3") + raw[i + 1:])
+    f.write_bytes(raw[:i] + (b"2" if raw[i : i + 1] != b"2" else b"3") + raw[i + 1 :])
     bench = SurrogateBenchmark(target, fix="run `smm-bench install PATH`")
-    with pytest.raises(ModelFileError, match=r"train_acc_ja_best_model\.json: has changed since it was installed.*smm-bench install PATH"):
+    with pytest.raises(
+        ModelFileError,
+        match=r"train_acc_ja_best_model\.json: has changed since it was installed.*smm-bench install PATH",
+    ):
         bench.evaluate(np.full(64, 0.5))
     with pytest.raises(ModelFileError, match="SHA-256 differs"):
         verify_manifest(target)
@@ -224,7 +241,9 @@ def test_size_change_and_removed_file_are_reported_at_construction(data_dir: Pat
     target = data_dir / "smm-bench-ps"
     with open(target / OFFICIAL_FILES["test_acc"], "ab") as fh:
         fh.write(b" ")
-    with pytest.raises(ModelFileError, match=r"test_acc_ja_best_model\.json: has changed since it was installed \(size"):
+    with pytest.raises(
+        ModelFileError, match=r"test_acc_ja_best_model\.json: has changed since it was installed \(size"
+    ):
         SurrogateBenchmark(target)
     install(ps_dir)
     (target / "label.json").write_text(json.dumps({"x": [f"z{i:02d}" for i in range(64)]}))

@@ -68,7 +68,9 @@ def test_find_model_file_prefers_json_then_gz(tmp_path: Path, ps_dir: Path) -> N
     (d / name).unlink()
     assert find_model_file(d, "train_acc") == d / (name + ".gz")
     (d / (name + ".gz")).unlink()
-    with pytest.raises(ModelFileMissingError, match=r"also no \.gz variant\); to fix: .*smm-bench install PATH") as info:
+    with pytest.raises(
+        ModelFileMissingError, match=r"also no \.gz variant\); to fix: .*smm-bench install PATH"
+    ) as info:
         find_model_file(d, "train_acc", fix="download the files again and run `smm-bench install PATH`")
     assert isinstance(info.value, FileNotFoundError) and info.value.path == str(d / name)
     with pytest.raises(ValueError, match="objective = 'acc' is not known"):

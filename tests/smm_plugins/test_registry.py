@@ -48,7 +48,10 @@ def test_official_not_installed_error(data_dir: Path, name: str, label: str) -> 
     msg = str(info.value)
     assert f"{name} is not installed" in msg and str(data_dir / name) in msg
     assert "smm-bench install PATH" in msg and "github.com/shiralab/SMM-Bench" in msg and label in msg
-    assert benchmark_status(name) == (False, f"not installed (expected in {data_dir / name}; run `smm-bench install PATH`)")
+    assert benchmark_status(name) == (
+        False,
+        f"not installed (expected in {data_dir / name}; run `smm-bench install PATH`)",
+    )
 
 
 def test_official_after_install_is_cached(data_dir: Path, ps_dir: Path, dfs_cat_dir: Path) -> None:
@@ -92,7 +95,9 @@ def test_load_directory(ps_dir: Path) -> None:
 
 
 def test_unknown_names_and_paths(tmp_path: Path) -> None:
-    with pytest.raises(UnknownBenchmarkError, match=r"no benchmark named 'smm-bench-xx'; known: smm-bench-dfs, smm-bench-ps"):
+    with pytest.raises(
+        UnknownBenchmarkError, match=r"no benchmark named 'smm-bench-xx'; known: smm-bench-dfs, smm-bench-ps"
+    ):
         load_benchmark("smm-bench-xx")
     with pytest.raises(UnknownBenchmarkError, match="directory .* does not exist"):
         load_benchmark(str(tmp_path / "nope"))
@@ -106,7 +111,9 @@ def test_unknown_names_and_paths(tmp_path: Path) -> None:
 def test_embedded_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, ps_dir: Path) -> None:
     monkeypatch.setattr(registry, "EMBEDDED_DATA_DIR", tmp_path)
     registry.clear_cache()
-    with pytest.raises(BenchmarkNotInstalledError, match=r"embedded surrogate smm-mini-ps is missing.*reinstall smm-plugins"):
+    with pytest.raises(
+        BenchmarkNotInstalledError, match=r"embedded surrogate smm-mini-ps is missing.*reinstall smm-plugins"
+    ):
         load_benchmark("smm-mini-ps")
     assert benchmark_status("smm-mini-ps")[0] is False
     import shutil
@@ -118,7 +125,9 @@ def test_embedded_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_
     registry.clear_cache()
 
 
-def test_register_callable_and_module_string(scratch_registry, tmp_path: Path, ps_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_register_callable_and_module_string(
+    scratch_registry, tmp_path: Path, ps_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls = []
 
     def factory(**kw):
@@ -153,7 +162,9 @@ def test_register_callable_and_module_string(scratch_registry, tmp_path: Path, p
 
     register_benchmark("no-module", "no_such_pkg_smm.objectives:make")
     assert benchmark_status("no-module") == (False, "module no_such_pkg_smm.objectives is not available")
-    with pytest.raises(BenchmarkNotInstalledError, match="comes from module no_such_pkg_smm.objectives, which is not available"):
+    with pytest.raises(
+        BenchmarkNotInstalledError, match="comes from module no_such_pkg_smm.objectives, which is not available"
+    ):
         load_benchmark("no-module")
     register_benchmark("no-attr", "fakepkg_smm.bench:nothing")
     with pytest.raises(BenchmarkNotInstalledError, match="has no 'nothing'"):

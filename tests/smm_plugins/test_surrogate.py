@@ -22,6 +22,7 @@ N_PARITY = 10_000
 
 # -- an independent implementation of the reference semantics on LightGBM's own CVBooster -----
 
+
 def _cvbooster(directory: Path, mode: str) -> lgb.CVBooster:
     return lgb.CVBooster(model_file=str(directory / OFFICIAL_FILES[mode]))
 
@@ -77,6 +78,7 @@ def dfs_cat(dfs_cat_dir: Path) -> SurrogateBenchmark:
 
 # -- parity --------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("mode", ["train_acc", "test_acc"])
 def test_ps_parity_10000_configs(ps: SurrogateBenchmark, ps_dir: Path, mode: str) -> None:
     X = _ps_configs(N_PARITY, seed=11)
@@ -117,7 +119,7 @@ def test_dfs_parity_10000_configs(which: str, mode: str, request: pytest.Fixture
 @pytest.mark.parametrize("mode", ["train_acc", "test_acc"])
 def test_dfs_parity_single_configuration(dfs_cat: SurrogateBenchmark, dfs_cat_dir: Path, mode: str) -> None:
     c, x = _dfs_configs(20, seed=22, odd_categories=True)
-    for ci, xi in zip(c, x):
+    for ci, xi in zip(c, x, strict=True):
         ours = dfs_cat(ci, xi, mode=mode, clip=True)
         assert isinstance(ours, float)
         assert abs(ours - reference_dfs(dfs_cat_dir, ci, xi, mode)) <= 1e-12
@@ -167,7 +169,7 @@ def _shift_leaves(model: str, delta: float) -> str:
     done = False
     for i, line in enumerate(lines):
         if line.startswith("leaf_value=") and not done:
-            vals = [float(v) + delta for v in line[len("leaf_value="):].split(" ")]
+            vals = [float(v) + delta for v in line[len("leaf_value=") :].split(" ")]
             lines[i] = "leaf_value=" + " ".join(repr(v) for v in vals)
             done = True  # shift only the first tree: every prediction moves by exactly delta
     return _fix_tree_sizes("\n".join(lines))
@@ -177,11 +179,12 @@ def _fix_tree_sizes(model: str) -> str:
     # Recompute LightGBM's tree_sizes header after editing tree blocks.
     end = model.index("\nend of trees") + 1
     bounds = [m.start() + 1 for m in re.finditer("\nTree=", model)] + [end]
-    sizes = [b - a for a, b in zip(bounds, bounds[1:])]
+    sizes = [b - a for a, b in zip(bounds, bounds[1:], strict=True)]
     return re.sub(r"(?m)^tree_sizes=.*$", "tree_sizes=" + " ".join(map(str, sizes)), model, count=1)
 
 
 # -- call forms and API --------------------------------------------------------------------------
+
 
 def test_space_inference_and_meta(ps: SurrogateBenchmark, dfs: SurrogateBenchmark, ps_dir: Path) -> None:
     assert ps.space.dim == 64 and ps.kind == "ps" and ps.space.n_categorical == 0
@@ -307,6 +310,7 @@ def test_unknown_feature_count_without_space_json(tmp_path: Path) -> None:
 
 # -- strictness ----------------------------------------------------------------------------------
 
+
 def _row(dim: int, value: float = 0.5) -> list:
     return [value] * dim
 
@@ -317,9 +321,18 @@ def _row(dim: int, value: float = 0.5) -> list:
         (lambda: np.full(63, 0.5), r"X has 63 columns; search space 'smm-bench-ps' needs 64"),
         (lambda: np.full((2, 65), 0.5), r"X has 65 columns"),
         (lambda: np.array([_row(64)[:3] + [np.nan] + _row(64)[4:]]), r"X\[0\] variable 'w_A_03' = nan is not finite"),
-        (lambda: np.array(_row(64)[:63] + [np.inf]), r"'w_B_31' = inf is not finite; allowed: a finite number in \[0, 1\]"),
-        (lambda: np.array(_row(64)[:1] + [-0.01] + _row(64)[2:]), r"'w_A_01' = -0.01 is out of range; allowed: a finite number in \[0, 1\]"),
-        (lambda: np.array([_row(64), _row(64)[:5] + [1.5] + _row(64)[6:]]), r"X\[1\] variable 'w_A_05' = 1\.5 is out of range"),
+        (
+            lambda: np.array(_row(64)[:63] + [np.inf]),
+            r"'w_B_31' = inf is not finite; allowed: a finite number in \[0, 1\]",
+        ),
+        (
+            lambda: np.array(_row(64)[:1] + [-0.01] + _row(64)[2:]),
+            r"'w_A_01' = -0.01 is out of range; allowed: a finite number in \[0, 1\]",
+        ),
+        (
+            lambda: np.array([_row(64), _row(64)[:5] + [1.5] + _row(64)[6:]]),
+            r"X\[1\] variable 'w_A_05' = 1\.5 is out of range",
+        ),
         (lambda: [_row(64)[:7] + ["0.3"] + _row(64)[8:]], r"X\[0\] variable 'w_A_07' = '0\.3' is not a number"),
         (lambda: np.array([_row(64)[:2] + [None] + _row(64)[3:]], dtype=object), r"'w_A_02' = None is not a number"),
         (lambda: np.empty((0, 64)), r"empty batch"),
@@ -373,6 +386,7 @@ def test_evaluate_config_errors(ps: SurrogateBenchmark) -> None:
 
 # -- broken files ----------------------------------------------------------------------------------
 
+
 def _copy(src: Path, tmp_path: Path) -> Path:
     d = tmp_path / src.name
     shutil.copytree(src, d)
@@ -382,7 +396,13 @@ def _copy(src: Path, tmp_path: Path) -> Path:
 def test_missing_model_file_is_named(tmp_path: Path, ps_dir: Path) -> None:
     d = _copy(ps_dir, tmp_path)
     (d / OFFICIAL_FILES["test_acc"]).unlink()
-    with pytest.raises(ModelFileMissingError, match=r"test_acc_ja_best_model\.json: model file for objective 'test_acc' is missing.*to fix: .*smm-bench install"):
+    with pytest.raises(
+        ModelFileMissingError,
+        match=(
+            r"test_acc_ja_best_model\.json: model file for objective 'test_acc' is missing"
+            r".*to fix: .*smm-bench install"
+        ),
+    ):
         SurrogateBenchmark(d)
 
 
@@ -407,10 +427,22 @@ def test_missing_directory(tmp_path: Path) -> None:
         (lambda b: json.dumps({"boosters": []}).encode(), r'"boosters" must be a non-empty list'),
         (lambda b: json.dumps([1, 2]).encode(), r"not a LightGBM CV-booster file"),
         (lambda b: b.replace(b"end of trees", b"end of xxxxx"), r"booster 0 is truncated"),
-        (lambda b: b.replace(b"max_feature_idx=63", b"max_feature_idx=62", 1), r"booster 1 has 64 features but booster 0 has 63"),
-        (lambda b: b.replace(b"max_feature_idx=63", b"max_feature_idx=9"), r"models have 10 features but the search space has 64"),
-        (lambda b: b.replace(b"leaf_value=", b"leaf_value=1 ", 1), r"booster 0 is corrupt: its trees do not match the tree_sizes"),
-        (lambda b: b.replace(b"\\nleaf_value=", b"\\nleaf_valuX=", 1), r"booster 0 is corrupt \(not every tree has a leaf_value line\)"),
+        (
+            lambda b: b.replace(b"max_feature_idx=63", b"max_feature_idx=62", 1),
+            r"booster 1 has 64 features but booster 0 has 63",
+        ),
+        (
+            lambda b: b.replace(b"max_feature_idx=63", b"max_feature_idx=9"),
+            r"models have 10 features but the search space has 64",
+        ),
+        (
+            lambda b: b.replace(b"leaf_value=", b"leaf_value=1 ", 1),
+            r"booster 0 is corrupt: its trees do not match the tree_sizes",
+        ),
+        (
+            lambda b: b.replace(b"\\nleaf_value=", b"\\nleaf_valuX=", 1),
+            r"booster 0 is corrupt \(not every tree has a leaf_value line\)",
+        ),
     ],
 )
 def test_corrupt_model_files_raise_named_errors(tmp_path: Path, ps_dir: Path, damage, match: str) -> None:
@@ -456,5 +488,11 @@ def test_engine_failures_become_file_errors(tmp_path: Path, ps_dir: Path, monkey
 
     monkeypatch.setattr(engine.TreeEnsemble, "from_model_strings", staticmethod(broken))
     bench = SurrogateBenchmark(ps_dir)
-    with pytest.raises(ModelFileError, match=r"train_acc_ja_best_model\.json: cannot be loaded as LightGBM models \(ValueError: unexpected token in tree 3\)"):
+    with pytest.raises(
+        ModelFileError,
+        match=(
+            r"train_acc_ja_best_model\.json: cannot be loaded as LightGBM models "
+            r"\(ValueError: unexpected token in tree 3\)"
+        ),
+    ):
         bench.evaluate(np.full(64, 0.5))

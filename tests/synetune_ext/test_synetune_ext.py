@@ -14,10 +14,11 @@ import pytest
 pytest.importorskip("syne_tune")
 pytest.importorskip("huggingface_hub")
 
-import synetune_ext as S  # noqa: E402
-from syne_tune.blackbox_repository import load_blackbox  # noqa: E402
-from syne_tune.blackbox_repository.simulated_tabular_backend import BlackboxRepositoryBackend  # noqa: E402
-from syne_tune.config_space import Categorical, Float  # noqa: E402
+from syne_tune.blackbox_repository import load_blackbox
+from syne_tune.blackbox_repository.simulated_tabular_backend import BlackboxRepositoryBackend
+from syne_tune.config_space import Categorical, Float
+
+import synetune_ext as S
 
 REGISTERED = ["smm-bench-dfs", "smm-bench-ps", "smm-mini-dfs", "smm-mini-dfs-true", "smm-mini-ps", "smm-mini-ps-true"]
 
@@ -48,7 +49,8 @@ def test_blackbox_contract_and_values(tiny_dfs):
     table = bb.objective_function(config)
     assert table.shape == (1, 3)
     np.testing.assert_allclose(table[0], [tiny_dfs.evaluate(x), tiny_dfs.evaluate(x, "test_acc"), tiny_dfs.cost(x)])
-    assert bb.objective_function(config, fidelity={"n_problems": 1069}) == dict(zip(bb.objectives_names, table[0]))
+    expected = dict(zip(bb.objectives_names, table[0], strict=True))
+    assert bb.objective_function(config, fidelity={"n_problems": 1069}) == expected
     assert bb(config, fidelity=1069)["train_acc"] == table[0, 0]
 
 
@@ -61,11 +63,11 @@ def test_multi_fidelity_levels_noise_and_cumulative_time(tiny_ps):
     np.testing.assert_array_equal(t1, t2)  # reproducible
     assert np.all(np.diff(t1[:, 2]) > 0)  # elapsed time is cumulative over fidelities
     np.testing.assert_allclose(t1[:, 2], [tiny_ps.cost(x, n_problems=n) for n in (39, 118, 356, 1069)])
-    for (acc, _, _), n in zip(t1[:3], (39, 118, 356)):
+    for (acc, _, _), n in zip(t1[:3], (39, 118, 356), strict=True):
         assert acc * n == pytest.approx(round(acc * n))  # counts out of n problems
     assert t1[3, 0] == tiny_ps.evaluate(x)  # full size: the deterministic accuracy
     with pytest.raises(ValueError, match="n_problems"):
-        S.SMMBlackbox(tiny_ps, fidelities=[0, 10]).fidelity_values
+        _ = S.SMMBlackbox(tiny_ps, fidelities=[0, 10]).fidelity_values
 
 
 def test_bad_configurations_raise_value_error(tiny_ps):
@@ -95,12 +97,19 @@ def test_repository_backend_by_name_runs_in_the_simulator(tiny_ps, capfd):
     bb = load_blackbox(name)
     callback = SimulatorCallback()
     sched = RandomSearch(bb.configuration_space, metrics=["train_acc"], do_minimize=False, random_seed=0)
-    from synetune_ext.tuning import _SilentTunerLogger, _quiet_experiment
+    from synetune_ext.tuning import _quiet_experiment, _SilentTunerLogger
 
     with _quiet_experiment(None):
-        Tuner(trial_backend=backend, scheduler=sched, stop_criterion=StoppingCriterion(max_num_trials_finished=3),
-              n_workers=1, sleep_time=0, callbacks=[callback], save_tuner=False,
-              output_logger=_SilentTunerLogger()).run()
+        Tuner(
+            trial_backend=backend,
+            scheduler=sched,
+            stop_criterion=StoppingCriterion(max_num_trials_finished=3),
+            n_workers=1,
+            sleep_time=0,
+            callbacks=[callback],
+            save_tuner=False,
+            output_logger=_SilentTunerLogger(),
+        ).run()
     df = callback.dataframe()
     assert len(df) >= 3
     row = df.iloc[0]
@@ -109,8 +118,8 @@ def test_repository_backend_by_name_runs_in_the_simulator(tiny_ps, capfd):
 
 
 def test_backend_unpickles_in_a_fresh_process(tmp_path):
-    from smm_plugins.testing import write_cv_booster_dir
     from smm_plugins.space import ps_space
+    from smm_plugins.testing import write_cv_booster_dir
 
     folder = str(write_cv_booster_dir(tmp_path / "tiny", ps_space("tiny"), n_trees=5, n_samples=200, n_folds=2))
     S.register_blackbox(folder)  # a name any process can resolve: a surrogate directory

@@ -30,7 +30,7 @@ from smm_plugins.compare.runner import COLUMNS, plan_runs, read_run_meta, read_r
 # A pure-numpy benchmark and two optimisers in an importable module: subprocesses and Ray workers load
 # them by "module:name", exactly as a user's own benchmark factory or optimiser.
 TOY = textwrap.dedent(
-    '''
+    """
     import time
     import numpy as np
     from smm_plugins.benchmark import Benchmark
@@ -54,7 +54,7 @@ TOY = textwrap.dedent(
         for _ in range(budget):
             time.sleep(delay)
             benchmark.evaluate(benchmark.space.sample(1, rng)[0], objective)
-    '''
+    """
 )
 
 
@@ -81,9 +81,16 @@ def _values(out: Path) -> pd.DataFrame:
 
 # -- runner -----------------------------------------------------------------------------------------
 
+
 def test_serial_grid_rows_budget_and_determinism(toy: Path, tmp_path: Path) -> None:
-    exp = Experiment(benchmarks=["cmp_toy:ps", "cmp_toy:dfs"], optimizers=["de", "cmp_toy:slow_random"],
-                     seeds=2, budget=37, workers=1, options={"de": {"population_size": 10}})
+    exp = Experiment(
+        benchmarks=["cmp_toy:ps", "cmp_toy:dfs"],
+        optimizers=["de", "cmp_toy:slow_random"],
+        seeds=2,
+        budget=37,
+        workers=1,
+        options={"de": {"population_size": 10}},
+    )
     s1 = run_experiment(exp, tmp_path / "a", progress=False)
     assert (s1.done, s1.failed, s1.skipped, s1.backend) == (8, 0, 0, "serial")
     df = read_runs(tmp_path / "a")
@@ -106,15 +113,16 @@ def test_serial_grid_rows_budget_and_determinism(toy: Path, tmp_path: Path) -> N
 def test_failure_isolation_with_registered_optimizer(toy: Path, tmp_path: Path) -> None:
     calls = {"n": 0}
 
-    def flaky(benchmark, seed, budget, *, objective="train_acc"):  # noqa: ANN001
+    def flaky(benchmark, seed, budget, *, objective="train_acc"):
         calls["n"] += 1
         benchmark.evaluate(benchmark.space.default_vector(), objective)
         raise RuntimeError(f"flaky optimiser broke on seed {seed}")
 
     register_optimizer("test-flaky", flaky, framework="test", description="always raises", overwrite=True)
     try:
-        exp = Experiment(benchmarks=["cmp_toy:ps"], optimizers=["cmp_toy:slow_random", "test-flaky"], seeds=3,
-                         budget=10, workers=1)
+        exp = Experiment(
+            benchmarks=["cmp_toy:ps"], optimizers=["cmp_toy:slow_random", "test-flaky"], seeds=3, budget=10, workers=1
+        )
         s = run_experiment(exp, tmp_path, progress=False)
         assert (s.done, s.failed) == (3, 3)
         fails = sorted((tmp_path / "failures").glob("*.json"))
@@ -131,13 +139,16 @@ def test_failure_isolation_with_registered_optimizer(toy: Path, tmp_path: Path) 
 
 
 def test_short_optimizer_is_a_failure(toy: Path, tmp_path: Path) -> None:
-    def lazy(benchmark, seed, budget, *, objective="train_acc"):  # noqa: ANN001
+    def lazy(benchmark, seed, budget, *, objective="train_acc"):
         benchmark.evaluate(benchmark.space.default_vector(), objective)
 
     register_optimizer("test-lazy", lazy, framework="test", description="one evaluation", overwrite=True)
     try:
-        s = run_experiment(Experiment(benchmarks=["cmp_toy:ps"], optimizers=["test-lazy"], seeds=1, budget=5,
-                                      workers=1), tmp_path, progress=False)
+        s = run_experiment(
+            Experiment(benchmarks=["cmp_toy:ps"], optimizers=["test-lazy"], seeds=1, budget=5, workers=1),
+            tmp_path,
+            progress=False,
+        )
         assert s.failed == 1
         err = json.loads(next((tmp_path / "failures").glob("*.json")).read_text())["error"]
         assert "made 1 evaluations" in err and "budget is 5" in err
@@ -147,9 +158,27 @@ def test_short_optimizer_is_a_failure(toy: Path, tmp_path: Path) -> None:
 
 def test_resume_after_kill(toy: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "smm_plugins.compare.cli", "compare", "--benchmarks", "cmp_toy:ps",
-           "--optimizers", "cmp_toy:slow_random", "--seeds", "6", "--budget", "20", "--workers", "1",
-           "--option", "cmp_toy:slow_random.delay=0.03", "--no-progress", "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "smm_plugins.compare.cli",
+        "compare",
+        "--benchmarks",
+        "cmp_toy:ps",
+        "--optimizers",
+        "cmp_toy:slow_random",
+        "--seeds",
+        "6",
+        "--budget",
+        "20",
+        "--workers",
+        "1",
+        "--option",
+        "cmp_toy:slow_random.delay=0.03",
+        "--no-progress",
+        "--out",
+        str(out),
+    ]
     proc = subprocess.Popen(cmd, env=_env(toy), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 60
     runs = out / "runs"
@@ -175,8 +204,14 @@ def test_resume_after_kill(toy: Path, tmp_path: Path) -> None:
     df = read_runs(out)
     assert len(df) == 6 * 20 and not df.duplicated(["seed", "trial"]).any()
     # The resumed grid equals an uninterrupted one (values do not depend on the interruption).
-    exp = Experiment(benchmarks=["cmp_toy:ps"], optimizers=["cmp_toy:slow_random"], seeds=6, budget=20, workers=1,
-                     options={"cmp_toy:slow_random": {"delay": 0.0}})
+    exp = Experiment(
+        benchmarks=["cmp_toy:ps"],
+        optimizers=["cmp_toy:slow_random"],
+        seeds=6,
+        budget=20,
+        workers=1,
+        options={"cmp_toy:slow_random": {"delay": 0.0}},
+    )
     run_experiment(exp, tmp_path / "ref", progress=False)
     pd.testing.assert_frame_equal(_values(out), _values(tmp_path / "ref"))
 
@@ -206,6 +241,7 @@ def test_traced_benchmark_records_and_caps(toy: Path) -> None:
 
 # -- optimisers ---------------------------------------------------------------------------------------
 
+
 def test_unknown_optimizer_lists_known_names(toy: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError) as err:
         get_optimizer("simulated-annealing")
@@ -223,8 +259,21 @@ def test_unknown_optimizer_lists_known_names(toy: Path, tmp_path: Path) -> None:
 
 def test_registry_contents_and_validation() -> None:
     names = {i.name for i in opt_mod.list_optimizers()}
-    assert {"random", "tpe", "cmaes", "sep-cmaes", "qmc", "gp", "nsga2", "de", "hpobench-random",
-            "synetune-random", "synetune-rea", "synetune-kde", "synetune-bore"} <= names
+    assert {
+        "random",
+        "tpe",
+        "cmaes",
+        "sep-cmaes",
+        "qmc",
+        "gp",
+        "nsga2",
+        "de",
+        "hpobench-random",
+        "synetune-random",
+        "synetune-rea",
+        "synetune-kde",
+        "synetune-bore",
+    } <= names
     with pytest.raises(ValueError, match="already registered"):
         register_optimizer("random", lambda *a, **k: None, framework="x", description="x")
     with pytest.raises(ValueError, match="without spaces"):
@@ -232,6 +281,7 @@ def test_registry_contents_and_validation() -> None:
 
 
 # -- experiment files -------------------------------------------------------------------------------
+
 
 def test_experiment_file_round_trip(tmp_path: Path) -> None:
     toml_text = textwrap.dedent(
@@ -267,7 +317,9 @@ def test_experiment_file_round_trip(tmp_path: Path) -> None:
 
 
 def test_experiment_errors(tmp_path: Path) -> None:
-    (tmp_path / "bad.toml").write_text('benchmarks = ["a"]\noptimizers = ["random"]\nseeds = 2\nbudget = 5\nbugdet = 3\n')
+    (tmp_path / "bad.toml").write_text(
+        'benchmarks = ["a"]\noptimizers = ["random"]\nseeds = 2\nbudget = 5\nbugdet = 3\n'
+    )
     with pytest.raises(ValueError, match=r"unknown key\(s\) \['bugdet'\]"):
         load_experiment(tmp_path / "bad.toml")
     with pytest.raises(ValueError, match="budget = 0"):
@@ -298,12 +350,22 @@ def test_toml_writer_quotes_and_nests() -> None:
 
 # -- report --------------------------------------------------------------------------------------------
 
+
 def test_incumbent_curves_ties_keep_first() -> None:
     from smm_plugins.compare.report import incumbent_curves
 
-    df = pd.DataFrame({"benchmark": "b", "optimizer": "o", "seed": 0, "trial": range(5),
-                       "value": [0.1, 0.3, 0.3, 0.2, 0.4], "test_acc": [0.5, 0.6, 0.9, 0.1, 0.2],
-                       "sim_time": np.arange(1, 6.0), "wall_time": np.zeros(5)})
+    df = pd.DataFrame(
+        {
+            "benchmark": "b",
+            "optimizer": "o",
+            "seed": 0,
+            "trial": range(5),
+            "value": [0.1, 0.3, 0.3, 0.2, 0.4],
+            "test_acc": [0.5, 0.6, 0.9, 0.1, 0.2],
+            "sim_time": np.arange(1, 6.0),
+            "wall_time": np.zeros(5),
+        }
+    )
     out = incumbent_curves(df)
     assert out["best_train"].tolist() == [0.1, 0.3, 0.3, 0.3, 0.4]
     assert out["inc_test"].tolist() == [0.5, 0.6, 0.6, 0.6, 0.2]
@@ -312,8 +374,13 @@ def test_incumbent_curves_ties_keep_first() -> None:
 def test_report_contents(toy: Path, tmp_path: Path) -> None:
     from smm_plugins.compare.report import make_report
 
-    exp = Experiment(benchmarks=["cmp_toy:ps", "cmp_toy:dfs"], optimizers=["de", "cmp_toy:slow_random"],
-                     seeds=4, budget=30, workers=1)
+    exp = Experiment(
+        benchmarks=["cmp_toy:ps", "cmp_toy:dfs"],
+        optimizers=["de", "cmp_toy:slow_random"],
+        seeds=4,
+        budget=30,
+        workers=1,
+    )
     run_experiment(exp, tmp_path, progress=False)
     res = make_report(tmp_path)
     for p in res.pngs:
@@ -337,8 +404,16 @@ def test_report_contents(toy: Path, tmp_path: Path) -> None:
     assert len(curves) == 4 * 30
     assert (curves.groupby(["benchmark", "optimizer"])["best_train_median"].diff().dropna() >= 0).all()
     md = res.markdown.read_text()
-    for needle in ("## Final results", "| optimizer | best train_acc", "curves_evaluations.png",
-                   "curves_simulated_time.png", "Wilcoxon", "± ", "avg rank", "## Cost of the runs"):
+    for needle in (
+        "## Final results",
+        "| optimizer | best train_acc",
+        "curves_evaluations.png",
+        "curves_simulated_time.png",
+        "Wilcoxon",
+        "± ",
+        "avg rank",
+        "## Cost of the runs",
+    ):
         assert needle in md
 
 
@@ -346,14 +421,36 @@ def test_cli_compare_and_report(toy: Path, tmp_path: Path) -> None:
     out = tmp_path / "o"
     env = _env(toy)
     base = [sys.executable, "-m", "smm_plugins.compare.cli"]
-    bad = subprocess.run(base + ["compare", "--benchmarks", "cmp_toy:ps", "--optimizers", "random,bogus",
-                                 "--seeds", "1", "--budget", "2", "--out", str(out)],
-                         env=env, capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        base
+        + [
+            "compare",
+            "--benchmarks",
+            "cmp_toy:ps",
+            "--optimizers",
+            "random,bogus",
+            "--seeds",
+            "1",
+            "--budget",
+            "2",
+            "--out",
+            str(out),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2 and "unknown optimizer 'bogus'" in bad.stderr and "sep-cmaes" in bad.stderr
     exp_file = tmp_path / "exp.yaml"
     exp_file.write_text("benchmarks: [cmp_toy:ps]\noptimizers: [de]\nseeds: 2\nbudget: 15\nworkers: 1\n")
-    ok = subprocess.run(base + ["compare", "--experiment", str(exp_file), "--no-progress", "--out", str(out)],
-                        env=env, capture_output=True, text=True, timeout=60)
+    ok = subprocess.run(
+        base + ["compare", "--experiment", str(exp_file), "--no-progress", "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert ok.returncode == 0, ok.stderr
     assert (out / "experiment.toml").is_file()
     rep = subprocess.run(base + ["report", str(out)], env=env, capture_output=True, text=True, timeout=60)
@@ -370,8 +467,18 @@ def test_final_table_gain_rank_and_wilcoxon_on_known_numbers() -> None:
     for seed in range(6):
         for opt, final in (("random", 0.30 + 0.01 * seed), ("tpe", 0.35 + 0.01 * seed)):
             for trial, v in enumerate((0.1, final)):
-                rows.append({"benchmark": "b", "optimizer": opt, "seed": seed, "trial": trial, "value": v,
-                             "test_acc": v - 0.05, "sim_time": trial + 1.0, "wall_time": 0.0})
+                rows.append(
+                    {
+                        "benchmark": "b",
+                        "optimizer": opt,
+                        "seed": seed,
+                        "trial": trial,
+                        "value": v,
+                        "test_acc": v - 0.05,
+                        "sim_time": trial + 1.0,
+                        "wall_time": 0.0,
+                    }
+                )
     df = incumbent_curves(pd.DataFrame(rows))
     table = final_table(df).set_index("optimizer")
     assert table.loc["tpe", "train_gain"] == pytest.approx(0.05)
@@ -400,14 +507,27 @@ def test_without_ray_the_grid_runs_serially(toy: Path, tmp_path: Path, monkeypat
 
 def test_resume_accepts_a_new_optimizer_with_options_but_not_changed_options(toy: Path, tmp_path: Path) -> None:
     out = tmp_path / "grow"
-    run_experiment(Experiment(benchmarks=["cmp_toy:ps"], optimizers=["random"], seeds=1, budget=6, workers=1),
-                   out, progress=False)
-    grown = Experiment(benchmarks=["cmp_toy:ps"], optimizers=["random", "tpe"], seeds=1, budget=6, workers=1,
-                       options={"tpe": {"n_startup_trials": 3}})
+    run_experiment(
+        Experiment(benchmarks=["cmp_toy:ps"], optimizers=["random"], seeds=1, budget=6, workers=1), out, progress=False
+    )
+    grown = Experiment(
+        benchmarks=["cmp_toy:ps"],
+        optimizers=["random", "tpe"],
+        seeds=1,
+        budget=6,
+        workers=1,
+        options={"tpe": {"n_startup_trials": 3}},
+    )
     s = run_experiment(grown, out, progress=False)
     assert (s.skipped, s.done) == (1, 1)
-    changed = Experiment(benchmarks=["cmp_toy:ps"], optimizers=["tpe"], seeds=1, budget=6, workers=1,
-                         options={"tpe": {"n_startup_trials": 4}})
+    changed = Experiment(
+        benchmarks=["cmp_toy:ps"],
+        optimizers=["tpe"],
+        seeds=1,
+        budget=6,
+        workers=1,
+        options={"tpe": {"n_startup_trials": 4}},
+    )
     with pytest.raises(ValueError, match="options"):
         run_experiment(changed, out, progress=False)
 
@@ -428,12 +548,24 @@ def test_pairwise_wilcoxon_uses_scipy_per_pair_and_holm_per_block() -> None:
 
     rng = np.random.default_rng(0)
     finals = {"a": rng.uniform(0.6, 0.7, 8), "b": rng.uniform(0.5, 0.6, 8), "c": rng.uniform(0.55, 0.65, 8)}
-    rows = [{"benchmark": "x", "optimizer": o, "seed": s, "trial": 1, "best_train": v[s], "inc_test": v[s],
-             "sim_time": 1.0, "wall_time": 1.0} for o, v in finals.items() for s in range(8)]
+    rows = [
+        {
+            "benchmark": "x",
+            "optimizer": o,
+            "seed": s,
+            "trial": 1,
+            "best_train": v[s],
+            "inc_test": v[s],
+            "sim_time": 1.0,
+            "wall_time": 1.0,
+        }
+        for o, v in finals.items()
+        for s in range(8)
+    ]
     df = pd.DataFrame(rows)
     wil = pairwise_wilcoxon(df)
     block = wil[wil["metric"] == wil["metric"].iloc[0]]
-    assert list(zip(block["a"], block["b"])) == [("a", "b"), ("a", "c"), ("b", "c")]
+    assert list(zip(block["a"], block["b"], strict=True)) == [("a", "b"), ("a", "c"), ("b", "c")]
     for _, r in block.iterrows():
         assert r["p_value"] == pytest.approx(wilcoxon(finals[r["a"]], finals[r["b"]]).pvalue)
     assert block["p_holm"].to_numpy() == pytest.approx(_holm(block["p_value"].to_numpy()))
@@ -456,8 +588,10 @@ def test_materialise_is_safe_when_workers_unpack_the_same_directory_at_once(tmp_
     def worker() -> None:
         barrier.wait()
         target = runner._materialise("some/bench", files)
-        complete = all((os.path.isfile(os.path.join(target, rel))
-                        and open(os.path.join(target, rel), "rb").read() == data) for rel, data in files.items())
+        complete = all(
+            (os.path.isfile(os.path.join(target, rel)) and open(os.path.join(target, rel), "rb").read() == data)
+            for rel, data in files.items()
+        )
         seen.append((target, complete))
 
     threads = [threading.Thread(target=worker) for _ in range(n)]

@@ -13,7 +13,7 @@ from smm_plugins.testing import synthetic_accuracy
 
 
 class _Toy(Benchmark):
-    def __init__(self, space):  # noqa: ANN001
+    def __init__(self, space):
         self.space, self.name = space, space.name
 
     def _predict(self, X: np.ndarray, objective: str) -> np.ndarray:
@@ -28,9 +28,9 @@ def _run(name: str, bench: Benchmark, seed: int, budget: int) -> tuple[np.ndarra
     traced = TracedBenchmark(bench, budget=budget)
     try:
         get_optimizer(name)(traced, seed, budget)
-    except Exception as exc:  # noqa: BLE001 - the runner's rule: stopping at the budget is fine
-        from smm_plugins.compare.runner import _caused_by
+    except Exception as exc:
         from smm_plugins.compare.optimizers import BudgetExhausted
+        from smm_plugins.compare.runner import _caused_by
 
         if not (_caused_by(exc, BudgetExhausted) and traced.n_evaluations >= budget):
             raise

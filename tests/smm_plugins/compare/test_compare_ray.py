@@ -21,11 +21,11 @@ import pytest
 
 pytest.importorskip("ray")
 
-from smm_plugins.compare.experiment import load_experiment  # noqa: E402
-from smm_plugins.compare.runner import read_run_meta, read_runs, run_experiment  # noqa: E402
+from smm_plugins.compare.experiment import load_experiment
+from smm_plugins.compare.runner import read_run_meta, read_runs, run_experiment
 
 TOY = textwrap.dedent(
-    '''
+    """
     import os
     import numpy as np
     from smm_plugins.benchmark import Benchmark
@@ -59,7 +59,7 @@ TOY = textwrap.dedent(
         if benchmark.space.n_categorical:
             raise ValueError("boom on a DFS space")
         loads(benchmark, seed, budget, objective=objective)
-    '''
+    """
 )
 
 
@@ -83,14 +83,29 @@ def ray_head() -> Iterator[tuple[str, dict[str, str]]]:
     temp_dir = tempfile.mkdtemp(prefix="rt", dir="/tmp")
     port = _free_port()
     env = dict(os.environ)
-    env.update(PYTHONPATH=os.pathsep.join([str(mod_dir), env.get("PYTHONPATH", "")]), OMP_NUM_THREADS="1",
-               TOY_LOG=str(mod_dir / "loads.log"), RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="token")
+    env.update(
+        PYTHONPATH=os.pathsep.join([str(mod_dir), env.get("PYTHONPATH", "")]),
+        OMP_NUM_THREADS="1",
+        TOY_LOG=str(mod_dir / "loads.log"),
+        RAY_USAGE_STATS_ENABLED="0",
+        RAY_AUTH_MODE="token",
+    )
     # `--block` keeps the head in this process tree; SIGTERM to it stops exactly this cluster
     # (`ray stop` would stop every Ray on the machine, other people's too).
     head = subprocess.Popen(
-        [str(Path(sys.executable).with_name("ray")), "start", "--head", f"--port={port}", "--num-cpus=2",
-         "--include-dashboard=false", f"--temp-dir={temp_dir}", "--block"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(Path(sys.executable).with_name("ray")),
+            "start",
+            "--head",
+            f"--port={port}",
+            "--num-cpus=2",
+            "--include-dashboard=false",
+            f"--temp-dir={temp_dir}",
+            "--block",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     address = f"127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -116,16 +131,21 @@ def ray_head() -> Iterator[tuple[str, dict[str, str]]]:
 
 
 def _values(out: Path) -> pd.DataFrame:
-    return read_runs(out).drop(columns="wall_time").sort_values(
-        ["benchmark", "optimizer", "seed", "trial"]).reset_index(drop=True)
+    return (
+        read_runs(out)
+        .drop(columns="wall_time")
+        .sort_values(["benchmark", "optimizer", "seed", "trial"])
+        .reset_index(drop=True)
+    )
 
 
-def test_ray_cluster_matches_serial_and_isolates_failures(ray_head: tuple[str, dict[str, str]],
-                                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ray_cluster_matches_serial_and_isolates_failures(
+    ray_head: tuple[str, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     address, env = ray_head
     optimizers = ["de", "cmp_ray_toy:loads", "cmp_ray_toy:boom"]
     try:
-        import optuna_ext  # noqa: F401
+        import optuna_ext
 
         if hasattr(optuna_ext, "Problem"):
             optimizers.append("random")  # an Optuna sampler through the real adapter, when it is there
@@ -137,8 +157,19 @@ def test_ray_cluster_matches_serial_and_isolates_failures(ray_head: tuple[str, d
         f"optimizers = {json.dumps(optimizers)}\n"
         "seeds = 3\nbudget = 40\n[options.de]\npopulation_size = 8\n"
     )
-    cmd = [sys.executable, "-m", "smm_plugins.compare.cli", "compare", "--experiment", str(exp_file),
-           "--ray-address", address, "--no-progress", "--out", str(tmp_path / "ray")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "smm_plugins.compare.cli",
+        "compare",
+        "--experiment",
+        str(exp_file),
+        "--ray-address",
+        address,
+        "--no-progress",
+        "--out",
+        str(tmp_path / "ray"),
+    ]
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 1, res.stderr  # 1: some runs failed (boom), the others finished
     assert "(ray, 2 worker(s))" in res.stderr
@@ -149,8 +180,10 @@ def test_ray_cluster_matches_serial_and_isolates_failures(ray_head: tuple[str, d
     # boom fails on DFS, identically in both modes; the other runs all finish.
     ray_fail = sorted(p.stem for p in (tmp_path / "ray" / "failures").glob("*.json"))
     assert ray_fail == sorted(serial.failures) == [f"dfs__cmp_ray_toy-boom__seed{k}" for k in range(3)]
-    assert "boom on a DFS space" in json.loads((tmp_path / "ray" / "failures" / f"{ray_fail[0]}.json").read_text())[
-        "traceback"]
+    assert (
+        "boom on a DFS space"
+        in json.loads((tmp_path / "ray" / "failures" / f"{ray_fail[0]}.json").read_text())["traceback"]
+    )
     pd.testing.assert_frame_equal(_values(tmp_path / "ray"), _values(tmp_path / "serial"))  # bit-identical
     pids = {read_run_meta(p)["pid"] for p in (tmp_path / "ray" / "runs").glob("*.parquet")}
     assert os.getpid() not in pids and 1 <= len(pids) <= 4  # ran in worker processes

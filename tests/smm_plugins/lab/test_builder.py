@@ -148,8 +148,19 @@ def test_three_source_models_space_json_via_cli(tmp_path: Path) -> None:
     parser = argparse.ArgumentParser()
     add_subcommands(parser.add_subparsers())
     args = parser.parse_args(
-        ["build-surrogate", str(data), "--space", str(space_file), "--out", str(tmp_path / "s3"),
-         "--trials", "1", "--max-rounds", "40", "-q"]
+        [
+            "build-surrogate",
+            str(data),
+            "--space",
+            str(space_file),
+            "--out",
+            str(tmp_path / "s3"),
+            "--trials",
+            "1",
+            "--max-rounds",
+            "40",
+            "-q",
+        ]
     )
     assert args.func(args) == 0
     assert json.loads((tmp_path / "s3" / "label.json").read_text())["x"] == [
@@ -172,7 +183,9 @@ def test_cli_reports_missing_columns(tmp_path: Path, capsys: pytest.CaptureFixtu
     df.to_parquet(tmp_path / "t.parquet")
     parser = argparse.ArgumentParser()
     add_subcommands(parser.add_subparsers())
-    args = parser.parse_args(["build-surrogate", str(tmp_path / "t.parquet"), "--space", "ps", "--out", str(tmp_path / "o")])
+    args = parser.parse_args(
+        ["build-surrogate", str(tmp_path / "t.parquet"), "--space", "ps", "--out", str(tmp_path / "o")]
+    )
     assert args.func(args) == 2
     err = capsys.readouterr().err
     assert "missing" in err and space.names[4] in err
@@ -217,7 +230,9 @@ def test_read_table_folder_skips_hidden_parts(tmp_path: Path) -> None:
     (tmp_path / ".part-tmp.parquet").write_bytes(b"half-written")
     t = read_table(tmp_path)
     assert len(t) == 40
-    np.testing.assert_allclose(t["train_acc"].to_numpy(), np.r_[df["train_acc"].to_numpy()[25:], df["train_acc"].to_numpy()[:25]])
+    np.testing.assert_allclose(
+        t["train_acc"].to_numpy(), np.r_[df["train_acc"].to_numpy()[25:], df["train_acc"].to_numpy()[:25]]
+    )
     with pytest.raises(ValueError, match="no .parquet or .csv"):
         read_table(tmp_path / "nothing") if (tmp_path / "nothing").mkdir() is None else None
 

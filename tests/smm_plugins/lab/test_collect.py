@@ -82,8 +82,25 @@ def test_resume_after_interruption_gives_the_same_data(tmp_path):
 def test_cli_collect_and_table(tmp_path, capsys):
     parser = argparse.ArgumentParser()
     lab_cli.add_subcommands(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["lab", "collect", "--kind", "dfs", "--out", str(tmp_path), "--preset", "tiny",
-                              "--n-random", "10", "--cma-evals", "8", "--tpe-trials", "4", "--no-progress"])
+    args = parser.parse_args(
+        [
+            "lab",
+            "collect",
+            "--kind",
+            "dfs",
+            "--out",
+            str(tmp_path),
+            "--preset",
+            "tiny",
+            "--n-random",
+            "10",
+            "--cma-evals",
+            "8",
+            "--tpe-trials",
+            "4",
+            "--no-progress",
+        ]
+    )
     assert args.func(args) == 0
     assert len(read_collection(tmp_path)) == 10 + 8 + 4
     assert "22 rows" in capsys.readouterr().out
@@ -108,12 +125,15 @@ def test_cmaes_uses_each_categoricals_own_choices():
     from smm_plugins.space import Parameter, SearchSpace
     from smm_plugins.testing import synthetic_accuracy
 
-    space = SearchSpace("mixed", (
-        Parameter("w0", "float", 0.0, 1.0, default=0.5),
-        Parameter("w1", "float", -2.0, 2.0, default=0.0),
-        Parameter("pair", "categorical", choices=(5, 7), default=5),
-        Parameter("four", "categorical", choices=(0, 1, 2, 3), default=0),
-    ))
+    space = SearchSpace(
+        "mixed",
+        (
+            Parameter("w0", "float", 0.0, 1.0, default=0.5),
+            Parameter("w1", "float", -2.0, 2.0, default=0.0),
+            Parameter("pair", "categorical", choices=(5, 7), default=5),
+            Parameter("four", "categorical", choices=(0, 1, 2, 3), default=0),
+        ),
+    )
 
     class _Bench:
         def __init__(self) -> None:

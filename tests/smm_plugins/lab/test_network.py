@@ -63,7 +63,7 @@ def test_ps_weights_are_model_major_and_layerwise(lab):
     W = np.zeros((1, 2 * N_BLOCKS))
     W[0, 5] = 1.0  # w_A_05 only
     blocks = m.merged_blocks(W)
-    changed = [l for l in range(N_BLOCKS) if not np.array_equal(blocks["w1"][l, 0], lab.base.w1[l])]
+    changed = [b for b in range(N_BLOCKS) if not np.array_equal(blocks["w1"][b, 0], lab.base.w1[b])]
     assert changed == [5]
     with pytest.raises(ValueError, match="shape"):
         m.merged_blocks(np.zeros((2, 63)))

@@ -78,16 +78,19 @@ def test_missing_weights_name_the_fix(tmp_path):
 
 def test_merging_is_worth_optimising(ps):
     """The merge beats both sources and the uniform merge on the test split by >= 5 points."""
+
     def row(wa, wb):
         return np.r_[wa, wb]
 
     a_early = np.r_[np.ones(12), np.zeros(L - 12)]
-    X = np.stack([
-        row(np.ones(L), np.zeros(L)),   # A
-        row(np.zeros(L), np.ones(L)),   # B
-        row(np.full(L, 0.5), np.full(L, 0.5)),  # uniform
-        row(a_early, 1 - a_early),      # A's translator blocks, B's later blocks
-    ])
+    X = np.stack(
+        [
+            row(np.ones(L), np.zeros(L)),  # A
+            row(np.zeros(L), np.ones(L)),  # B
+            row(np.full(L, 0.5), np.full(L, 0.5)),  # uniform
+            row(a_early, 1 - a_early),  # A's translator blocks, B's later blocks
+        ]
+    )
     acc = ps.evaluate(X, "test_acc")
     assert acc[3] >= max(acc[:3]) + 0.05
     assert acc[1] < 0.3  # B alone cannot read the foreign language

@@ -31,8 +31,17 @@ def test_without_torch_the_error_names_the_fix(monkeypatch):
         args.func(args)
 
 
-TINY = dict(n_general=96, n_math_base=16, n_math_b=96, n_translate=96, match_block=3,
-            base_epochs=2, a_epochs=2, b_epochs=2, batch_size=64)
+TINY = dict(
+    n_general=96,
+    n_math_base=16,
+    n_math_b=96,
+    n_translate=96,
+    match_block=3,
+    base_epochs=2,
+    a_epochs=2,
+    b_epochs=2,
+    batch_size=64,
+)
 
 
 def test_tiny_training_is_deterministic_and_loads_as_a_benchmark(tmp_path):

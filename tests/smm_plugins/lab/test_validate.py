@@ -95,8 +95,21 @@ def test_validate_cli_with_registered_truth(
     parser = argparse.ArgumentParser()
     add_subcommands(parser.add_subparsers())
     args = parser.parse_args(
-        ["validate", str(out), "--truth", "tiny-truth-for-validate-test", "--seeds", "1", "--evals", "8",
-         "--optimizers", "random,tpe", "--out", str(tmp_path / "cli"), "-q"]
+        [
+            "validate",
+            str(out),
+            "--truth",
+            "tiny-truth-for-validate-test",
+            "--seeds",
+            "1",
+            "--evals",
+            "8",
+            "--optimizers",
+            "random,tpe",
+            "--out",
+            str(tmp_path / "cli"),
+            "-q",
+        ]
     )
     assert args.func(args) == 0
     text = capsys.readouterr().out
