@@ -7,7 +7,10 @@ Syne Tune's blackbox lookup, so that afterwards::
     bb = load_blackbox("smm-mini-ps")
     BlackboxRepositoryBackend(blackbox_name="smm-mini-ps", elapsed_time_attr="elapsed_time")
 
-work, also in processes that unpickle such a backend. ``run_simulated_tuning`` runs a quiet simulation.
+work, also in processes that unpickle such a backend (``Tuner.load``, Ray workers). Each name exposes the
+fidelity ladder ``n_problems`` (e.g. [39, 118, 356, 1069]) and simulated seconds of a real evaluation as
+``elapsed_time``. ``run_simulated_tuning`` runs a quiet simulation; ``best_full_fidelity`` picks the incumbent
+by its full-size accuracy.
 Needs Syne Tune: ``pip install "smm-plugins[synetune]"``.
 """
 
@@ -20,11 +23,12 @@ from synetune_ext.blackbox import (
     OBJECTIVES,
     SMMBlackbox,
     config_space,
-    default_fidelities,
     register_blackbox,
+    registered_blackbox,
     registered_blackboxes,
 )
-from synetune_ext.tuning import MULTI_FIDELITY_SCHEDULERS, run_simulated_tuning
+from synetune_ext.results import best_full_fidelity
+from synetune_ext.tuning import MULTI_FIDELITY_SCHEDULERS, run_simulated_tuning, tuner_sleep_time
 
 __all__ = [
     "ELAPSED_TIME",
@@ -32,11 +36,13 @@ __all__ = [
     "MULTI_FIDELITY_SCHEDULERS",
     "OBJECTIVES",
     "SMMBlackbox",
+    "best_full_fidelity",
     "config_space",
-    "default_fidelities",
     "register_blackbox",
+    "registered_blackbox",
     "registered_blackboxes",
     "run_simulated_tuning",
+    "tuner_sleep_time",
 ]
 
 

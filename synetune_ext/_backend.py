@@ -1,9 +1,12 @@
-"""Keep ``BlackboxRepositoryBackend(blackbox_name="smm-...")`` working in every process that unpickles it.
+"""Keep ``BlackboxRepositoryBackend(blackbox_name="smm-...")`` working, with its settings, in every process.
 
-Syne Tune pickles only the blackbox *name* and looks it up again with ``load_blackbox`` in the process
-that unpickles the backend; there are no entry points, so that process must have registered the name.
-For names registered by this package, the pickled state carries one extra entry whose unpickling
-imports ``synetune_ext`` (which registers every benchmark) before the backend needs its blackbox.
+Syne Tune pickles only a backend's blackbox *name* and looks it up again with ``load_blackbox`` in the
+process that unpickles it (``Tuner.load``, Ray workers); there are no entry points, so that process would
+need the same registration, made with the same settings. For a name under which an
+:class:`~synetune_ext.blackbox.SMMBlackbox` is registered, the pickled state also carries that blackbox
+(its name and settings, not its models). Unpickling it imports ``synetune_ext`` (which installs this hook
+and registers every benchmark) before the backend's state is set; the backend then uses the carried
+blackbox, and registers it under the name where the unpickling process has none.
 """
 
 from __future__ import annotations
@@ -13,44 +16,47 @@ from typing import Any
 from smm_plugins._deps import require
 
 _tabular = require("syne_tune.blackbox_repository.simulated_tabular_backend", "synetune", who="synetune_ext")
+_gop = require("syne_tune.blackbox_repository.global_optimization_problems", "synetune", who="synetune_ext")
 
-_STATE_KEY = "smm_plugins_registration"
-
-
-def _reregister(name: str) -> str:
-    # Runs while unpickling: importing this module has already imported (and so registered) synetune_ext.
-    from synetune_ext.blackbox import register_blackbox, registered_blackboxes
-
-    if name not in registered_blackboxes():
-        register_blackbox(name)
-    return name
+_STATE_KEY = "smm_plugins_blackbox"
+_MARK = "_smm_plugins"
 
 
-class _Registration:
-    """Pickles as a call to :func:`_reregister` (so unpickling imports this package)."""
+def _carried_blackbox(backend: Any) -> Any:
+    from synetune_ext.blackbox import SMMBlackbox, registered_blackbox
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __reduce__(self) -> tuple[Any, tuple[str]]:
-        return (_reregister, (self.name,))
+    if isinstance(backend._blackbox, SMMBlackbox):
+        return backend._blackbox
+    if backend.dataset is None and backend._surrogate is None:
+        return registered_blackbox(backend.blackbox_name)
+    return None
 
 
 def install() -> None:
-    """Wrap ``BlackboxRepositoryBackend.__getstate__`` once (idempotent)."""
+    """Wrap ``BlackboxRepositoryBackend.__getstate__``/``__setstate__`` once (idempotent)."""
     cls = _tabular.BlackboxRepositoryBackend
-    original = cls.__getstate__
-    if getattr(original, "_smm_plugins", False):
+    get_original, set_original = cls.__getstate__, cls.__setstate__
+    if getattr(get_original, _MARK, False):
         return
 
     def __getstate__(self: Any) -> dict[str, Any]:
-        from synetune_ext.blackbox import registered_blackboxes
-
-        state = original(self)
-        if self.blackbox_name in registered_blackboxes():
-            state[_STATE_KEY] = _Registration(self.blackbox_name)
+        state = get_original(self)
+        blackbox = _carried_blackbox(self)
+        if blackbox is not None:
+            state[_STATE_KEY] = blackbox
         return state
 
-    __getstate__._smm_plugins = True  # type: ignore[attr-defined]
-    __getstate__.__wrapped__ = original  # type: ignore[attr-defined]
+    def __setstate__(self: Any, state: dict[str, Any]) -> None:
+        state = dict(state)
+        blackbox = state.pop(_STATE_KEY, None)
+        set_original(self, state)
+        if blackbox is not None:
+            self._blackbox = blackbox
+            # load_blackbox(name) in this process then finds the same benchmark and settings.
+            _gop.global_optimization_problem_collection.setdefault(self.blackbox_name, blackbox)
+
+    for wrapper, original in ((__getstate__, get_original), (__setstate__, set_original)):
+        setattr(wrapper, _MARK, True)
+        wrapper.__wrapped__ = original  # type: ignore[attr-defined]
     cls.__getstate__ = __getstate__
+    cls.__setstate__ = __setstate__

@@ -3,13 +3,13 @@
 Objectives (``objectives_names``): ``train_acc`` (accuracy on the optimisation split at the fidelity),
 ``test_acc`` (held-out split, full size, deterministic) and ``elapsed_time`` (simulated seconds of the
 real evaluation up to that fidelity: cumulative, as the simulator requires). The single fidelity is
-``n_problems``: by default one value, the full split (the paper's deterministic accuracy); with
-``fidelities=...`` several evaluation sizes (seeded binomial noise below full) for ASHA/BOHB.
+``n_problems``; by default the geometric ladder :func:`smm_plugins.fidelity.fidelity_ladder` ending at the
+full split (e.g. 1069 -> [39, 118, 356, 1069]), so that ASHA/BOHB-style schedulers work by name, while the
+last value of every trial is the full-size accuracy that single-fidelity schedulers learn from.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,7 +17,7 @@ import numpy as np
 
 from smm_plugins._deps import require
 from smm_plugins.benchmark import Benchmark
-from smm_plugins.cost import fidelity_to_n_problems
+from smm_plugins.fidelity import fidelity_ladder
 
 require("syne_tune", "synetune", who="synetune_ext")
 require("huggingface_hub", "synetune", who="synetune_ext")  # imported by Syne Tune's blackbox repository
@@ -31,8 +31,8 @@ __all__ = [
     "FIDELITY",
     "OBJECTIVES",
     "config_space",
-    "default_fidelities",
     "register_blackbox",
+    "registered_blackbox",
     "registered_blackboxes",
 ]
 
@@ -53,11 +53,6 @@ def config_space(benchmark: Benchmark) -> dict[str, Any]:
     return out
 
 
-def default_fidelities(full: int, reduction_factor: int = 3, n_levels: int = 4) -> list[int]:
-    """Geometric evaluation sizes ``full // rf**k`` (k = n_levels-1 .. 0), e.g. 1069 -> [39, 118, 356, 1069]."""
-    return sorted({max(1, int(full) // int(reduction_factor) ** k) for k in range(n_levels)})
-
-
 def _resolve(benchmark: str | Benchmark) -> Benchmark:
     if isinstance(benchmark, Benchmark):
         return benchmark
@@ -67,25 +62,29 @@ def _resolve(benchmark: str | Benchmark) -> Benchmark:
 
 
 class SMMBlackbox(_bb.Blackbox):
-    """A Syne Tune :class:`Blackbox` over an SMM-Bench benchmark (registered name or instance).
+    """A Syne Tune :class:`Blackbox` over an SMM-Bench benchmark (registered name, directory or instance).
 
-    ``fidelities``: ``None`` (default) -> one fidelity, the full split, deterministic; ``True`` ->
-    :func:`default_fidelities`; or a list of evaluation sizes (1..full). ``seed`` fixes the evaluation
-    noise below full size (noise also depends on the configuration, the level and the simulator's seed,
-    so a trial's results are reproducible). The benchmark is loaded on first use, so registering
-    names is cheap.
+    ``fidelities``: ``True`` (default) -> :func:`~smm_plugins.fidelity.fidelity_ladder` of the optimisation
+    split, e.g. [39, 118, 356, 1069]; ``False`` -> the full split only; or a list of evaluation sizes
+    (1..full). Below full, ``train_acc`` is the core's fixed-subset accuracy of ``n_problems`` problems, the
+    subset chosen by ``seed`` (the ``seed`` a simulator backend passes overrides it); at full it is exact.
+    The benchmark is loaded on first use, and pickles travel with the name and settings, not the models.
     """
 
     def __init__(
         self,
         benchmark: str | Benchmark,
         *,
-        fidelities: Sequence[int] | bool | None = None,
+        fidelities: Sequence[int] | bool = True,
         seed: int = 0,
     ) -> None:
         # Blackbox.__init__ only stores three attributes; here they are lazy properties instead.
+        if not isinstance(fidelities, (bool, Sequence)) or isinstance(fidelities, str):
+            raise ValueError(f"fidelities = {fidelities!r}; allowed: True (the ladder), False (full only) or a list")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seed = {seed!r}; allowed: an integer >= 0")
         self._source = benchmark
-        self._fidelities_arg = fidelities
+        self._fidelities_arg = fidelities if isinstance(fidelities, bool) else tuple(fidelities)
         self._seed = int(seed)
         self._bench: Benchmark | None = None
 
@@ -106,7 +105,13 @@ class SMMBlackbox(_bb.Blackbox):
 
     @property
     def name(self) -> str:
+        """The benchmark's registered name (or directory) this blackbox evaluates."""
         return self._source if isinstance(self._source, str) else self._source.name
+
+    @property
+    def seed(self) -> int:
+        """Seed of the low-fidelity problem subsets when the simulator passes none."""
+        return self._seed
 
     @property
     def configuration_space(self) -> dict[str, Any]:  # type: ignore[override]
@@ -122,15 +127,22 @@ class SMMBlackbox(_bb.Blackbox):
         return list(OBJECTIVES)
 
     @property
+    def full_fidelity(self) -> int:
+        """Problems in the full optimisation split: the fidelity of the paper's (exact) accuracy."""
+        return int(self.benchmark.n_problems_full["train_acc"])
+
+    @property
     def fidelity_values(self) -> np.ndarray:
-        """Evaluation sizes reported for each trial, increasing; the last is the full split."""
-        full = int(self.benchmark.n_problems_full["train_acc"])
+        """Evaluation sizes reported for each trial, increasing, int64; for ``True``/``False`` the last is full."""
+        full = self.full_fidelity
         arg = self._fidelities_arg
-        if arg is None or arg is False:
+        if arg is True:
+            levels = fidelity_ladder(full)
+        elif arg is False:
             levels = [full]
-        elif arg is True:
-            levels = default_fidelities(full)
         else:
+            if not arg:
+                raise ValueError(f"fidelities = []; allowed: a non-empty list of problem counts in [1, {full}]")
             levels = sorted({self.benchmark._check_n_problems("train_acc", n) for n in arg})
         return np.asarray(levels, dtype=np.int64)
 
@@ -155,49 +167,48 @@ class SMMBlackbox(_bb.Blackbox):
     ) -> dict[str, float] | np.ndarray:
         x = self.benchmark.space.to_vector(configuration)
         test_acc = float(self.benchmark.evaluate(x, "test_acc"))  # also validates x strictly
+        subset_seed = self._seed if seed is None else int(seed)
         if fidelity is None:
-            return np.array([self._row(x, int(n), test_acc, seed) for n in self.fidelity_values])
-        return dict(zip(OBJECTIVES, self._row(x, fidelity[FIDELITY], test_acc, seed), strict=True))
+            return np.array([self._row(x, int(n), test_acc, subset_seed) for n in self.fidelity_values])
+        return dict(zip(OBJECTIVES, self._row(x, fidelity[FIDELITY], test_acc, subset_seed), strict=True))
 
-    def _row(self, x: np.ndarray, n: Any, test_acc: float, seed: int | None) -> list[float]:
+    def _row(self, x: np.ndarray, n: Any, test_acc: float, subset_seed: int) -> list[float]:
         b = self.benchmark
         n = b._check_n_problems("train_acc", n)  # ValueError for 0, 1.5, > full: never rounded
-        n_eval = fidelity_to_n_problems(n, int(b.n_problems_full["train_acc"]))
-        noise_seed = None
-        if n_eval is not None:
-            # Same (configuration, level, seeds) -> same measurement: trials replay exactly.
-            noise_seed = np.random.SeedSequence(
-                [self._seed, 0 if seed is None else int(seed), n, zlib.crc32(x.tobytes())]
-            )
-        acc = float(
-            b.evaluate(
-                x,
-                "train_acc",
-                n_problems=n_eval,
-                seed=None if noise_seed is None else np.random.default_rng(noise_seed),
-            )
-        )
-        # Generation over the first n problems after one merge: cumulative in n, as the simulator needs.
+        # Below full: the accuracy on a fixed subset of n problems (a pure function of x, n and the seed).
+        low = n < self.full_fidelity
+        acc = float(b.evaluate(x, "train_acc", n_problems=n if low else None, seed=subset_seed if low else None))
+        # Generation over the subset's n problems after one merge: cumulative in n, as the simulator needs.
         return [acc, test_acc, float(b.cost(x, "train_acc", n))]
 
     def __repr__(self) -> str:
-        return f"SMMBlackbox({self.name!r}, fidelities={self._fidelities_arg!r})"
+        return f"SMMBlackbox({self.name!r}, fidelities={self._fidelities_arg!r}, seed={self._seed})"
 
 
-_REGISTERED: set[str] = set()
-
-
-def register_blackbox(benchmark: str | Benchmark, *, name: str | None = None, **kwargs: Any) -> str:
+def register_blackbox(
+    benchmark: str | Benchmark,
+    *,
+    name: str | None = None,
+    fidelities: Sequence[int] | bool = True,
+    seed: int = 0,
+) -> str:
     """Make ``load_blackbox(name)`` and ``BlackboxRepositoryBackend(blackbox_name=name)`` find a benchmark.
 
-    Adds a lazily loading :class:`SMMBlackbox` to Syne Tune's name lookup. Returns the name used.
+    Adds a lazily loading :class:`SMMBlackbox` (``fidelities``, ``seed`` as there) to Syne Tune's name
+    lookup, replacing any entry of that name; ``name`` defaults to the benchmark's name. Returns the name
+    used. A pickled ``BlackboxRepositoryBackend`` carries these settings, so it works in any process.
     """
     key = name or (benchmark if isinstance(benchmark, str) else benchmark.name)
-    _gop.global_optimization_problem_collection[key] = SMMBlackbox(benchmark, **kwargs)
-    _REGISTERED.add(key)
+    _gop.global_optimization_problem_collection[key] = SMMBlackbox(benchmark, fidelities=fidelities, seed=seed)
     return key
 
 
+def registered_blackbox(name: str) -> SMMBlackbox | None:
+    """The :class:`SMMBlackbox` registered under ``name`` in Syne Tune's lookup, or ``None``."""
+    entry = _gop.global_optimization_problem_collection.get(name)
+    return entry if isinstance(entry, SMMBlackbox) else None
+
+
 def registered_blackboxes() -> list[str]:
-    """Names this package registered with Syne Tune."""
-    return sorted(_REGISTERED)
+    """Names under which an :class:`SMMBlackbox` is registered with Syne Tune, sorted."""
+    return sorted(k for k, v in _gop.global_optimization_problem_collection.items() if isinstance(v, SMMBlackbox))

@@ -11,10 +11,12 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from smm_plugins._deps import require
 from smm_plugins.benchmark import Benchmark
 from synetune_ext.blackbox import ELAPSED_TIME, FIDELITY, SMMBlackbox
+from synetune_ext.results import FULL_FIDELITY_ATTR
 
 _baselines = require("syne_tune.optimizer.baselines", "synetune", who="synetune_ext")
 _tuner = require("syne_tune.tuner", "synetune", who="synetune_ext")
@@ -23,7 +25,7 @@ _simcb = require("syne_tune.backend.simulator_backend.simulator_callback", "syne
 _tabular = require("syne_tune.blackbox_repository.simulated_tabular_backend", "synetune", who="synetune_ext")
 _tlog = require("syne_tune.tuner_logger", "synetune", who="synetune_ext")
 
-__all__ = ["run_simulated_tuning", "MULTI_FIDELITY_SCHEDULERS"]
+__all__ = ["run_simulated_tuning", "tuner_sleep_time", "MULTI_FIDELITY_SCHEDULERS"]
 
 
 #: Schedulers built with ``time_attr="n_problems"``, ``grace_period`` = smallest and ``max_t`` = largest size.
@@ -92,27 +94,27 @@ def run_simulated_tuning(
     metric: str = "train_acc",
     scheduler_kwargs: dict[str, Any] | None = None,
     output_dir: str | None = None,
-) -> Any:
-    """Run Syne Tune's simulator on a benchmark and return the results ``pandas.DataFrame`` (one row per report).
+) -> pd.DataFrame:
+    """Run Syne Tune's simulator on a benchmark and return the results ``DataFrame`` (one row per report).
 
     ``scheduler``: a baseline name (``"RandomSearch"``, ``"TPE"``, ``"REA"``, ``"ASHA"``, ``"BOHB"``, ...) or a
-    scheduler instance; it maximises ``metric``. ``fidelities`` as in :class:`SMMBlackbox` (multi-fidelity
-    schedulers get :func:`~synetune_ext.blackbox.default_fidelities` if none are given). Stops after
-    ``max_trials`` finished trials or ``max_simulated_seconds`` of simulated time. ``st_tuner_time`` is in
-    simulated seconds. Quiet: nothing is printed; files go to a temporary folder unless ``output_dir``.
-    Same arguments and seed give the same trials and values (``n_workers=1``); ``st_tuner_time`` also
-    contains the scheduler's real compute time, as Syne Tune's simulator intends, so it varies by milliseconds.
+    scheduler instance; it maximises ``metric``. ``fidelities`` as in :class:`SMMBlackbox`; ``None`` gives the
+    fidelity ladder to multi-fidelity schedulers (:data:`MULTI_FIDELITY_SCHEDULERS` and scheduler instances)
+    and the full split only to the others, which learn from a trial's full-size value either way. Stops after
+    ``max_trials`` finished trials or ``max_simulated_seconds`` of simulated time, on ``n_workers`` simulated
+    workers. ``st_tuner_time`` is simulated seconds (the benchmark's cost model plus the scheduler's real
+    compute time, as Syne Tune's simulator intends, so it varies by milliseconds between runs). The incumbent
+    is :func:`~synetune_ext.best_full_fidelity` of the frame (not its noisy low-fidelity maximum). Quiet:
+    nothing is printed; files go to a temporary folder unless ``output_dir``. Same arguments and seed give
+    the same trials and values.
     """
-    if isinstance(scheduler, str) and scheduler in MULTI_FIDELITY_SCHEDULERS and fidelities is None:
-        fidelities = True
+    if fidelities is None:
+        fidelities = not isinstance(scheduler, str) or scheduler in MULTI_FIDELITY_SCHEDULERS
     blackbox = (
         benchmark if isinstance(benchmark, SMMBlackbox) else SMMBlackbox(benchmark, fidelities=fidelities, seed=seed)
     )
-    # The tuner's bookkeeping step advances simulated time; keep it small against one evaluation.
-    x0 = blackbox.benchmark.space.default_vector()
-    step = 0.1 * float(blackbox.benchmark.cost(x0, "train_acc", int(blackbox.fidelity_values.min())))
     backend = _tabular.UserBlackboxBackend(
-        blackbox=blackbox, elapsed_time_attr=ELAPSED_TIME, seed=seed, tuner_sleep_time=max(step, 1e-3)
+        blackbox=blackbox, elapsed_time_attr=ELAPSED_TIME, seed=seed, tuner_sleep_time=tuner_sleep_time(blackbox)
     )
     stop = _stop.StoppingCriterion(max_num_trials_finished=max_trials, max_wallclock_time=max_simulated_seconds)
     callback = _simcb.SimulatorCallback()
@@ -135,4 +137,18 @@ def run_simulated_tuning(
             output_logger=_SilentTunerLogger(use_colors=False, use_emojis=False),
         )
         tuner.run()
-    return callback.dataframe()
+    results = callback.dataframe()
+    results.attrs[FULL_FIDELITY_ATTR] = blackbox.full_fidelity
+    return results
+
+
+def tuner_sleep_time(blackbox: SMMBlackbox, fraction: float = 0.02) -> float:
+    """Simulated seconds per idle tuner loop: ``fraction`` of the cheapest evaluation (at the lowest fidelity).
+
+    The simulator advances its clock by this much whenever all workers are busy, so a worker that becomes
+    free waits up to this long for its next trial; a small fraction of the cheapest evaluation keeps that
+    idle time negligible, and not smaller, since every loop costs real compute time. At least 1 ms.
+    """
+    x0 = blackbox.benchmark.space.default_vector()
+    cheapest = float(blackbox.benchmark.cost(x0, "train_acc", int(blackbox.fidelity_values.min())))
+    return max(fraction * cheapest, 1e-3)
