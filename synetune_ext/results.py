@@ -54,11 +54,14 @@ def best_full_fidelity(
     Returns the row as a dict without ``st_*`` fields: ``trial_id``, the objectives, ``n_problems`` and
     ``config_<name>`` per parameter. Raises ``ValueError`` if no trial reached the full split.
     """
-    experiment = None if isinstance(results, pd.DataFrame) else results
-    frame = results if experiment is None else experiment.results
-    if not isinstance(frame, pd.DataFrame):
-        what = f"an {type(results).__name__} without results" if experiment is not None else repr(results)[:80]
-        raise ValueError(f"results = {what}; allowed: a pandas DataFrame or an ExperimentResult with results")
+    if isinstance(results, pd.DataFrame):
+        experiment, frame = None, results
+    elif isinstance(getattr(results, "results", None), pd.DataFrame):
+        experiment, frame = results, results.results
+    else:
+        raise ValueError(
+            f"results = a {type(results).__name__}; allowed: a pandas DataFrame or an ExperimentResult with results"
+        )
     if experiment is not None and experiment.metadata:  # what the experiment's scheduler optimised
         metric, mode = metric or experiment.metric_names()[0], mode or experiment.metric_mode()
     metric, mode = metric or "train_acc", mode or "max"
@@ -76,5 +79,5 @@ def best_full_fidelity(
             "run more trials or a larger budget so that some trial is evaluated in full"
         )
     best = at_full[metric].idxmax() if mode == "max" else at_full[metric].idxmin()
-    row = at_full.loc[best]
-    return {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items() if not str(k).startswith("st_")}
+    row = at_full.loc[[best]].to_dict(orient="records")[0]  # per-column types, as Python scalars
+    return {k: v for k, v in row.items() if not str(k).startswith("st_")}
