@@ -57,6 +57,6 @@ def install() -> None:
 
     for wrapper, original in ((__getstate__, get_original), (__setstate__, set_original)):
         setattr(wrapper, _MARK, True)
-        wrapper.__wrapped__ = original  # type: ignore[attr-defined]
+        setattr(wrapper, "__wrapped__", original)  # noqa: B010 - two functions of different types in one loop
     cls.__getstate__ = __getstate__
     cls.__setstate__ = __setstate__
