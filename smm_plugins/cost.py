@@ -11,12 +11,16 @@ Two models share one linear form (see ``docs/adapters.md`` for the rationale of 
 where ``path_factor`` is 1 for PS and ``hops / reference_layers`` for DFS (inference cost grows with
 the number of decoder layers a token passes through; a DFS path has 32-64 hops).
 
-* :class:`OfficialCostModel` models a real 7B merge-and-evaluate run (SMM-Bench-PS/DFS).
-* :class:`LabCostModel` uses the merge lab's own measured seconds of one full-size evaluation.
+* :class:`OfficialCostModel` models a real 7B merge-and-evaluate run: the default of every benchmark,
+  the embedded lab surrogates included (they stand in for the real problem).
+* :class:`LabCostModel` spreads measured seconds of one full-size evaluation over its problems: the
+  default of a surrogate whose ``meta["eval_seconds"]`` records them, and the ``"lab"`` option (the merge
+  lab's own milliseconds) of the lab benchmarks.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,6 +37,8 @@ __all__ = [
     "dfs_hops",
     "is_dfs_space",
     "default_cost_model",
+    "cost_model_for",
+    "COST_MODEL_NAMES",
     "fidelity_to_n_problems",
     "MERGE_SECONDS",
     "SECONDS_PER_PROBLEM",
@@ -170,40 +176,65 @@ class LabCostModel(CostModel):
         return cls(fixed_seconds=fixed_seconds, seconds_per_problem=spp, **kwargs)
 
 
-#: Embedded lab surrogates -> the lab objective they model (whose measured ``eval_seconds`` they inherit).
+#: Lab benchmarks -> the lab objective whose measured ``eval_seconds`` the ``"lab"`` cost model uses.
 _LAB_TWINS: Mapping[str, str] = {
     "smm-mini-ps": "smm_plugins.lab.objectives:PSTrueBenchmark",
     "smm-mini-dfs": "smm_plugins.lab.objectives:DFSTrueBenchmark",
+    "smm-mini-ps-true": "smm_plugins.lab.objectives:PSTrueBenchmark",
+    "smm-mini-dfs-true": "smm_plugins.lab.objectives:DFSTrueBenchmark",
 }
+#: Names accepted by :func:`cost_model_for` (and a benchmark's ``cost_model`` attribute).
+COST_MODEL_NAMES: tuple[str, ...] = ("official", "lab")
 
 
 def _lab_eval_seconds(benchmark: Any) -> Any:
     own = getattr(benchmark, "eval_seconds", None)
     if own:
         return own
-    meta = getattr(benchmark, "meta", None)
-    if isinstance(meta, Mapping) and meta.get("eval_seconds"):
-        return meta["eval_seconds"]
     twin = _LAB_TWINS.get(getattr(benchmark, "name", ""))
-    if twin is not None:
-        import importlib
+    if twin is None:
+        raise ValueError(
+            f"cost model 'lab' needs the merge lab's measured seconds; benchmark {getattr(benchmark, 'name', '?')!r} "
+            f"has none (allowed for: {', '.join(_LAB_TWINS)})"
+        )
+    module, _, cls = twin.partition(":")
+    return getattr(importlib.import_module(module), cls).eval_seconds
 
-        module, _, cls = twin.partition(":")
-        try:
-            return getattr(importlib.import_module(module), cls).eval_seconds
-        except (ImportError, AttributeError) as exc:  # lab not shipped: fall back, but say so
-            logger.warning("no lab cost for %s (%s); using the 7B cost model", benchmark.name, exc)
-    return None
+
+def _measured_eval_seconds(benchmark: Any) -> Any:
+    meta = getattr(benchmark, "meta", None)
+    return meta.get("eval_seconds") if isinstance(meta, Mapping) else None
 
 
 def default_cost_model(benchmark: Any) -> CostModel:
-    """The cost model of a benchmark that sets none.
+    """The cost model of a benchmark that sets none: a real evaluation of the problem it stands for.
 
-    The lab's measured ``eval_seconds`` (the benchmark's own, its ``meta["eval_seconds"]``, or for the
-    embedded ``smm-mini-*`` surrogates that of the lab objective they model) gives a
-    :class:`LabCostModel`; anything else is treated as a real 7B merge problem (:class:`OfficialCostModel`).
+    A surrogate whose ``meta["eval_seconds"]`` records measured seconds of its real evaluations gets a
+    :class:`LabCostModel` of those; every other benchmark, the embedded ``smm-mini-*`` ones and the
+    lab's exact objectives included, is treated as a real 7B merge problem (:class:`OfficialCostModel`)
+    on its own split sizes. The lab's own compute seconds are ``cost_model_for(benchmark, "lab")``.
     """
-    eval_seconds = _lab_eval_seconds(benchmark)
-    if eval_seconds is not None:
-        return LabCostModel.from_eval_seconds(eval_seconds, dict(benchmark.n_problems_full))
+    measured = _measured_eval_seconds(benchmark)
+    if measured:
+        return LabCostModel.from_eval_seconds(measured, dict(benchmark.n_problems_full))
     return OfficialCostModel()
+
+
+def cost_model_for(benchmark: Any, spec: CostModel | str | None = None) -> CostModel:
+    """Resolve a cost-model choice for ``benchmark``: ``None`` (its default), a name or a :class:`CostModel`.
+
+    Names: ``"official"`` (a real 7B merge and evaluation, :class:`OfficialCostModel`) and ``"lab"`` (the
+    merge lab's measured seconds of one evaluation of its small networks, milliseconds: lab benchmarks only).
+    """
+    if spec is None:
+        return default_cost_model(benchmark)
+    if isinstance(spec, CostModel):
+        return spec
+    if spec == "official":
+        return OfficialCostModel()
+    if spec == "lab":
+        return LabCostModel.from_eval_seconds(_lab_eval_seconds(benchmark), dict(benchmark.n_problems_full))
+    raise ValueError(
+        f"cost_model = {spec!r} is not allowed; allowed: None, {', '.join(map(repr, COST_MODEL_NAMES))} "
+        "or a smm_plugins.cost.CostModel"
+    )
