@@ -71,7 +71,11 @@ def dfs_hops(X: Any, space: SearchSpace) -> np.ndarray:
     """
     if not is_dfs_space(space):
         raise ValueError(f"search space {space.name!r} is not a DFS space; hops are defined for DFS only")
-    arr = space.validate(X)
+    return _count_hops(space.validate(X), space)
+
+
+def _count_hops(arr: np.ndarray, space: SearchSpace) -> np.ndarray:
+    """Hops of each row of an already validated DFS batch."""
     layers = arr[:, space.is_categorical]
     both = DFS_CHOICES[-1]  # "both layers, A's then B's": the one choice that adds a second hop
     return (layers.shape[1] + np.count_nonzero(layers == both, axis=1)).astype(np.int64)
@@ -119,6 +123,7 @@ class CostModel:
         """Simulated seconds of one real evaluation of each validated row of ``X`` (shape (n,), >= 0).
 
         ``n_problems`` is the evaluation size (problems generated for), ``objective`` picks the split.
+        ``X`` must be validated against ``space`` (as :meth:`Benchmark.cost` does); it is not checked again.
         """
         try:
             per_problem = float(self.seconds_per_problem[objective])
@@ -131,7 +136,7 @@ class CostModel:
         if self.scale_with_hops and is_dfs_space(space):
             # A path through every layer once costs what the source model costs: hops / layers of the space.
             layers = int(space.metadata.get("n_layers", self.reference_layers))
-            factor = dfs_hops(arr, space) / float(layers)
+            factor = _count_hops(arr, space) / float(layers)
         return self.fixed_seconds + per_problem * float(n_problems) * factor
 
 
