@@ -84,9 +84,10 @@ def _count_hops(arr: np.ndarray, space: SearchSpace) -> np.ndarray:
 def fidelity_to_n_problems(n_problems: int | None, full: int) -> int | None:
     """Map a framework fidelity to :meth:`Benchmark.evaluate`'s ``n_problems``.
 
-    The full size (or ``None``) is the paper's setting: the deterministic surrogate accuracy, i.e.
-    ``None``. A smaller size (1 .. full-1) keeps its value and so gets seeded binomial noise.
+    The full size (or ``None``) is the paper's setting, the exact accuracy: ``None``. A smaller size
+    (1 .. full-1) keeps its value: the fixed-subset accuracy of :mod:`smm_plugins.fidelity`.
     Out-of-range values are passed through so that the core raises its usual ``ValueError``.
+    (``Benchmark.evaluate`` treats the full size as exact itself; this mapping is kept for callers.)
     """
     if n_problems is None:
         return None
