@@ -46,6 +46,8 @@ DEFAULT_SUBSET_SEED: int = 0
 #: (``smm-bench fidelity-check``, docs/fidelity.md).
 DIFFICULTY_SPREAD: Mapping[str, float] = MappingProxyType({"ps": 5.0, "dfs": 1.5})
 
+#: Configurations simulated at once (each needs a few arrays of ``n_full`` numbers).
+_CHUNK_ROWS = 512
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
@@ -177,9 +179,13 @@ class SubsetNoiseModel:
         p = np.asarray(accuracy, dtype=np.float64).reshape(-1)
         if n_problems == n_full:
             return p.copy()
-        z = self.correctness(p, X, objective, n_full)
+        X = np.asarray(X, dtype=np.float64).reshape(p.shape[0], -1)
         subset = problem_subset(n_full, n_problems, seed)
-        shift = z[:, subset].mean(axis=1) - z.mean(axis=1)
+        shift = np.empty_like(p)
+        for start in range(0, p.shape[0], _CHUNK_ROWS):  # bounded memory: (rows, n_full) per chunk
+            rows = slice(start, start + _CHUNK_ROWS)
+            z = self.correctness(p[rows], X[rows], objective, n_full)
+            shift[rows] = z[:, subset].mean(axis=1) - z.mean(axis=1)
         return np.clip(np.rint(n_problems * (p + shift)), 0, n_problems) / n_problems
 
 
