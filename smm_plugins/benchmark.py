@@ -122,9 +122,18 @@ class Benchmark(abc.ABC):
         seconds = np.asarray(model.seconds(batch, objective, int(n), self.space), dtype=np.float64)
         return float(seconds[0]) if single else seconds
 
-    def evaluate_config(self, config: Mapping[str, Any], objective: str = "train_acc", *, clip: bool = False) -> float:
-        """Accuracy of one configuration given as ``{name: value}``."""
-        return float(self.evaluate(self.space.to_vector(config), objective, clip=clip))
+    def evaluate_config(
+        self,
+        config: Mapping[str, Any],
+        objective: str = "train_acc",
+        *,
+        clip: bool = False,
+        n_problems: int | None = None,
+        seed: int | None = None,
+    ) -> float:
+        """Accuracy of one configuration given as ``{name: value}`` (fidelity as in :meth:`evaluate`)."""
+        x = self.space.to_vector(config)
+        return float(self.evaluate(x, objective, clip=clip, n_problems=n_problems, seed=seed))
 
     def _check_objective(self, objective: str) -> None:
         if objective not in self.objectives:

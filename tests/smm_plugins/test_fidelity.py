@@ -85,6 +85,8 @@ def test_pure_function_of_configuration_fidelity_and_seed(mini_ps, configs):
     # Seed None is subset 0; another seed is another subset.
     assert np.array_equal(mini_ps.evaluate(configs, n_problems=111), mini_ps.evaluate(configs, n_problems=111, seed=0))
     assert not np.array_equal(mini_ps.evaluate(configs, n_problems=111, seed=4), batch)
+    config = mini_ps.space.to_config(configs[0])
+    assert mini_ps.evaluate_config(config, n_problems=111, seed=3) == batch[0]
     # An accuracy on n problems: a count out of n, in [0, 1].
     assert np.allclose(batch * 111, np.rint(batch * 111)) and ((batch >= 0) & (batch <= 1)).all()
 
