@@ -2,8 +2,10 @@
 
     from hpobench_ext import get_benchmark
     b = get_benchmark("smm-mini-ps", rng=1)
-    res = b.objective_function(b.get_configuration_space(seed=1).sample_configuration())
+    config = b.get_configuration_space(seed=1).sample_configuration()
+    res = b.objective_function(config, fidelity={"n_problems": 111})  # a fixed subset; omit: full, exact
     res["function_value"], res["cost"], res["info"]["accuracy"]
+    b.objective_function_test(config)["info"]["test_accuracy"]
 
 Classes (importable paths ``hpobench_ext:<Class>``): SMMBenchPS, SMMBenchDFS, SMMMiniPS, SMMMiniDFS,
 SMMMiniPSTrue, SMMMiniDFSTrue. When HPOBench is installed they subclass its

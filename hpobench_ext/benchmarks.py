@@ -1,24 +1,26 @@
 """SMM-Bench benchmarks as HPOBench benchmarks: one class per registered benchmark.
 
 ``function_value`` is ``1 - accuracy`` (HPOBench minimises); ``cost`` is the simulated seconds of one
-real evaluation (:mod:`smm_plugins.cost`); the fidelity is ``n_problems``, the evaluation size, whose
-default is the full optimisation split (the paper's deterministic accuracy).
+real evaluation (:mod:`smm_plugins.cost`); the fidelity is ``n_problems``, the evaluation size, from the
+bottom of the fidelity ladder to the full optimisation split (default: the paper's exact accuracy).
+Below full, the accuracy is the core's fixed-subset value (:mod:`smm_plugins.fidelity`).
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import math
 import os
-import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 
-from hpobench_ext._base import HPOBENCH_AVAILABLE, AbstractBenchmark, ConfigSpace, get_rng
+from hpobench_ext._base import AbstractBenchmark, ConfigSpace, get_rng
 from smm_plugins.benchmark import Benchmark
-from smm_plugins.cost import dfs_hops, fidelity_to_n_problems, is_dfs_space
+from smm_plugins.cost import dfs_hops, is_dfs_space
+from smm_plugins.fidelity import DEFAULT_SUBSET_SEED, fidelity_ladder, fidelity_summary
 from smm_plugins.space import SearchSpace
 from smm_plugins.surrogate import BIBTEX, CITATION
 
@@ -60,32 +62,36 @@ def configuration_space(space: SearchSpace, seed: int | None = None) -> ConfigSp
 
 
 def fidelity_space(benchmark: Benchmark, seed: int | None = None) -> ConfigSpace.ConfigurationSpace:
-    """The fidelity space: ``n_problems`` in [1, full optimisation-split size], default = full (deterministic)."""
+    """The fidelity space: ``n_problems`` from the bottom of the fidelity ladder to the full split, default full.
+
+    The bottom is :func:`smm_plugins.fidelity.fidelity_ladder`'s (full // 27), as in every adapter.
+    """
     full = int(benchmark.n_problems_full["train_acc"])
     cs = ConfigSpace.ConfigurationSpace(name=f"{benchmark.name}-fidelity", seed=seed)
     cs.add(
         ConfigSpace.Integer(
             FIDELITY,
-            (1, full),
+            (fidelity_ladder(full)[0], full),
             default=full,
-            meta={"description": "problems evaluated; below full adds binomial noise"},
+            meta={"description": "problems evaluated: a fixed subset of the split; full = the exact accuracy"},
         )
     )
     return cs
 
 
 def _checked(fn: Callable[..., dict]) -> Callable[..., dict]:
-    """``AbstractBenchmark.check_parameters``, with HPOBench 0.0.10's own ConfigSpace-0.x deprecation noise muted."""
-    inner = AbstractBenchmark.check_parameters(fn)
-    if not HPOBENCH_AVAILABLE:
-        return inner
+    """HPOBench's ``check_parameters`` semantics, on the core's validation (no ConfigSpace objects per call).
 
-    @functools.wraps(inner)
-    def wrapper(self: Any, configuration: Any, fidelity: Any = None, **kwargs: Any) -> dict:
-        with warnings.catch_warnings():
-            # Only warnings raised from hpobench's own modules (it calls e.g. get_hyperparameter_names()).
-            warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"hpobench\.")
-            return inner(self, configuration, fidelity, **kwargs)
+    Accepts a dict or a ``Configuration`` (anything else: ``TypeError``); unknown, missing or invalid values
+    raise ``ValueError`` naming the variable; the fidelity may be ``None`` (full), a dict or a
+    ``Configuration``, never a loose keyword. Passes the model-input row and the problem count on.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, configuration: Any, fidelity: Any = None, rng: Any = None, **kwargs: Any) -> dict:
+        x = self._configuration_row(configuration)
+        n = self._fidelity_count(fidelity, kwargs)
+        return fn(self, x, n, rng, **kwargs)
 
     return wrapper
 
@@ -105,9 +111,16 @@ class _SMMLogic:
     _core_benchmark: ClassVar[Benchmark | None] = None
     rng: np.random.RandomState
 
-    def __init__(self, rng: int | np.random.RandomState | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, rng: int | np.random.RandomState | None = None, *, report_test: bool = False, **kwargs: Any
+    ) -> None:
         # The getters below need the core benchmark; it must exist before the base constructor calls them.
         self.benchmark: Benchmark = type(self).core()
+        #: Also report the test accuracy in ``objective_function``'s info (one more prediction per call).
+        self.report_test = bool(report_test)
+        #: Subset of problems of low-fidelity evaluations when a call passes no ``rng``: the ``rng`` int,
+        #: one draw from a RandomState, or the core's default subset for ``None``.
+        self.subset_seed = self._seed_for(rng) if rng is not None else DEFAULT_SUBSET_SEED
         super().__init__(rng=rng, **kwargs)  # type: ignore[call-arg]
 
     @classmethod
@@ -129,92 +142,151 @@ class _SMMLogic:
 
     @classmethod
     def get_fidelity_space(cls, seed: int | None = None) -> ConfigSpace.ConfigurationSpace:
-        """``n_problems`` in [1, 1069 for the official split]; default = full = the paper's deterministic setting."""
+        """``n_problems`` in [ladder bottom, full split]; default = full = the paper's exact setting."""
         return fidelity_space(cls.core(), seed=seed)
 
     @classmethod
     def get_meta_information(cls) -> dict[str, Any]:
-        """Name, citation, objective and cost-model notes."""
+        """Name, task, citation, fidelity (range, ladder, low-fidelity model) and cost model, from the benchmark."""
         b = cls.core()
+        meta = dict(getattr(b, "meta", None) or {})
+        fid = fidelity_summary(b)
+        full_seconds = float(b.cost(b.space.default_vector()))  # also resolves the benchmark's cost model
+        task = meta.get("task")
         return {
             "name": b.name,
+            "task": task,
             "references": [CITATION, "https://arxiv.org/abs/2509.02555", "https://github.com/shiralab/SMM-Bench"],
             "citation": BIBTEX,
-            "objective": "function_value = 1 - accuracy (Japanese math word problems); lower is better",
-            "fidelity": f"{FIDELITY}: evaluation size; below full adds seeded binomial noise, cost is proportional",
-            "cost": "simulated seconds of one real evaluation "
-            f"({type(b.cost_model).__name__ if b.cost_model is not None else 'default'} cost model)",
+            "objective": "function_value = 1 - accuracy" + (f" ({task})" if task else "") + "; lower is better",
+            "fidelity": fid,
+            "cost": f"simulated seconds of one real evaluation ({type(b.cost_model).__name__} cost model; default "
+            f"configuration at full fidelity: {full_seconds:.1f} s), proportional to n_problems",
             "dimensions": b.space.dim,
             "n_problems_full": dict(b.n_problems_full),
         }
 
-    # -- objectives on validated plain dicts --------------------------------------------------------
-    def _train(self, configuration: dict, fidelity: dict, rng: Any) -> dict[str, Any]:
-        b = self.benchmark
-        x = b.space.to_vector(configuration)
-        n = int(fidelity[FIDELITY])
-        n_eval = fidelity_to_n_problems(n, int(b.n_problems_full["train_acc"]))
-        seed = None if n_eval is None else int(get_rng(rng, self.rng).randint(0, 2**31 - 1))
-        acc = float(b.evaluate(x, "train_acc", n_problems=n_eval, seed=seed))
-        test_acc = float(b.evaluate(x, "test_acc"))
-        return {
-            "function_value": 1.0 - acc,
-            "cost": float(b.cost(x, "train_acc", n)),
-            "info": self._info(x, acc, test_acc, fidelity),
-        }
+    # -- validation (the semantics of HPOBench's check_parameters) ----------------------------------
+    def _configuration_row(self, configuration: Any) -> np.ndarray:
+        if isinstance(configuration, ConfigSpace.Configuration):
+            configuration = dict(configuration)
+        elif not isinstance(configuration, Mapping):
+            raise TypeError(
+                f"Configuration has to be a dict or ConfigSpace.Configuration but was {type(configuration).__name__}"
+            )
+        return self.benchmark.space.to_vector(configuration)
 
-    def _test(self, configuration: dict, fidelity: dict) -> dict[str, Any]:
+    def _fidelity_count(self, fidelity: Any, kwargs: Mapping[str, Any]) -> int:
+        if FIDELITY in kwargs:
+            raise ValueError(f"Fidelity parameter {FIDELITY} should not be passed as a keyword; use fidelity={{...}}")
+        full = int(self.benchmark.n_problems_full["train_acc"])
+        if fidelity is None:
+            return full
+        if isinstance(fidelity, ConfigSpace.Configuration):
+            fidelity = dict(fidelity)
+        elif not isinstance(fidelity, Mapping):
+            raise TypeError(
+                f"Fidelity has to be None, a dict or ConfigSpace.Configuration but was {type(fidelity).__name__}"
+            )
+        unknown = sorted(set(fidelity) - {FIDELITY})
+        if unknown:
+            raise ValueError(
+                f"Provided fidelity dict contained unknown fidelity values: {unknown}; allowed: {FIDELITY}"
+            )
+        return _problem_count(fidelity.get(FIDELITY, full), fidelity_ladder(full)[0], full)
+
+    def _seed_for(self, rng: Any) -> int:
+        """The subset seed of one call: an int ``rng`` itself, a RandomState one draw, None the instance's."""
+        if rng is None:
+            return self.subset_seed
+        if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
+            return int(rng)
+        return _seed_of(get_rng(rng))
+
+    # -- objectives ----------------------------------------------------------------------------------
+    def _train(self, x: np.ndarray, n: int, rng: Any) -> dict[str, Any]:
+        b = self.benchmark
+        seed = self._seed_for(rng)
+        acc = float(b.evaluate(x, "train_acc", n_problems=n, seed=seed))
+        info = self._info(x, acc, n, seed)
+        if self.report_test:
+            info["test_accuracy"] = float(b.evaluate(x, "test_acc"))
+        return {"function_value": 1.0 - acc, "cost": float(b.cost(x, "train_acc", n)), "info": info}
+
+    def _test(self, x: np.ndarray, n: int) -> dict[str, Any]:
         b = self.benchmark
         full = int(b.n_problems_full["train_acc"])
-        if int(fidelity[FIDELITY]) != full:
+        if n != full:
             raise ValueError(
-                f"objective_function_test runs at full fidelity only: {FIDELITY} = {full} (or leave it out)"
+                f"objective_function_test runs at full fidelity only: {FIDELITY} = {full} (or leave it out), not {n}"
             )
-        x = b.space.to_vector(configuration)
         test_acc = float(b.evaluate(x, "test_acc"))
-        acc = float(b.evaluate(x, "train_acc"))
-        return {
-            "function_value": 1.0 - test_acc,
-            "cost": float(b.cost(x, "test_acc")),
-            "info": self._info(x, acc, test_acc, fidelity),
-        }
+        info = self._info(x, float(b.evaluate(x, "train_acc")), n, None)
+        info["test_accuracy"] = test_acc
+        return {"function_value": 1.0 - test_acc, "cost": float(b.cost(x, "test_acc")), "info": info}
 
-    def _info(self, x: np.ndarray, acc: float, test_acc: float, fidelity: dict) -> dict[str, Any]:
-        info: dict[str, Any] = {"accuracy": acc, "test_accuracy": test_acc, "fidelity": dict(fidelity)}
+    def _info(self, x: np.ndarray, acc: float, n: int, seed: int | None) -> dict[str, Any]:
+        info: dict[str, Any] = {"accuracy": acc, "fidelity": {FIDELITY: n}}
+        if seed is not None and n < int(self.benchmark.n_problems_full["train_acc"]):
+            info["subset_seed"] = seed
         if is_dfs_space(self.benchmark.space):
             info["hops"] = int(dfs_hops(x, self.benchmark.space)[0])
         return info
+
+    def full_fidelity_incumbent(self, configurations: Iterable[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The best of ``configurations`` by full-fidelity value: ``(configuration dict, objective_function result)``.
+
+        Re-scores each candidate (dicts or ``Configuration`` objects, e.g. an optimiser's incumbents at
+        several budgets) on the full split, exactly, so that a noisy low-fidelity value never wins.
+        """
+        rows = [self._configuration_row(c) for c in configurations]
+        if not rows:
+            raise ValueError("configurations is empty; pass at least one configuration to re-score")
+        acc = np.asarray(self.benchmark.evaluate(np.vstack(rows), "train_acc"))
+        best = self.benchmark.space.to_config(rows[int(np.argmax(acc))])
+        return best, self.objective_function(best)  # type: ignore[attr-defined]
+
+
+def _problem_count(value: Any, lower: int, upper: int) -> int:
+    """A fidelity value as a problem count: an int in range, or a float in range rounded (DEHB/SMAC budgets)."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    if ok and np.isfinite(value) and lower <= value <= upper:
+        return int(math.floor(float(value) + 0.5))
+    raise ValueError(
+        f"fidelity {FIDELITY} = {value!r} is not allowed; allowed: a number in [{lower}, {upper}] "
+        "(floats are rounded to a problem count)"
+    )
+
+
+def _seed_of(rng: np.random.RandomState) -> int:
+    return int(rng.randint(0, 2**31 - 1))
 
 
 class SMMBenchmark(_SMMLogic, AbstractBenchmark):
     """An SMM-Bench benchmark in HPOBench's contract. Use a subclass (e.g. :class:`SMMMiniPS`) or :func:`get_benchmark`.
 
     ``objective_function`` -> ``{'function_value': 1 - acc, 'cost': seconds, 'info': {...}}`` with info keys
-    ``accuracy``, ``test_accuracy``, ``fidelity`` (and ``hops`` for DFS);
-    ``objective_function_test`` gives ``1 - test accuracy`` at full fidelity.
+    ``accuracy``, ``fidelity``, ``subset_seed`` (below full), ``hops`` (DFS) and ``test_accuracy`` (with
+    ``report_test=True``); ``objective_function_test`` gives ``1 - test accuracy`` at full fidelity.
     """
 
     @_checked
-    def objective_function(
-        self,
-        configuration: ConfigSpace.Configuration | dict,
-        fidelity: ConfigSpace.Configuration | dict | None = None,
-        rng: int | np.random.RandomState | None = None,
-        **kwargs: Any,
+    def objective_function(  # type: ignore[override]
+        self, configuration: np.ndarray, fidelity: int, rng: int | np.random.RandomState | None = None, **kwargs: Any
     ) -> dict[str, Any]:
-        """``1 - train accuracy`` at ``fidelity['n_problems']`` (noise below full, from ``rng`` or the instance's)."""
-        return self._train(configuration, fidelity, rng)  # type: ignore[arg-type]
+        """``1 - train accuracy`` on ``fidelity['n_problems']`` problems: the fixed subset of the seed ``rng``.
+
+        ``rng``: an int is the subset seed, a RandomState gives one, ``None`` uses the instance's
+        (``subset_seed``). The full split (default) is exact and deterministic.
+        """
+        return self._train(configuration, fidelity, rng)
 
     @_checked
-    def objective_function_test(
-        self,
-        configuration: ConfigSpace.Configuration | dict,
-        fidelity: ConfigSpace.Configuration | dict | None = None,
-        rng: int | np.random.RandomState | None = None,
-        **kwargs: Any,
+    def objective_function_test(  # type: ignore[override]
+        self, configuration: np.ndarray, fidelity: int, rng: int | np.random.RandomState | None = None, **kwargs: Any
     ) -> dict[str, Any]:
         """``1 - test accuracy`` (held-out split) at full fidelity, deterministic."""
-        return self._test(configuration, fidelity)  # type: ignore[arg-type]
+        return self._test(configuration, fidelity)
 
 
 class SMMBenchPS(SMMBenchmark):

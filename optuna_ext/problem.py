@@ -9,7 +9,8 @@ import numpy as np
 
 from smm_plugins._deps import require
 from smm_plugins.benchmark import Benchmark
-from smm_plugins.cost import dfs_hops, fidelity_to_n_problems, is_dfs_space
+from smm_plugins.cost import dfs_hops, is_dfs_space
+from smm_plugins.fidelity import subset_seed
 from smm_plugins.space import SearchSpace
 
 optuna = require("optuna", "optuna", who="optuna_ext")
@@ -48,11 +49,12 @@ class Problem(optunahub.benchmarks.BaseProblem):
     """Maximise the accuracy of an SMM-Bench benchmark, e.g. ``Problem("smm-mini-ps")``.
 
     ``objective``: ``"train_acc"`` (default, what an optimiser sees) or ``"test_acc"``, in [0, 1].
-    ``n_problems`` (optional fidelity, 1..full size of the split): seeded binomial noise (``seed``);
-    ``None`` or the full size give the paper's deterministic accuracy. Invalid parameters raise
-    ``ValueError`` (never clipped). Used as ``study.optimize(problem, ...)`` or via ask/tell. With
-    ``extras=True`` (default) each ``study.optimize`` trial gets user attributes ``test_acc`` and
-    ``cost_seconds`` (simulated seconds of the real evaluation); ``False`` skips that extra work.
+    ``n_problems`` (optional fidelity, 1..full size of the split): the accuracy on the core's fixed subset
+    of that many problems selected by ``seed`` (an int >= 0; ``None``: subset 0), the same value for the
+    same configuration in any trial, order or process; ``None`` or the full size give the exact accuracy.
+    Invalid parameters raise ``ValueError`` (never clipped). Used as ``study.optimize(problem, ...)`` or
+    via ask/tell. With ``extras=True`` (default) each ``study.optimize`` trial gets user attributes
+    ``test_acc`` and ``cost_seconds`` (simulated seconds of the real evaluation); ``False`` skips that work.
     """
 
     def __init__(
@@ -71,7 +73,7 @@ class Problem(optunahub.benchmarks.BaseProblem):
         if n_problems is not None:
             self.benchmark._check_n_problems(objective, n_problems)
         self.n_problems = n_problems
-        self._rng = np.random.default_rng(seed)
+        self.seed = subset_seed(seed)
         self._search_space = search_space(self.benchmark.space)
 
     @property
@@ -93,8 +95,7 @@ class Problem(optunahub.benchmarks.BaseProblem):
         return self._accuracy(self.to_vector(params))
 
     def _accuracy(self, x: np.ndarray) -> float:
-        n = fidelity_to_n_problems(self.n_problems, int(self.benchmark.n_problems_full[self.objective]))
-        return float(self.benchmark.evaluate(x, self.objective, n_problems=n, seed=None if n is None else self._rng))
+        return float(self.benchmark.evaluate(x, self.objective, n_problems=self.n_problems, seed=self.seed))
 
     def __call__(self, trial: optuna.Trial) -> float | Sequence[float]:
         value = super().__call__(trial)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from smm_plugins.fidelity import SubsetNoiseModel, subset_seed
 from smm_plugins.space import SearchSpace
 
 __all__ = ["Benchmark", "OBJECTIVES"]
@@ -30,8 +31,14 @@ class Benchmark(abc.ABC):
     objectives: tuple[str, ...] = OBJECTIVES
     #: Problems in each split of a full (real) evaluation: the upper end of the ``n_problems`` fidelity.
     n_problems_full: Mapping[str, int] = {"train_acc": 1069, "test_acc": 250}
-    #: Simulated cost of one real evaluation (seconds); set by each benchmark (see smm_plugins.cost).
+    #: Simulated cost of one real evaluation (seconds): a ``smm_plugins.cost.CostModel``, a name
+    #: (``"official"``, ``"lab"``) or ``None`` for the default (see :func:`smm_plugins.cost.cost_model_for`).
     cost_model: Any = None
+    #: Low-fidelity (subset) accuracies of a benchmark that only knows full-split accuracies; ``None``:
+    #: the calibrated default for the space (:meth:`SubsetNoiseModel.for_space`).
+    noise_model: SubsetNoiseModel | None = None
+    #: True if :meth:`_predict_subset` measures a subset exactly (no noise model), as the lab's objectives do.
+    exact_subsets: bool = False
 
     # -- to implement --------------------------------------------------------------------------
     @abc.abstractmethod
@@ -53,17 +60,33 @@ class Benchmark(abc.ABC):
         A 1-D ``X`` is one configuration and gives a float; a 2-D ``X`` gives an array of shape (n,).
         ``clip=False`` (default) raises ``ValueError`` on any invalid value; ``clip=True`` applies the
         reference loader's semantics (continuous values clipped into bounds, categoricals unchecked).
-        ``n_problems`` (optional fidelity, 1..``n_problems_full[objective]``): the accuracy measured on
-        that many problems, i.e. ``Binomial(n_problems, acc) / n_problems`` drawn with ``seed``;
-        ``None`` (default, the paper's setting) returns the deterministic full-size accuracy.
+
+        ``n_problems`` (fidelity, an integer in 1..``n_problems_full[objective]``): the accuracy on the
+        fixed subset of that many problems selected by ``seed`` (an int >= 0; ``None`` is subset 0; see
+        :mod:`smm_plugins.fidelity`), a pure function of (configuration, objective, n_problems, seed).
+        ``None`` or the full size give the exact full-split accuracy (the paper's setting), whatever the seed.
         """
         self._check_objective(objective)
         single = np.ndim(X) == 1
         batch = self.space.clip(X) if clip else self.space.validate(X)
-        y = np.asarray(self._predict(batch, objective), dtype=np.float64)
-        if n_problems is not None:
-            y = self._sample_accuracy(y, objective, n_problems, seed)
+        n = self._low_fidelity(objective, n_problems)
+        if n is None:
+            _check_seed(seed)
+            y = np.asarray(self._predict(batch, objective), dtype=np.float64)
+        else:
+            y = np.asarray(self._predict_subset(batch, objective, n, subset_seed(seed)), dtype=np.float64)
         return float(y[0]) if single else y
+
+    def _predict_subset(self, X: np.ndarray, objective: str, n_problems: int, seed: int) -> np.ndarray:
+        """Accuracy on the subset of ``n_problems`` (< full) of ``seed``: the noise model on :meth:`_predict`.
+
+        A benchmark that can evaluate a subset exactly (the lab's true objectives) overrides this.
+        """
+        if self.noise_model is None:  # resolved once per instance, not on every call
+            self.noise_model = SubsetNoiseModel.for_space(self.space)
+        full = int(self.n_problems_full[objective])
+        acc = np.asarray(self._predict(X, objective), dtype=np.float64)
+        return self.noise_model.subset_accuracy(acc, X, objective, n_problems, full, seed)
 
     def _check_n_problems(self, objective: str, n_problems: Any) -> int:
         full = int(self.n_problems_full[objective])
@@ -74,11 +97,12 @@ class Benchmark(abc.ABC):
             )
         return int(n_problems)
 
-    def _sample_accuracy(self, acc: np.ndarray, objective: str, n_problems: Any, seed: Any) -> np.ndarray:
-        # A real accuracy is a count of correct answers out of n problems: binomial around the mean.
+    def _low_fidelity(self, objective: str, n_problems: Any) -> int | None:
+        """``n_problems`` checked; ``None`` for the full split (``None`` or the full size)."""
+        if n_problems is None:
+            return None
         n = self._check_n_problems(objective, n_problems)
-        rng = np.random.default_rng(seed)
-        return rng.binomial(n, np.clip(acc, 0.0, 1.0)).astype(np.float64) / n
+        return None if n == int(self.n_problems_full[objective]) else n
 
     def cost(self, X: Any, objective: str = "train_acc", n_problems: int | None = None) -> float | np.ndarray:
         """Simulated seconds (>= 0) one real evaluation of ``X`` would take, on ``n_problems`` problems.
@@ -86,21 +110,30 @@ class Benchmark(abc.ABC):
         ``n_problems=None`` means the full split (``n_problems_full[objective]``). Uses ``cost_model``
         (see :mod:`smm_plugins.cost`; a default if unset). ``X`` is validated strictly, as in evaluate.
         """
-        from smm_plugins.cost import default_cost_model  # lazy: cost.py is an optional layer on the contract
+        from smm_plugins.cost import CostModel, cost_model_for  # lazy: an optional layer on the contract
 
         self._check_objective(objective)
         single = np.ndim(X) == 1
         batch = self.space.validate(X)
         n = self.n_problems_full[objective] if n_problems is None else self._check_n_problems(objective, n_problems)
-        if self.cost_model is None:  # resolved once per instance, not on every call
-            self.cost_model = default_cost_model(self)
+        if not isinstance(self.cost_model, CostModel):  # a name or None: resolved once per instance
+            self.cost_model = cost_model_for(self, self.cost_model)
         model = self.cost_model
         seconds = np.asarray(model.seconds(batch, objective, int(n), self.space), dtype=np.float64)
         return float(seconds[0]) if single else seconds
 
-    def evaluate_config(self, config: Mapping[str, Any], objective: str = "train_acc", *, clip: bool = False) -> float:
-        """Accuracy of one configuration given as ``{name: value}``."""
-        return float(self.evaluate(self.space.to_vector(config), objective, clip=clip))
+    def evaluate_config(
+        self,
+        config: Mapping[str, Any],
+        objective: str = "train_acc",
+        *,
+        clip: bool = False,
+        n_problems: int | None = None,
+        seed: int | None = None,
+    ) -> float:
+        """Accuracy of one configuration given as ``{name: value}`` (fidelity as in :meth:`evaluate`)."""
+        x = self.space.to_vector(config)
+        return float(self.evaluate(x, objective, clip=clip, n_problems=n_problems, seed=seed))
 
     def _check_objective(self, objective: str) -> None:
         if objective not in self.objectives:
@@ -108,3 +141,9 @@ class Benchmark(abc.ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, dim={self.space.dim})"
+
+
+def _check_seed(seed: Any) -> None:
+    """A seed must be valid even where it is not used (full fidelity), without advancing a Generator."""
+    if seed is not None and not isinstance(seed, np.random.Generator):
+        subset_seed(seed)

@@ -206,12 +206,16 @@ def _load(name: str) -> Any:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
+    from smm_plugins.fidelity import fidelity_summary
     from smm_plugins.registry import benchmark_entry, list_benchmarks
 
     bench = _load(args.name)
     entry = benchmark_entry(args.name) if args.name in list_benchmarks() else None
     space = bench.space
     meta = dict(getattr(bench, "meta", {}) or {})
+    fidelity = fidelity_summary(bench)
+    x0 = space.default_vector()
+    full_cost = {obj: float(bench.cost(x0, obj)) for obj in bench.objectives}
     if args.json:
         doc = {
             "name": bench.name,
@@ -220,6 +224,9 @@ def _cmd_info(args: argparse.Namespace) -> int:
             "objectives": list(bench.objectives),
             "dim": space.dim,
             "space": space.to_dict(),
+            "fidelity": fidelity,
+            "cost_model": repr(bench.cost_model),
+            "cost_seconds_default_config": full_cost,
             "meta": meta,
         }
         print(json.dumps(doc, indent=1, default=str))
@@ -231,6 +238,14 @@ def _cmd_info(args: argparse.Namespace) -> int:
     if "directory" in meta:
         print(f"files:       {meta['directory']}")
     print(f"objectives:  {', '.join(bench.objectives)} (accuracy in [0, 1], higher is better)")
+    if "task" in meta:
+        print(f"task:        {meta['task']}")
+    sizes = ", ".join(f"{k} {v}" for k, v in fidelity["n_problems_full"].items())
+    print(f"fidelity:    n_problems in [{fidelity['range'][0]}, {fidelity['range'][1]}] ({sizes} problems per split)")
+    print(f"  ladder:    {fidelity['ladder']} (reduction factor 3)")
+    print(f"  below full: {fidelity['low_fidelity']}")
+    costs = ", ".join(f"{k} {v:.1f} s" for k, v in full_cost.items())
+    print(f"cost:        {type(bench.cost_model).__name__}; default configuration at full fidelity: {costs}")
     print(f"variables:   {space.dim} ({space.dim - n_cat} continuous, {n_cat} categorical), in model-input order:")
     for p in space.parameters:
         print(f"  {p.name:<24} {p.kind:<12} {p.allowed}  (default {p.default})")

@@ -11,12 +11,16 @@ Two models share one linear form (see ``docs/adapters.md`` for the rationale of 
 where ``path_factor`` is 1 for PS and ``hops / reference_layers`` for DFS (inference cost grows with
 the number of decoder layers a token passes through; a DFS path has 32-64 hops).
 
-* :class:`OfficialCostModel` models a real 7B merge-and-evaluate run (SMM-Bench-PS/DFS).
-* :class:`LabCostModel` uses the merge lab's own measured seconds of one full-size evaluation.
+* :class:`OfficialCostModel` models a real 7B merge-and-evaluate run: the default of every benchmark,
+  the embedded lab surrogates included (they stand in for the real problem).
+* :class:`LabCostModel` spreads measured seconds of one full-size evaluation over its problems: the
+  default of a surrogate whose ``meta["eval_seconds"]`` records them, and the ``"lab"`` option (the merge
+  lab's own milliseconds) of the lab benchmarks.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,6 +37,8 @@ __all__ = [
     "dfs_hops",
     "is_dfs_space",
     "default_cost_model",
+    "cost_model_for",
+    "COST_MODEL_NAMES",
     "fidelity_to_n_problems",
     "MERGE_SECONDS",
     "SECONDS_PER_PROBLEM",
@@ -65,7 +71,11 @@ def dfs_hops(X: Any, space: SearchSpace) -> np.ndarray:
     """
     if not is_dfs_space(space):
         raise ValueError(f"search space {space.name!r} is not a DFS space; hops are defined for DFS only")
-    arr = space.validate(X)
+    return _count_hops(space.validate(X), space)
+
+
+def _count_hops(arr: np.ndarray, space: SearchSpace) -> np.ndarray:
+    """Hops of each row of an already validated DFS batch."""
     layers = arr[:, space.is_categorical]
     both = DFS_CHOICES[-1]  # "both layers, A's then B's": the one choice that adds a second hop
     return (layers.shape[1] + np.count_nonzero(layers == both, axis=1)).astype(np.int64)
@@ -74,9 +84,10 @@ def dfs_hops(X: Any, space: SearchSpace) -> np.ndarray:
 def fidelity_to_n_problems(n_problems: int | None, full: int) -> int | None:
     """Map a framework fidelity to :meth:`Benchmark.evaluate`'s ``n_problems``.
 
-    The full size (or ``None``) is the paper's setting: the deterministic surrogate accuracy, i.e.
-    ``None``. A smaller size (1 .. full-1) keeps its value and so gets seeded binomial noise.
+    The full size (or ``None``) is the paper's setting, the exact accuracy: ``None``. A smaller size
+    (1 .. full-1) keeps its value: the fixed-subset accuracy of :mod:`smm_plugins.fidelity`.
     Out-of-range values are passed through so that the core raises its usual ``ValueError``.
+    (``Benchmark.evaluate`` treats the full size as exact itself; this mapping is kept for callers.)
     """
     if n_problems is None:
         return None
@@ -113,6 +124,7 @@ class CostModel:
         """Simulated seconds of one real evaluation of each validated row of ``X`` (shape (n,), >= 0).
 
         ``n_problems`` is the evaluation size (problems generated for), ``objective`` picks the split.
+        ``X`` must be validated against ``space`` (as :meth:`Benchmark.cost` does); it is not checked again.
         """
         try:
             per_problem = float(self.seconds_per_problem[objective])
@@ -125,7 +137,7 @@ class CostModel:
         if self.scale_with_hops and is_dfs_space(space):
             # A path through every layer once costs what the source model costs: hops / layers of the space.
             layers = int(space.metadata.get("n_layers", self.reference_layers))
-            factor = dfs_hops(arr, space) / float(layers)
+            factor = _count_hops(arr, space) / float(layers)
         return self.fixed_seconds + per_problem * float(n_problems) * factor
 
 
@@ -170,40 +182,65 @@ class LabCostModel(CostModel):
         return cls(fixed_seconds=fixed_seconds, seconds_per_problem=spp, **kwargs)
 
 
-#: Embedded lab surrogates -> the lab objective they model (whose measured ``eval_seconds`` they inherit).
+#: Lab benchmarks -> the lab objective whose measured ``eval_seconds`` the ``"lab"`` cost model uses.
 _LAB_TWINS: Mapping[str, str] = {
     "smm-mini-ps": "smm_plugins.lab.objectives:PSTrueBenchmark",
     "smm-mini-dfs": "smm_plugins.lab.objectives:DFSTrueBenchmark",
+    "smm-mini-ps-true": "smm_plugins.lab.objectives:PSTrueBenchmark",
+    "smm-mini-dfs-true": "smm_plugins.lab.objectives:DFSTrueBenchmark",
 }
+#: Names accepted by :func:`cost_model_for` (and a benchmark's ``cost_model`` attribute).
+COST_MODEL_NAMES: tuple[str, ...] = ("official", "lab")
 
 
 def _lab_eval_seconds(benchmark: Any) -> Any:
     own = getattr(benchmark, "eval_seconds", None)
     if own:
         return own
-    meta = getattr(benchmark, "meta", None)
-    if isinstance(meta, Mapping) and meta.get("eval_seconds"):
-        return meta["eval_seconds"]
     twin = _LAB_TWINS.get(getattr(benchmark, "name", ""))
-    if twin is not None:
-        import importlib
+    if twin is None:
+        raise ValueError(
+            f"cost model 'lab' needs the merge lab's measured seconds; benchmark {getattr(benchmark, 'name', '?')!r} "
+            f"has none (allowed for: {', '.join(_LAB_TWINS)})"
+        )
+    module, _, cls = twin.partition(":")
+    return getattr(importlib.import_module(module), cls).eval_seconds
 
-        module, _, cls = twin.partition(":")
-        try:
-            return getattr(importlib.import_module(module), cls).eval_seconds
-        except (ImportError, AttributeError) as exc:  # lab not shipped: fall back, but say so
-            logger.warning("no lab cost for %s (%s); using the 7B cost model", benchmark.name, exc)
-    return None
+
+def _measured_eval_seconds(benchmark: Any) -> Any:
+    meta = getattr(benchmark, "meta", None)
+    return meta.get("eval_seconds") if isinstance(meta, Mapping) else None
 
 
 def default_cost_model(benchmark: Any) -> CostModel:
-    """The cost model of a benchmark that sets none.
+    """The cost model of a benchmark that sets none: a real evaluation of the problem it stands for.
 
-    The lab's measured ``eval_seconds`` (the benchmark's own, its ``meta["eval_seconds"]``, or for the
-    embedded ``smm-mini-*`` surrogates that of the lab objective they model) gives a
-    :class:`LabCostModel`; anything else is treated as a real 7B merge problem (:class:`OfficialCostModel`).
+    A surrogate whose ``meta["eval_seconds"]`` records measured seconds of its real evaluations gets a
+    :class:`LabCostModel` of those; every other benchmark, the embedded ``smm-mini-*`` ones and the
+    lab's exact objectives included, is treated as a real 7B merge problem (:class:`OfficialCostModel`)
+    on its own split sizes. The lab's own compute seconds are ``cost_model_for(benchmark, "lab")``.
     """
-    eval_seconds = _lab_eval_seconds(benchmark)
-    if eval_seconds is not None:
-        return LabCostModel.from_eval_seconds(eval_seconds, dict(benchmark.n_problems_full))
+    measured = _measured_eval_seconds(benchmark)
+    if measured:
+        return LabCostModel.from_eval_seconds(measured, dict(benchmark.n_problems_full))
     return OfficialCostModel()
+
+
+def cost_model_for(benchmark: Any, spec: CostModel | str | None = None) -> CostModel:
+    """Resolve a cost-model choice for ``benchmark``: ``None`` (its default), a name or a :class:`CostModel`.
+
+    Names: ``"official"`` (a real 7B merge and evaluation, :class:`OfficialCostModel`) and ``"lab"`` (the
+    merge lab's measured seconds of one evaluation of its small networks, milliseconds: lab benchmarks only).
+    """
+    if spec is None:
+        return default_cost_model(benchmark)
+    if isinstance(spec, CostModel):
+        return spec
+    if spec == "official":
+        return OfficialCostModel()
+    if spec == "lab":
+        return LabCostModel.from_eval_seconds(_lab_eval_seconds(benchmark), dict(benchmark.n_problems_full))
+    raise ValueError(
+        f"cost_model = {spec!r} is not allowed; allowed: None, {', '.join(map(repr, COST_MODEL_NAMES))} "
+        "or a smm_plugins.cost.CostModel"
+    )

@@ -244,7 +244,7 @@ def _official_dir(name: str) -> Callable[[], Path]:
 
 def _official_factory(name: str, label: str) -> Factory:
     def factory(**kwargs: Any) -> Benchmark:
-        from smm_plugins.surrogate import SurrogateBenchmark
+        from smm_plugins.surrogate import OFFICIAL_TASK, SurrogateBenchmark
 
         where = data_dir() / name
         if not where.is_dir():
@@ -255,7 +255,8 @@ def _official_factory(name: str, label: str) -> Factory:
         if not (where / MANIFEST_FILE).is_file():
             log.warning("%s has no %s: its files are not verified; run `smm-bench install PATH`", where, MANIFEST_FILE)
         kwargs.setdefault("fix", INSTALL_FIX)
-        return SurrogateBenchmark(where, name=name, **kwargs)
+        meta = {"task": OFFICIAL_TASK, **dict(kwargs.pop("meta", None) or {})}
+        return SurrogateBenchmark(where, name=name, meta=meta, **kwargs)
 
     factory.__qualname__ = f"official:{name}"
     return factory
@@ -271,7 +272,7 @@ _LAB_SPLIT_SIZES: dict[str, int] = {"train_acc": 1000, "test_acc": 1000}
 
 def _embedded_factory(name: str) -> Factory:
     def factory(**kwargs: Any) -> Benchmark:
-        from smm_plugins.surrogate import SurrogateBenchmark
+        from smm_plugins.surrogate import LAB_TASK, SurrogateBenchmark
 
         where = EMBEDDED_DATA_DIR / name
         if not where.is_dir():
@@ -280,7 +281,11 @@ def _embedded_factory(name: str) -> Factory:
                 f"to fix: {_EMBEDDED_FIX}"
             )
         kwargs.setdefault("fix", _EMBEDDED_FIX)
-        meta = {"source": "smm-plugins merge lab (embedded surrogate)", **dict(kwargs.pop("meta", None) or {})}
+        meta = {
+            "source": "smm-plugins merge lab (embedded surrogate)",
+            "task": LAB_TASK,
+            **dict(kwargs.pop("meta", None) or {}),
+        }
         # The surrogate models the lab's splits, so its fidelity range is the lab's (not the official 1,069/250).
         kwargs.setdefault("n_problems_full", _LAB_SPLIT_SIZES)
         return SurrogateBenchmark(where, name=name, meta=meta, **kwargs)

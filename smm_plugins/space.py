@@ -145,6 +145,14 @@ class SearchSpace:
         object.__setattr__(self, "_upper", upper.astype(np.float64))
         object.__setattr__(self, "_is_cat", np.array([p.kind == "categorical" for p in self.parameters], dtype=bool))
         object.__setattr__(self, "_index", {n: i for i, n in enumerate(names)})
+        # Categorical columns and their choices padded with NaN (never equal): one vectorised membership test.
+        cats = [p for p in self.parameters if p.kind == "categorical"]
+        width = max((len(p.choices) for p in cats), default=0)
+        table = np.full((len(cats), width), np.nan)
+        for i, p in enumerate(cats):
+            table[i, : len(p.choices)] = p.choices
+        object.__setattr__(self, "_cat_cols", np.flatnonzero(self._is_cat))  # type: ignore[attr-defined]
+        object.__setattr__(self, "_cat_choices", table)
 
     # -- basic facts ---------------------------------------------------------------------------
     @property
@@ -261,17 +269,15 @@ class SearchSpace:
                 f"{argname}[{r}] variable {p.name!r} = {float(arr[r, c])!r} is out of range; allowed: {p.allowed}"
             )
         if self.n_categorical:
-            cat_cols = np.flatnonzero(self._is_cat)  # type: ignore[attr-defined]
-            for c in cat_cols:
-                p = self.parameters[c]
-                col = arr[:, c]
-                ok = np.isin(col, np.asarray(p.choices, dtype=np.float64))
-                if not ok.all():
-                    r = int(np.flatnonzero(~ok)[0])
-                    raise ValueError(
-                        f"{argname}[{r}] variable {p.name!r} = {float(col[r])!r} is not a valid category; "
-                        f"allowed: {p.allowed}"
-                    )
+            cat_cols = self._cat_cols  # type: ignore[attr-defined]
+            ok = (arr[:, cat_cols, None] == self._cat_choices[None]).any(axis=2)  # type: ignore[attr-defined]
+            if not ok.all():
+                r, j = map(int, np.argwhere(~ok)[0])
+                p = self.parameters[int(cat_cols[j])]
+                raise ValueError(
+                    f"{argname}[{r}] variable {p.name!r} = {float(arr[r, cat_cols[j]])!r} is not a valid category; "
+                    f"allowed: {p.allowed}"
+                )
         return arr
 
     def clip(self, X: Any, *, argname: str = "X") -> np.ndarray:

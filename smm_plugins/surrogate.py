@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from smm_plugins.benchmark import Benchmark
+from smm_plugins.cost import cost_model_for
 from smm_plugins.datadir import verify_manifest
 from smm_plugins.model_files import (
     DEFAULT_FIX,
@@ -33,7 +34,7 @@ from smm_plugins.model_files import (
 )
 from smm_plugins.space import SearchSpace, dfs_space, ps_space
 
-__all__ = ["SurrogateBenchmark", "CITATION", "BIBTEX", "infer_space"]
+__all__ = ["SurrogateBenchmark", "CITATION", "BIBTEX", "OFFICIAL_TASK", "LAB_TASK", "infer_space"]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,18 @@ BIBTEX = """@inproceedings{akizuki2025smmbench,
   eprint    = {2509.02555},
   archivePrefix = {arXiv}
 }"""
+
+
+#: What the official benchmarks' accuracies measure (``meta["task"]``).
+OFFICIAL_TASK = (
+    "accuracy of a merge of two Mistral-7B fine-tunes (Japanese, math) on Japanese math word problems: "
+    "gsm8k-ja (1,069 problems, train_acc) and MGSM-ja (250, test_acc)"
+)
+#: What the merge lab's accuracies measure (``meta["task"]`` of ``smm-mini-*`` and ``smm-mini-*-true``).
+LAB_TASK = (
+    "accuracy of a merge of the lab's two small source networks on its math task with rotated inputs "
+    "(1,000 optimisation points, train_acc; 1,000 mildly shifted test points, test_acc); see docs/merge-lab.md"
+)
 
 
 def infer_space(
@@ -133,13 +146,13 @@ class SurrogateBenchmark(Benchmark):
         self._expected: dict[str, str] = (verify_manifest(d, fix=fix, full=False) or {}) if verify else {}
         self.space = space if space is not None else infer_space(d, self.name, fix=fix, expected=self._expected)
         self.kind: str = str(self.space.metadata.get("kind", "custom"))
-        if cost_model is not None:
-            self.cost_model = cost_model
         # Split sizes of the data the surrogate models (the fidelity's upper end): an argument, else
         # the space's metadata (written by the builder), else the official splits' sizes.
         sizes = n_problems_full or self.space.metadata.get("n_problems_full")
         if sizes:
             self.n_problems_full = {obj: int(sizes[obj]) for obj in self.objectives}
+        if cost_model is not None:  # resolved now: a wrong name fails at load, not at the first cost
+            self.cost_model = cost_model_for(self, cost_model)
         self.meta: dict[str, Any] = {
             "citation": CITATION,
             "bibtex": BIBTEX,

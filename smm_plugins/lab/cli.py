@@ -1,4 +1,4 @@
-"""``smm-bench lab`` sub-commands: ``train-sources``, ``table``, ``collect``.
+"""``smm-bench lab`` sub-commands: ``train-sources``, ``table``, ``collect``, ``fidelity-check``.
 
 Added to the ``smm-bench`` parser by :func:`add_subcommands` (called by ``smm_plugins.cli``).
 torch is imported only by ``train-sources``.
@@ -47,6 +47,18 @@ def add_subcommands(subparsers: Any) -> None:
     p.add_argument("--weights", default=None, help="lab .npz (default: the committed one)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_collect)
+
+    p = sub.add_parser(
+        "fidelity-check",
+        help="rank correlation low vs full fidelity: exact subsets of the lab vs the surrogates' noise model",
+    )
+    p.add_argument("--kind", choices=("ps", "dfs", "both"), default="both")
+    p.add_argument("--n-configs", type=int, default=300, help="uniform random configurations")
+    p.add_argument("--n-seeds", type=int, default=10, help="subset seeds averaged per level")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random configurations")
+    p.add_argument("--difficulty-spread", type=float, default=None, help="override the noise model's spread")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a Markdown table")
+    p.set_defaults(func=_cmd_fidelity_check)
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -97,4 +109,23 @@ def _cmd_collect(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     rows = collect(plan, args.out, weights=args.weights, progress=not args.no_progress)
     print(f"{rows} rows under {args.out} ({time.perf_counter() - t0:.0f} s this session)")
+    return 0
+
+
+def _cmd_fidelity_check(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from smm_plugins.fidelity import SubsetNoiseModel
+    from smm_plugins.lab.fidelity_check import fidelity_check, format_rows
+
+    model = None if args.difficulty_spread is None else SubsetNoiseModel(args.difficulty_spread)
+    kinds = ("ps", "dfs") if args.kind == "both" else (args.kind,)
+    rows = [
+        row
+        for kind in kinds
+        for row in fidelity_check(
+            kind, n_configs=args.n_configs, n_seeds=args.n_seeds, seed=args.seed, noise_model=model
+        )
+    ]
+    print(json.dumps([dataclasses.asdict(r) for r in rows], indent=1) if args.json else format_rows(rows))
     return 0

@@ -4,6 +4,8 @@ Each objective is the accuracy of a merge of the committed source models on a co
 target task (math on rotated inputs): ``train_acc`` on the optimisation split, ``test_acc`` on the
 disjoint, mildly shifted test split. Exact and deterministic: a pure function of
 ``smm_plugins/data/lab/sources.npz`` (weights and split points are both stored there). NumPy only.
+At ``n_problems`` below the full split, the accuracy is measured exactly on the seed's fixed subset of
+split points (:func:`smm_plugins.fidelity.problem_subset`): the ground truth of multi-fidelity.
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ from typing import Any
 import numpy as np
 
 from smm_plugins.benchmark import OBJECTIVES, Benchmark
+from smm_plugins.cost import cost_model_for
+from smm_plugins.fidelity import problem_subset
 from smm_plugins.lab.merge import PSMerger, dfs_path, dfs_predict
 from smm_plugins.lab.network import N_BLOCKS, LabNet
 from smm_plugins.space import SearchSpace
 from smm_plugins.space import dfs_space as _dfs_space
 from smm_plugins.space import ps_space as _ps_space
+from smm_plugins.surrogate import BIBTEX, CITATION, LAB_TASK
 
 __all__ = [
     "PS_NAME",
@@ -131,15 +136,34 @@ class _LabBenchmark(Benchmark):
 
     n_problems_full: Mapping[str, int] = {"train_acc": 1000, "test_acc": 1000}
     #: Measured seconds of one evaluation (one configuration, one objective = one split of 1,000
-    #: points), batched, one core of the development machine. Basis of the lab's cost model.
+    #: points), batched, one core of the development machine: the ``"lab"`` cost model (not the default).
     eval_seconds: float = 0.0
+    exact_subsets = True
 
-    def __init__(self, weights: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, weights: str | os.PathLike[str] | None = None, *, cost_model: Any = None) -> None:
         self.lab = load_lab(weights)
         self.n_problems_full = self.lab.n_problems()
+        if cost_model is not None:  # resolved now: a wrong name fails at construction
+            self.cost_model = cost_model_for(self, cost_model)
+        self.meta: dict[str, Any] = {
+            "source": "smm-plugins merge lab (exact objective)",
+            "task": LAB_TASK,
+            "citation": CITATION,
+            "bibtex": BIBTEX,
+            "reference": "https://github.com/shiralab/SMM-Bench",
+            "weights": str(weights if weights is not None else DEFAULT_WEIGHTS),
+            "kind": str(self.space.metadata.get("kind", "")),
+            "dim": self.space.dim,
+            "objectives": list(self.objectives),
+        }
 
     def _predict(self, X: np.ndarray, objective: str) -> np.ndarray:
         return self._accuracy(X, (objective,))[objective]
+
+    def _predict_subset(self, X: np.ndarray, objective: str, n_problems: int, seed: int) -> np.ndarray:
+        # Exact: the merged models answer only the seed's subset of the split (no noise model).
+        subset = problem_subset(int(self.n_problems_full[objective]), n_problems, seed)
+        return self._accuracy(X, (objective,), subset)[objective]
 
     def evaluate_all(self, X: Any, objectives: Iterable[str] = OBJECTIVES) -> dict[str, np.ndarray]:
         """Strictly validated batch ``X`` -> ``{objective: accuracy (n,)}`` for several objectives at once."""
@@ -148,12 +172,17 @@ class _LabBenchmark(Benchmark):
             self._check_objective(obj)
         return self._accuracy(self.space.validate(X), objectives)
 
-    def _accuracy(self, X: np.ndarray, objectives: tuple[str, ...]) -> dict[str, np.ndarray]:
+    def _accuracy(
+        self, X: np.ndarray, objectives: tuple[str, ...], subset: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
+        """Accuracy on each objective's split, or on the points ``subset`` (indices into the split)."""
         out = {obj: np.empty(X.shape[0], dtype=np.float64) for obj in objectives}
         for start in range(0, X.shape[0], _CHUNK):
             rows = X[start : start + _CHUNK]
             for obj in objectives:
                 pts, labels = self.lab.splits[obj]
+                if subset is not None:
+                    pts, labels = pts[subset], labels[subset]
                 pred = self._predict_classes(pts, rows)
                 # Accuracy = correct / points: an exact count, then one division.
                 out[obj][start : start + len(rows)] = (pred == labels).sum(axis=1) / labels.shape[0]
@@ -170,8 +199,8 @@ class PSTrueBenchmark(_LabBenchmark):
     space = ps_space()
     eval_seconds = 0.0052
 
-    def __init__(self, weights: str | os.PathLike[str] | None = None) -> None:
-        super().__init__(weights)
+    def __init__(self, weights: str | os.PathLike[str] | None = None, *, cost_model: Any = None) -> None:
+        super().__init__(weights, cost_model=cost_model)
         self._merger = PSMerger(self.lab.base, self.lab.a, self.lab.b)
 
     def _predict_classes(self, pts: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -194,11 +223,19 @@ class DFSTrueBenchmark(_LabBenchmark):
         return len(dfs_path(np.asarray(config)[:N_BLOCKS]))
 
 
-def ps_true_benchmark(weights: str | os.PathLike[str] | None = None) -> PSTrueBenchmark:
-    """The exact PS benchmark ``smm-mini-ps-true`` (committed weights unless ``weights`` is given)."""
-    return PSTrueBenchmark(weights)
+def ps_true_benchmark(weights: str | os.PathLike[str] | None = None, *, cost_model: Any = None) -> PSTrueBenchmark:
+    """The exact PS benchmark ``smm-mini-ps-true`` (committed weights unless ``weights`` is given).
+
+    ``cost_model``: ``None`` (a real 7B merge, as the surrogates), ``"lab"`` (the lab's measured seconds)
+    or a :class:`smm_plugins.cost.CostModel`.
+    """
+    return PSTrueBenchmark(weights, cost_model=cost_model)
 
 
-def dfs_true_benchmark(weights: str | os.PathLike[str] | None = None) -> DFSTrueBenchmark:
-    """The exact DFS benchmark ``smm-mini-dfs-true`` (committed weights unless ``weights`` is given)."""
-    return DFSTrueBenchmark(weights)
+def dfs_true_benchmark(weights: str | os.PathLike[str] | None = None, *, cost_model: Any = None) -> DFSTrueBenchmark:
+    """The exact DFS benchmark ``smm-mini-dfs-true`` (committed weights unless ``weights`` is given).
+
+    ``cost_model``: ``None`` (a real 7B merge, as the surrogates), ``"lab"`` (the lab's measured seconds)
+    or a :class:`smm_plugins.cost.CostModel`.
+    """
+    return DFSTrueBenchmark(weights, cost_model=cost_model)

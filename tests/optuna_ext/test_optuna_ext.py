@@ -58,9 +58,14 @@ def test_test_objective_and_noisy_fidelity(tiny_ps):
     assert optuna_ext.Problem(tiny_ps, objective="test_acc").evaluate(params) == pytest.approx(
         tiny_ps.evaluate(x, "test_acc")
     )
-    assert optuna_ext.Problem(tiny_ps, n_problems=1069).evaluate(params) == tiny_ps.evaluate(x)  # full = deterministic
-    a = [optuna_ext.Problem(tiny_ps, n_problems=40, seed=3).evaluate(params) for _ in range(2)]
-    assert a[0] == a[1] and a[0] * 40 == pytest.approx(round(a[0] * 40))
+    assert optuna_ext.Problem(tiny_ps, n_problems=1069, seed=5).evaluate(params) == tiny_ps.evaluate(x)  # exact
+    problem = optuna_ext.Problem(tiny_ps, n_problems=40, seed=3)
+    a = [problem.evaluate(params) for _ in range(3)]  # the same subset on every call: no stream
+    assert len(set(a)) == 1 and a[0] == tiny_ps.evaluate(x, n_problems=40, seed=3)
+    assert a[0] * 40 == pytest.approx(round(a[0] * 40))
+    assert optuna_ext.Problem(tiny_ps, n_problems=40).evaluate(params) == tiny_ps.evaluate(x, n_problems=40, seed=0)
+    with pytest.raises(ValueError, match="seed"):
+        optuna_ext.Problem(tiny_ps, n_problems=40, seed=-1)
     with pytest.raises(ValueError, match="n_problems"):
         optuna_ext.Problem(tiny_ps, n_problems=0)
     with pytest.raises(ValueError, match="objective"):

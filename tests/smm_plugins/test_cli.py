@@ -61,12 +61,26 @@ def test_install_then_info_and_eval_by_name(
     code, out, _ = _run(capsys, "info", "smm-bench-ps", "--json")
     doc = json.loads(out)
     assert doc["dim"] == 64 and doc["space"]["parameters"][0]["upper"] == 1.0 and doc["kind"] == "official"
+    assert doc["fidelity"]["range"] == [39, 1069] and doc["fidelity"]["ladder"] == [39, 118, 356, 1069]
+    assert doc["meta"]["task"].startswith("accuracy of a merge of two Mistral-7B")
 
     code, out, _ = _run(capsys, "eval", "smm-bench-ps", "--random", "7", "--seed", "3", "--objective", "test_acc")
     assert code == 0
     bench = SurrogateBenchmark(ps_dir)
     expected = bench.evaluate(bench.space.sample(7, 3), "test_acc")
     np.testing.assert_array_equal(_floats(out), expected)  # repr round-trips exactly
+
+
+def test_info_says_what_the_embedded_benchmarks_are(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "info", "smm-mini-dfs-true")
+    assert code == 0
+    assert "n_problems in [37, 1000]" in out and "[37, 111, 333, 1000]" in out
+    assert "exact: evaluated on the seed's fixed subset" in out and "Japanese" not in out
+    assert "OfficialCostModel" in out and "train_acc 310.0 s" in out  # a real merge: minutes
+    code, out, _ = _run(capsys, "info", "smm-mini-ps", "--json")
+    doc = json.loads(out)
+    assert "SubsetNoiseModel(difficulty_spread=5.0)" in doc["fidelity"]["low_fidelity"]
+    assert doc["cost_seconds_default_config"] == {"train_acc": 310.0, "test_acc": 310.0}
 
 
 def test_eval_config_files(capsys: pytest.CaptureFixture[str], tmp_path: Path, dfs_dir: Path) -> None:

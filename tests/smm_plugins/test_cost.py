@@ -11,6 +11,7 @@ from smm_plugins.cost import (
     SECONDS_PER_PROBLEM,
     LabCostModel,
     OfficialCostModel,
+    cost_model_for,
     default_cost_model,
     dfs_hops,
     fidelity_to_n_problems,
@@ -74,14 +75,30 @@ def test_constants_are_overridable():
 
 def test_lab_cost_model_from_measured_seconds():
     b = _Const(ps_space(), eval_seconds=0.5)
-    assert isinstance(default_cost_model(b), LabCostModel)
+    assert isinstance(default_cost_model(b), OfficialCostModel)  # the lab's seconds are an option only
+    b.cost_model = "lab"
     x = b.space.default_vector()
     assert b.cost(x) == pytest.approx(0.5)
+    assert isinstance(b.cost_model, LabCostModel)  # resolved once
     assert b.cost(x, "test_acc") == pytest.approx(0.5)
     assert b.cost(x, n_problems=534) == pytest.approx(0.5 * 534 / 1069)
     m = LabCostModel.from_eval_seconds({"train_acc": 2.0, "test_acc": 1.0}, {"train_acc": 1000, "test_acc": 250})
     assert m.seconds_per_problem == {"train_acc": 0.002, "test_acc": 0.004}
-    assert isinstance(default_cost_model(_Const(ps_space())), OfficialCostModel)
+    measured = _Const(ps_space())
+    measured.meta = {"eval_seconds": 0.25}  # a surrogate built from measured real evaluations
+    assert isinstance(default_cost_model(measured), LabCostModel)
+    assert measured.cost(measured.space.default_vector()) == pytest.approx(0.25)
+
+
+def test_cost_model_names_are_checked():
+    b = _Const(ps_space())
+    assert isinstance(cost_model_for(b, "official"), OfficialCostModel)
+    m = OfficialCostModel(fixed_seconds=1.0)
+    assert cost_model_for(b, m) is m
+    with pytest.raises(ValueError, match="cost_model = 'gpu'.*'official', 'lab'"):
+        cost_model_for(b, "gpu")
+    with pytest.raises(ValueError, match="has none"):
+        cost_model_for(b, "lab")  # no measured lab seconds for an arbitrary benchmark
 
 
 def test_cost_rejects_bad_input_like_evaluate():
@@ -105,20 +122,20 @@ def test_fidelity_mapping_full_size_is_deterministic():
     assert fidelity_to_n_problems(5000, 1069) == 5000  # left for the core to reject
 
 
-def test_lab_benchmarks_get_the_lab_cost():
-    pytest.importorskip("smm_plugins.lab.objectives")
+def test_embedded_benchmarks_cost_a_real_merge_by_default_and_the_lab_seconds_on_request():
     from smm_plugins.lab.objectives import DFSTrueBenchmark, PSTrueBenchmark
+    from smm_plugins.registry import load_benchmark
 
     for name, twin in (("smm-mini-ps", PSTrueBenchmark), ("smm-mini-dfs", DFSTrueBenchmark)):
-        b = _Const(twin.space)
-        b.name = name  # an embedded surrogate of the lab: inherits the lab's measured seconds
-        model = default_cost_model(b)
-        assert isinstance(model, LabCostModel)
-        x = b.space.default_vector()
-        assert b.cost(x) == pytest.approx(twin.eval_seconds)
-    meta = _Const(ps_space())
-    meta.meta = {"eval_seconds": 0.25}
-    assert meta.cost(meta.space.default_vector()) == pytest.approx(0.25)
+        for bench_name in (name, f"{name}-true"):
+            b = load_benchmark(bench_name)
+            x = b.space.default_vector()  # DFS default: 32 hops, the reference path length
+            assert b.cost(x) == pytest.approx(MERGE_SECONDS + SECONDS_PER_PROBLEM["train_acc"] * 1000)  # minutes
+            assert b.cost(x, n_problems=37) == pytest.approx(MERGE_SECONDS + SECONDS_PER_PROBLEM["train_acc"] * 37)
+            lab = load_benchmark(bench_name, cost_model="lab")
+            assert isinstance(lab.cost_model, LabCostModel) and lab.cost(x) == pytest.approx(twin.eval_seconds)
+        with pytest.raises(ValueError, match="cost_model"):
+            load_benchmark(name, cost_model="fast")
 
 
 def test_dfs_hops_agree_with_the_lab_mapping():
