@@ -18,8 +18,8 @@ import numpy as np
 
 from hpobench_ext._base import HPOBENCH_AVAILABLE, AbstractBenchmark, ConfigSpace, get_rng
 from smm_plugins.benchmark import Benchmark
+from smm_plugins.configspace import configuration_space
 from smm_plugins.cost import dfs_hops, fidelity_to_n_problems, is_dfs_space
-from smm_plugins.space import SearchSpace
 from smm_plugins.surrogate import BIBTEX, CITATION
 
 __all__ = [
@@ -40,23 +40,6 @@ __all__ = [
 
 
 FIDELITY = "n_problems"
-
-
-def configuration_space(space: SearchSpace, seed: int | None = None) -> ConfigSpace.ConfigurationSpace:
-    """Translate a canonical :class:`SearchSpace` into a ``ConfigSpace.ConfigurationSpace`` (same names, order, bounds).
-
-    Floats become ``Float(lower, upper, default)``; categorical codes become ``Categorical`` over the integer codes.
-    """
-    cs = ConfigSpace.ConfigurationSpace(name=space.name, seed=seed)
-    hps = []
-    for p in space.parameters:
-        meta = {"description": p.description} if p.description else None
-        if p.kind == "float":
-            hps.append(ConfigSpace.Float(p.name, (p.lower, p.upper), default=float(p.default), meta=meta))
-        else:
-            hps.append(ConfigSpace.Categorical(p.name, list(p.choices), default=int(p.default), meta=meta))
-    cs.add(hps)
-    return cs
 
 
 def fidelity_space(benchmark: Benchmark, seed: int | None = None) -> ConfigSpace.ConfigurationSpace:
