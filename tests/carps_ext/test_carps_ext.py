@@ -191,3 +191,38 @@ def test_missing_carps_is_one_line_naming_the_extra():
     code = "import sys; sys.modules['carps'] = None\ntry:\n import carps_ext\nexcept ImportError as e:\n print(e)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(), check=True)
     assert 'pip install "smm-plugins[carps]"' in out.stdout and len(out.stdout.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_carps_runner_multifidelity_smac_hyperband(tmp_path):
+    pytest.importorskip("smac")
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "carps.run",
+            "+task/SMM/multifidelity=smm-mini-dfs",
+            "+optimizer/smac20=multifidelity",
+            f"hydra.searchpath=[{carps_ext.SEARCH_PATH}]",
+            "task.optimization_resources.n_trials=10",
+            f"baserundir={tmp_path / 'runs'}",
+            "seed=1",
+        ],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    (log,) = (tmp_path / "runs").rglob("trial_logs.jsonl")
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    bench = load_benchmark("smm-mini-dfs")
+    # Hyperband's float budgets (37.04, 111.1, ...) become evaluation sizes; the low ones are subset accuracies.
+    sizes = {r["trial_value"]["additional_info"]["n_problems"] for r in rows}
+    assert {37, bench.n_problems_full["train_acc"]} <= sizes
+    for r in rows:
+        info, budget = r["trial_value"]["additional_info"], r["trial_info"]["budget"]
+        assert info["n_problems"] == round(budget) and r["trial_value"]["cost"] == 1.0 - info["train_acc"]
+        x = np.array(r["trial_info"]["config"])
+        assert r["trial_value"]["virtual_time"] == pytest.approx(bench.cost(x, n_problems=info["n_problems"]))

@@ -95,6 +95,26 @@ def test_study_runs_hposuite_optimisers_and_writes_results(tmp_path):
     )
 
 
+def test_multifidelity_optimiser_uses_the_fidelity(tmp_path):
+    pytest.importorskip("smac")
+    import hposuite
+
+    study = hposuite.create_study(
+        output_dir=tmp_path,
+        name="mf",
+        optimizers=["SMAC_Hyperband"],
+        benchmarks=[benchmark_description("smm-mini-ps")],
+        num_seeds=1,
+        budget=5,
+        on_error="raise",
+    )
+    study.optimize()
+    (file,) = (tmp_path / "mf").glob("*/*.parquet")
+    runs = pd.read_parquet(file)
+    assert set(runs["optimizer.name"]) == {"SMAC_Hyperband"} and (runs["query.fidelity.count"] == 1).all()
+    assert runs["result.objective.1.value"].between(0, 1).all()
+
+
 def test_missing_hpoglue_is_one_line_naming_the_extra():
     code = "import sys; sys.modules['hpoglue'] = None\ntry:\n import hposuite_ext\nexcept ImportError as e:\n print(e)"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
