@@ -95,9 +95,11 @@ def test_study_runs_hposuite_optimisers_and_writes_results(tmp_path):
     )
 
 
-def test_multifidelity_optimiser_uses_the_fidelity(tmp_path):
+def test_multifidelity_optimiser_uses_the_fidelity(tmp_path, monkeypatch):
     pytest.importorskip("smac")
     import hposuite
+
+    monkeypatch.chdir(tmp_path)  # hposuite's SMAC wrapper writes Optimizers_cache/ into the working directory
 
     study = hposuite.create_study(
         output_dir=tmp_path,
