@@ -30,13 +30,17 @@ TOY = textwrap.dedent(
     import os, time
     import numpy as np
 
-    def tagged_random(benchmark, seed, budget, *, objective="train_acc", pause=0.0):
+    def _note(event, benchmark, seed):
         with open(os.environ["CLUSTER_LOG"], "a") as fh:
-            fh.write(f"{os.environ.get('NODE_TAG', 'driver')} {benchmark.name} {seed}\\n")
+            fh.write(f"{os.environ.get('NODE_TAG', 'driver')} {event} {benchmark.name} {seed}\\n")
+
+    def tagged_random(benchmark, seed, budget, *, objective="train_acc", pause=0.0):
+        _note("start", benchmark, seed)
         rng = np.random.default_rng(seed)
         for _ in range(budget):
             benchmark.evaluate(benchmark.space.sample(1, rng)[0], objective)
             time.sleep(pause)  # long enough runs for a node to die in the middle of one
+        _note("end", benchmark, seed)
     """
 )
 
@@ -111,8 +115,19 @@ def _serial(exp: Experiment, out: Path, monkeypatch: pytest.MonkeyPatch) -> pd.D
     return _values(out)
 
 
+def _events(log: Path) -> list[tuple[str, str, str]]:
+    """(node, "start" | "end", run) of each line the toy optimiser wrote."""
+    rows = [line.split() for line in log.read_text().splitlines() if line] if log.is_file() else []
+    return [(node, event, f"{bench} {seed}") for node, event, bench, seed in rows]
+
+
 def _nodes_that_ran(log: Path) -> list[str]:
-    return [line.split()[0] for line in log.read_text().splitlines() if line]
+    return [node for node, event, _ in _events(log) if event == "start"]
+
+
+def _running_on(log: Path, node: str) -> set[str]:
+    events = [(event, run) for n, event, run in _events(log) if n == node]
+    return {run for event, run in events if event == "start"} - {run for event, run in events if event == "end"}
 
 
 def test_two_node_cluster_ships_user_directories_and_matches_serial(
@@ -194,12 +209,13 @@ def test_grid_completes_when_a_worker_node_dies(
     try:
         # Kill the worker node while it is in the middle of a run, after some runs have finished.
         deadline = time.time() + 90
-        while not (log.is_file() and "worker" in _nodes_that_ran(log) and any((out / "runs").glob("*.parquet"))):
+        while not (_running_on(log, "worker") and any((out / "runs").glob("*.parquet"))):
             assert driver.poll() is None, driver.communicate()[1][-3000:]
-            assert time.time() < deadline, "no run started on the worker node"
+            assert time.time() < deadline, "no run was in progress on the worker node"
             time.sleep(0.05)
         started_before_kill = len(_nodes_that_ran(log))
         cluster.kill_node(worker)
+        interrupted = _running_on(log, "worker")
         stdout, stderr = driver.communicate(timeout=300)
     finally:
         if driver.poll() is None:
@@ -208,8 +224,9 @@ def test_grid_completes_when_a_worker_node_dies(
     summary = json.loads(stdout.strip().splitlines()[-1])
     assert summary == {"backend": "ray", "done": exp.n_runs, "failures": []}
     assert started_before_kill < exp.n_runs  # the grid was not over when the node died
-    starts = _nodes_that_ran(log)
-    assert len(starts) > exp.n_runs  # the run the dead node held was started again, on the head
+    # The run the dead node held was started again, on the head, and finished there.
+    assert interrupted and all(("head", "end", run) in _events(log) for run in interrupted)
+    assert len(_nodes_that_ran(log)) > exp.n_runs
     # Nothing lost, nothing duplicated: one file per run, one row per evaluation, equal to the serial run.
     assert sorted(p.stem for p in (out / "runs").glob("*.parquet")) == sorted(
         f"my-ps__cluster_toy-tagged_random__seed{k}" for k in range(exp.n_runs)
