@@ -19,6 +19,7 @@ import numpy as np
 
 from hpobench_ext._base import AbstractBenchmark, ConfigSpace, get_rng
 from smm_plugins.benchmark import Benchmark
+from smm_plugins.configspace import configuration_space
 from smm_plugins.cost import dfs_hops, is_dfs_space
 from smm_plugins.fidelity import DEFAULT_SUBSET_SEED, fidelity_ladder, fidelity_summary
 from smm_plugins.space import SearchSpace
@@ -42,23 +43,6 @@ __all__ = [
 
 
 FIDELITY = "n_problems"
-
-
-def configuration_space(space: SearchSpace, seed: int | None = None) -> ConfigSpace.ConfigurationSpace:
-    """Translate a canonical :class:`SearchSpace` into a ``ConfigSpace.ConfigurationSpace`` (same names, order, bounds).
-
-    Floats become ``Float(lower, upper, default)``; categorical codes become ``Categorical`` over the integer codes.
-    """
-    cs = ConfigSpace.ConfigurationSpace(name=space.name, seed=seed)
-    hps = []
-    for p in space.parameters:
-        meta = {"description": p.description} if p.description else None
-        if p.kind == "float":
-            hps.append(ConfigSpace.Float(p.name, (p.lower, p.upper), default=float(p.default), meta=meta))
-        else:
-            hps.append(ConfigSpace.Categorical(p.name, list(p.choices), default=int(p.default), meta=meta))
-    cs.add(hps)
-    return cs
 
 
 def fidelity_space(benchmark: Benchmark, seed: int | None = None) -> ConfigSpace.ConfigurationSpace:

@@ -6,13 +6,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,70 +60,27 @@ TOY = textwrap.dedent(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def ray_head() -> Iterator[tuple[str, dict[str, str]]]:
-    """A local Ray head (2 CPUs) whose workers can import the toy module; stopped by its own pid.
+def ray_head(ray_cluster_factory: type) -> Iterator[tuple[str, dict[str, str]]]:
+    """A local Ray head (2 CPUs) whose workers can import the toy module.
 
-    Yields its address and the environment a driver needs: Ray 2.60 authenticates with a token
-    (``~/.ray/auth_token``, made by Ray) when ``RAY_AUTH_MODE=token``, which must be set before Ray is
-    imported; so the Ray-side driver runs as a ``smm-bench compare --ray-address`` subprocess.
+    Yields its address and the environment a driver needs (its private authentication token, see
+    conftest.py); the Ray-side driver runs as a ``smm-bench compare --ray-address`` subprocess.
     """
     mod_dir = Path(tempfile.mkdtemp(prefix="cmpray"))
     (mod_dir / "cmp_ray_toy.py").write_text(TOY)
-    # Ray's socket paths must stay short: its own temp dir directly under /tmp.
-    temp_dir = tempfile.mkdtemp(prefix="rt", dir="/tmp")
-    port = _free_port()
-    env = dict(os.environ)
-    env.update(
-        PYTHONPATH=os.pathsep.join([str(mod_dir), env.get("PYTHONPATH", "")]),
-        OMP_NUM_THREADS="1",
-        TOY_LOG=str(mod_dir / "loads.log"),
-        RAY_USAGE_STATS_ENABLED="0",
-        RAY_AUTH_MODE="token",
+    cluster = ray_cluster_factory(
+        {
+            "PYTHONPATH": os.pathsep.join([str(mod_dir), os.environ.get("PYTHONPATH", "")]),
+            "TOY_LOG": str(mod_dir / "loads.log"),
+        }
     )
-    # `--block` keeps the head in this process tree; SIGTERM to it stops exactly this cluster
-    # (`ray stop` would stop every Ray on the machine, other people's too).
-    head = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("ray")),
-            "start",
-            "--head",
-            f"--port={port}",
-            "--num-cpus=2",
-            "--include-dashboard=false",
-            f"--temp-dir={temp_dir}",
-            "--block",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    address = f"127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        if head.poll() is not None:
-            pytest.fail("ray start --head exited early")
-        time.sleep(0.25)
+    address = cluster.start_head(num_cpus=2)
     sys.path.insert(0, str(mod_dir))
     try:
-        yield address, env
+        yield address, cluster.env
     finally:
         sys.path.remove(str(mod_dir))
-        head.send_signal(signal.SIGTERM)
-        try:
-            head.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            head.kill()
-        shutil.rmtree(temp_dir, ignore_errors=True)
         shutil.rmtree(mod_dir, ignore_errors=True)
 
 

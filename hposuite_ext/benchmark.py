@@ -1,0 +1,97 @@
+"""An SMM-Bench benchmark described for hpoglue / hposuite: metrics, test metric, cost and fidelity."""
+
+from __future__ import annotations
+
+import os
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from smm_plugins._deps import require
+from smm_plugins.benchmark import Benchmark
+from smm_plugins.configspace import configuration_space
+from smm_plugins.cost import fidelity_to_n_problems
+from smm_plugins.fidelity import fidelity_ladder
+from smm_plugins.registry import load_benchmark
+from smm_plugins.surrogate import BIBTEX
+
+hpoglue = require("hpoglue", "hposuite", who="hposuite_ext")
+
+from hpoglue import BenchmarkDescription, Config, Measure, Query, Result, SurrogateBenchmark  # noqa: E402
+from hpoglue.fidelity import RangeFidelity  # noqa: E402
+
+__all__ = ["COST", "FIDELITY", "METRIC", "TEST_METRIC", "benchmark_description"]
+
+#: Metric optimised: accuracy on the optimisation split (maximised), in [0, 1].
+METRIC = "train_acc"
+#: Test metric: accuracy on the held-out split, always at full size.
+TEST_METRIC = "test_acc"
+#: Cost: simulated seconds of the real evaluation (:meth:`Benchmark.cost`).
+COST = "sim_seconds"
+#: Fidelity: evaluation size (problems of the optimisation split).
+FIDELITY = "n_problems"
+
+
+def benchmark_description(
+    benchmark: str | os.PathLike[str] | Benchmark, *, name: str | None = None, subset_seed: int = 0
+) -> BenchmarkDescription:
+    """The ``hpoglue.BenchmarkDescription`` of a registered name, a surrogate directory or a Benchmark.
+
+    Metrics ``train_acc`` (maximised) and test metric ``test_acc``, in [0, 1]; cost ``sim_seconds``;
+    fidelity ``n_problems`` from the bottom of :func:`~smm_plugins.fidelity.fidelity_ladder` to the full
+    split (the default, deterministic). Below full, the accuracy is the one on the fixed subset of problems
+    chosen by ``subset_seed``. ``name`` (default: the benchmark's) is what hposuite files results under.
+    """
+    bench = benchmark if isinstance(benchmark, Benchmark) else load_benchmark(benchmark)
+    full = int(bench.n_problems_full["train_acc"])
+    cs = configuration_space(bench.space)
+    return BenchmarkDescription(
+        name=name or bench.name,
+        config_space=cs,
+        load=partial(_load, benchmark=bench, subset_seed=subset_seed),
+        metrics={METRIC: Measure.metric((0.0, 1.0), minimize=False)},
+        test_metrics={TEST_METRIC: Measure.metric((0.0, 1.0), minimize=False)},
+        costs={COST: Measure.cost((0.0, np.inf), minimize=True)},
+        fidelities={
+            FIDELITY: RangeFidelity.from_tuple((fidelity_ladder(full)[0], full, 1), supports_continuation=False)
+        },
+        predefined_points={
+            "default": Config(
+                config_id="default",
+                description="the search space's default configuration",
+                values=bench.space.default_config(),
+            )
+        },
+        extra={"citation": BIBTEX, "dimensions": bench.space.dim, "n_problems_full": full},
+    )
+
+
+def _load(description: BenchmarkDescription, *, benchmark: Benchmark, subset_seed: int) -> SurrogateBenchmark:
+    return SurrogateBenchmark(
+        desc=description,
+        config_space=description.config_space,
+        benchmark=benchmark,
+        query=partial(_query, benchmark=benchmark, subset_seed=subset_seed),
+    )
+
+
+def _query(query: Query, *, benchmark: Benchmark, subset_seed: int) -> Result:
+    x = benchmark.space.to_vector(dict(query.config.values or {}))
+    full = int(benchmark.n_problems_full["train_acc"])
+    n = _fidelity_value(query.fidelity)
+    n_eval = fidelity_to_n_problems(full if n is None else n, full)
+    values: dict[str, Any] = {
+        METRIC: float(benchmark.evaluate(x, "train_acc", n_problems=n_eval, seed=subset_seed)),
+        TEST_METRIC: float(benchmark.evaluate(x, "test_acc")),
+        COST: float(benchmark.cost(x, "train_acc", n)),
+    }
+    return Result(query=query, fidelity=query.fidelity, values=values)
+
+
+def _fidelity_value(fidelity: Any) -> int | None:
+    # hpoglue passes None, ("n_problems", value) or {"n_problems": value}; values may be floats (e.g. 37.0).
+    if fidelity is None:
+        return None
+    value = fidelity[1] if isinstance(fidelity, tuple) else fidelity[FIDELITY]
+    return int(round(value))

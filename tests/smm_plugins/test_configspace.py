@@ -1,0 +1,40 @@
+"""smm_plugins.configspace: the one ConfigSpace translation of the canonical search space."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+ConfigSpace = pytest.importorskip("ConfigSpace")
+
+from smm_plugins.configspace import configuration_space
+from smm_plugins.space import dfs_space, ps_space
+
+
+@pytest.mark.parametrize("space", [ps_space(), dfs_space()], ids=["ps", "dfs"])
+def test_translation_keeps_names_order_bounds_defaults_and_codes(space):
+    cs = configuration_space(space, seed=3)
+    assert list(cs) == space.names and cs.name == space.name
+    for p in space.parameters:
+        hp = cs[p.name]
+        if p.kind == "float":
+            assert isinstance(hp, ConfigSpace.UniformFloatHyperparameter)
+            assert (hp.lower, hp.upper, hp.default_value) == (p.lower, p.upper, p.default)
+        else:
+            assert isinstance(hp, ConfigSpace.CategoricalHyperparameter)
+            assert list(hp.choices) == list(p.choices) and hp.default_value == p.default
+    # Every sampled configuration is valid in the canonical space, and the seed fixes the samples.
+    configs = cs.sample_configuration(20)
+    X = np.array([space.to_vector(dict(c)) for c in configs])
+    space.validate(X)
+    again = configuration_space(space, seed=3).sample_configuration(20)
+    assert [dict(c) for c in again] == [dict(c) for c in configs]
+
+
+def test_core_imports_configspace_only_when_translating():
+    code = "import sys, smm_plugins, smm_plugins.configspace; print('ConfigSpace' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
