@@ -21,7 +21,6 @@ OUT ?= results/demo
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
 
 $(VENV)/.installed-demo: pyproject.toml Makefile | $(PY)
 	$(PIP) install -q -e ".[$(DEMO_EXTRAS)]"
