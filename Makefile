@@ -6,7 +6,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PIP := $(PY) -m pip
+# --no-compile: Python writes the bytecode of what is actually imported on first use; compiling every
+# module of every dependency at install time would add ~200 MB to the demo environment.
+PIP_INSTALL := $(PY) -m pip install -q --no-compile
 # What `smm-bench compare --preset demo` and `smm-bench report` import: Optuna samplers, Ray, matplotlib.
 DEMO_EXTRAS ?= optuna,ray,report
 TEST_EXTRAS ?= all,dev
@@ -23,15 +25,15 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed-demo: pyproject.toml Makefile | $(PY)
-	$(PIP) install -q -e ".[$(DEMO_EXTRAS)]"
+	$(PIP_INSTALL) -e ".[$(DEMO_EXTRAS)]"
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml Makefile | $(PY)
-	$(PIP) install -q "$(TORCH)"
-	$(PIP) install -q -e ".[$(TEST_EXTRAS)]"
+	$(PIP_INSTALL) "$(TORCH)"
+	$(PIP_INSTALL) -e ".[$(TEST_EXTRAS)]"
 	if [ -n "$(HPOBENCH_WHEEL)" ]; then \
-	  $(PIP) install -q "ConfigSpace>=1.2" numpy scipy "Pyro4==4.80" "oslo.concurrency>=4.2.0" && \
-	  $(PIP) install -q --no-deps --ignore-requires-python $(HPOBENCH_WHEEL); fi
+	  $(PIP_INSTALL) "ConfigSpace>=1.2" numpy scipy "Pyro4==4.80" "oslo.concurrency>=4.2.0" && \
+	  $(PIP_INSTALL) --no-deps --ignore-requires-python $(HPOBENCH_WHEEL); fi
 	touch $@
 
 install-demo: $(VENV)/.installed-demo
