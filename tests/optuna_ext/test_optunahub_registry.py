@@ -62,3 +62,14 @@ def test_example_script_runs_from_a_checkout() -> None:
     out = res.stdout.splitlines()
     assert out[0].startswith("PS, TPE: best train_acc 0.") and "its test_acc 0." in out[0]
     assert out[1].startswith("DFS, NSGA-II Pareto front (hops, train_acc): (")
+
+
+def test_without_smm_plugins_the_entry_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    monkeypatch.setitem(sys.modules, "optuna_ext", None)  # as if smm-plugins were not installed
+    spec = importlib.util.spec_from_file_location("smm_bench_entry", FOLDER / "__init__.py")
+    assert spec is not None and spec.loader is not None
+    with pytest.raises(ImportError, match=r"not on PyPI yet\): pip install .*git\+https://github\.com/") as info:
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    assert "\n" not in str(info.value)
