@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from smm_plugins._deps import require
 from smm_plugins._io import atomic_write_bytes, atomic_write_text
 from smm_plugins.compare.stats import (
     METRICS,
@@ -265,15 +266,12 @@ def _time_unit(seconds: float) -> tuple[str, float]:
 
 
 def _colors(optimizers: list[str]) -> dict[str, Any]:
-    import matplotlib.pyplot as plt
-
-    cmap = plt.get_cmap("tab10")
+    cmap = _pyplot().get_cmap("tab10")
     return {o: cmap(i % 10) for i, o in enumerate(optimizers)}
 
 
 def _pyplot() -> Any:
-    import matplotlib
-
+    matplotlib = require("matplotlib", "report", who="smm-bench report")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -558,6 +556,7 @@ def make_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | N
     from smm_plugins.compare.runner import read_runs
 
     run_dir = Path(run_dir)
+    _pyplot()  # fail before any work if matplotlib is missing
     if not (run_dir / "runs").is_dir():
         raise FileNotFoundError(f"{run_dir} holds no runs/ folder: run `smm-bench compare --out {run_dir}` first")
     raw = read_runs(run_dir)

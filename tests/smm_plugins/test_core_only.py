@@ -138,3 +138,18 @@ def test_lab_training_without_torch_names_the_extra() -> None:
     assert res.returncode != 0
     err = res.stderr.strip().splitlines()
     assert len(err) == 1 and 'pip install "smm-plugins[lab]"' in err[0] and "torch" in err[0]
+
+
+def test_compare_runs_serially_with_de_and_report_names_its_extra(tmp_path: Path) -> None:
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return _run(f"import sys\nfrom smm_plugins.cli import main\nsys.exit(main({list(args)!r}))\n", {})
+
+    out = tmp_path / "cmp"
+    args = ("--benchmarks", "smm-mini-ps", "--optimizers", "de", "--seeds", "1", "--budget", "20", "--no-progress")
+    run = cli("compare", *args, "--out", str(out))
+    assert run.returncode == 0, run.stderr
+    assert len(list((out / "runs").glob("*.parquet"))) == 1
+    rep = cli("report", str(out))
+    assert rep.returncode != 0
+    err = rep.stderr.strip().splitlines()
+    assert len(err) == 1 and 'pip install "smm-plugins[report]"' in err[0] and "matplotlib" in err[0]
