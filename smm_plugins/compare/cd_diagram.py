@@ -38,7 +38,7 @@ def draw_cd_diagram(ax: Any, cd: CriticalDifference) -> None:
     n_rows = max(n_left, k - n_left)
     y_axis = 0.0
     ax.set_xlim(lo - 0.9 - 0.25 * k, hi + 0.9 + 0.25 * k)
-    ax.set_ylim(-(n_rows + 1.2 + 0.35 * len(cd.groups)), 0.9)
+    ax.set_ylim(-(n_rows + 0.6 + 0.35 * len(cd.groups)), 0.9)
     # The rank axis with integer ticks.
     ax.plot([lo, hi], [y_axis, y_axis], color="black", lw=1.2)
     for t in range(lo, hi + 1):
