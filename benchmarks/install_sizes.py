@@ -53,7 +53,7 @@ def _size_mb(dist: metadata.Distribution) -> float:
     total = 0
     for f in dist.files or []:
         try:
-            total += os.path.getsize(dist.locate_file(f))
+            total += os.path.getsize(str(dist.locate_file(f)))
         except OSError:
             pass
     return total / 1e6

@@ -157,7 +157,7 @@ def not_significant_groups(order: list[str], different: set[frozenset[str]]) -> 
     ``different``: the pairs that differ significantly. Runs of one optimiser and runs inside a longer run
     are left out: what remains are the bars of a critical-difference diagram.
     """
-    spans = []
+    spans: list[tuple[int, int]] = []
     for i in range(len(order)):
         j = i
         while j + 1 < len(order) and all(frozenset((order[k], order[j + 1])) not in different for k in range(i, j + 1)):
