@@ -155,7 +155,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # README main job: both embedded spaces, 5 fast optimisers x 10 seeds x 300 evaluations, 2 workers.
     # 10 seeds let a real difference be significant: the smallest two-sided Wilcoxon p is 2 / 2^10, and
     # times the 10 pairs of Holm's correction 0.02 < 0.05 (5 seeds: 0.0625 before any correction).
-    # About 1.5 minutes on 2 free cores; TPE is the slowest at ~15-30 ms per trial here.
+    # ~440 CPU seconds on a busy 2-core machine, ~1.5 minutes on 2 free cores (extrapolated from the 5-seed
+    # grid measured in docs/compare.md); TPE is the slowest at ~15-30 ms per trial.
     "demo": dict(
         name="demo",
         benchmarks=["smm-mini-ps", "smm-mini-dfs"],
