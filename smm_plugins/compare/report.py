@@ -615,7 +615,8 @@ def make_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | N
             "",
             "Two-sided, paired by seed, on the final values; Holm-adjusted within each benchmark and metric "
             "(* = p (Holm) < 0.05). With n seeds the smallest attainable two-sided p is 2/2^n "
-            "(0.0625 for 5 seeds): use ≥ 6 seeds to be able to detect a difference at 5%.",
+            "(0.0625 for 5 seeds), and after Holm's correction over m pairs m × 2/2^n (10 pairs, 10 seeds: "
+            "0.02): use enough seeds to be able to detect a difference at 5%.",
             "",
             _markdown_wilcoxon(wil),
             _markdown_cost(run_dir),
