@@ -1,29 +1,46 @@
-# Two promises of the README: `make demo` runs the main job on the embedded surrogates,
-# `make test` runs the test suite. Each creates its own virtual environment and installs what it needs.
+# Two promises of the README: `make demo` runs the main job on the embedded surrogates, `make test` runs the
+# test suite. Both use one virtual environment, $(VENV), with one stamp file per install set: the demo set (the
+# core and the extras the demo preset uses) is a subset of the test set, so `make test` after `make demo` only
+# adds the difference and `make demo` after `make test` installs nothing new. Two environments would download
+# and store the demo set twice.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PIP := $(PY) -m pip
-# HPOBench is not on PyPI: install it from a wheel or checkout when one is at hand.
-HPOBENCH_WHEEL ?= $(firstword $(wildcard ../shared/wheels/hpobench-*.whl /work/shared/wheels/hpobench-*.whl))
+# --no-compile: Python writes the bytecode of what is actually imported on first use; compiling every
+# module of every dependency at install time would add ~200 MB to the demo environment.
+PIP_INSTALL := $(PY) -m pip install -q --no-compile
+# What `smm-bench compare --preset demo` and `smm-bench report` import: Optuna samplers, Ray, matplotlib.
+DEMO_EXTRAS ?= optuna,ray,report
+TEST_EXTRAS ?= all,dev
+# The test set includes torch (the lab's source training); this pin has a CPU-only build where a local wheel
+# is configured, and keeps pip from resolving a newer multi-GB CUDA build otherwise.
+TORCH ?= torch==2.13.0
+# HPOBench is not on PyPI: the tests install it from a wheel next to the repository when there is one.
+HPOBENCH_WHEEL ?= $(firstword $(wildcard ../shared/wheels/hpobench-*.whl))
 OUT ?= results/demo
 
-.PHONY: install demo test bench clean
+.PHONY: install install-demo demo test bench clean
 
-$(VENV)/.installed: pyproject.toml Makefile
+$(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
-	# A CPU build of torch first, so that the `lab` extra's range is satisfied without a CUDA download.
-	$(PIP) install -q "torch==2.13.0" || $(PIP) install -q torch --index-url https://download.pytorch.org/whl/cpu
-	$(PIP) install -q -e ".[all,dev]"
-	if [ -n "$(HPOBENCH_WHEEL)" ]; then \
-	  $(PIP) install -q "ConfigSpace>=1.2" numpy scipy "Pyro4==4.80" "oslo.concurrency>=4.2.0" && \
-	  $(PIP) install -q --no-deps --ignore-requires-python $(HPOBENCH_WHEEL); fi
+
+$(VENV)/.installed-demo: pyproject.toml Makefile | $(PY)
+	$(PIP_INSTALL) -e ".[$(DEMO_EXTRAS)]"
 	touch $@
 
-install: $(VENV)/.installed
+$(VENV)/.installed-test: pyproject.toml Makefile | $(PY)
+	$(PIP_INSTALL) "$(TORCH)"
+	$(PIP_INSTALL) -e ".[$(TEST_EXTRAS)]"
+	if [ -n "$(HPOBENCH_WHEEL)" ]; then \
+	  $(PIP_INSTALL) "ConfigSpace>=1.2" numpy scipy "Pyro4==4.80" "oslo.concurrency>=4.2.0" && \
+	  $(PIP_INSTALL) --no-deps --ignore-requires-python $(HPOBENCH_WHEEL); fi
+	touch $@
 
-demo: install
+install-demo: $(VENV)/.installed-demo
+
+install: $(VENV)/.installed-test
+
+demo: install-demo
 	OMP_NUM_THREADS=1 $(VENV)/bin/smm-bench compare --preset demo --out $(OUT)
 	$(VENV)/bin/smm-bench report $(OUT)
 

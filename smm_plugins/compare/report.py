@@ -1,38 +1,67 @@
-"""Report of a comparison directory: anytime curves, final table, pairwise Wilcoxon tests.
+"""Report of a comparison directory: anytime curves, final table, rank analysis, pairwise tests.
 
 ``make_report(DIR)`` reads ``DIR/runs/*.parquet`` and writes into ``DIR/report/``:
 
 * ``curves_evaluations.png`` / ``curves_simulated_time.png``: best ``train_acc`` so far and the
   ``test_acc`` of the incumbent (the best configuration so far by ``train_acc``), median over seeds with
-  the inter-quartile band, against evaluations and against simulated wall-clock;
+  the inter-quartile band, against evaluations and against simulated wall-clock, with grey reference lines
+  at the source models, the base model and the default configuration (:mod:`smm_plugins.references`);
+* ``cd_<benchmark>.png``: critical-difference diagrams of the final values (average ranks, Friedman test,
+  Holm-corrected pairwise Wilcoxon tests; :mod:`smm_plugins.compare.stats`);
 * ``final_table.csv``: per benchmark and optimiser, mean / std / median of the final values over seeds,
   the mean gain over random search on the same seeds, and the average rank per benchmark (rank 1 =
   best final ``train_acc`` on a seed, ties averaged);
+* ``friedman.csv``: per benchmark and metric, the Friedman test, the ranking and the groups of optimisers
+  that are not significantly different;
 * ``wilcoxon.csv``: two-sided Wilcoxon signed-rank tests of every pair of optimisers on the final values,
   paired by seed, with Holm-adjusted p-values per benchmark and metric;
+* ``references.csv``: train_acc and test_acc of each benchmark's reference configurations;
 * ``curves.csv``: the median / quartiles plotted against evaluations;
 * ``report.md``: all of the above in one Markdown page.
 """
 
 from __future__ import annotations
 
-import itertools
+import io
+import json
 import logging
 import math
 import os
+import pkgutil
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from smm_plugins._io import atomic_write_text
+from smm_plugins._deps import require
+from smm_plugins._io import atomic_write_bytes, atomic_write_text
+from smm_plugins.compare.stats import (
+    METRICS,
+    CriticalDifference,
+    average_ranks,
+    critical_differences,
+    final_values,
+    holm,
+    pairwise_wilcoxon,
+    wide_finals,
+)
 
-__all__ = ["make_report", "ReportResult", "incumbent_curves", "final_table", "pairwise_wilcoxon"]
+__all__ = [
+    "make_report",
+    "ReportResult",
+    "incumbent_curves",
+    "final_table",
+    "pairwise_wilcoxon",
+    "reference_values",
+]
 
 logger = logging.getLogger(__name__)
 
-METRICS = {"best_train": "best train_acc so far", "inc_test": "test_acc of the incumbent"}
+# Kept under its former private name for callers of the report module.
+_holm = holm
 
 
 @dataclass
@@ -70,11 +99,6 @@ def incumbent_curves(df: Any) -> Any:
     return df
 
 
-def _finals(df: Any) -> Any:
-    last = df.groupby(["benchmark", "optimizer", "seed"], sort=True).tail(1)
-    return last[["benchmark", "optimizer", "seed", "trial", "best_train", "inc_test", "sim_time", "wall_time"]]
-
-
 #: Optimiser the final table measures gains against ("by how much"), when it is in the comparison.
 BASELINE = "random"
 
@@ -84,20 +108,12 @@ def final_table(df: Any, baseline: str = BASELINE) -> Any:
 
     ``train_gain`` / ``test_gain``: mean over shared seeds of (optimiser - ``baseline``), if the baseline ran.
     """
-    import pandas as pd
-    from scipy.stats import rankdata
-
-    fin = _finals(df)
+    fin = final_values(df)
     rows = []
     for bench, g in fin.groupby("benchmark", sort=True):
-        wide = g.pivot(index="seed", columns="optimizer", values="best_train")
-        complete = wide.dropna()  # ranks only on seeds every optimiser finished
-        ranks = pd.DataFrame(
-            np.vstack([rankdata(-r) for r in complete.to_numpy()]) if len(complete) else np.empty((0, wide.shape[1])),
-            index=complete.index,
-            columns=wide.columns,
-        )
-        wide_test = g.pivot(index="seed", columns="optimizer", values="inc_test")
+        wide = wide_finals(g, "best_train")
+        ranks = average_ranks(wide)  # only on seeds every optimiser finished
+        wide_test = wide_finals(g, "inc_test")
 
         def gain(w: Any, opt: str) -> float:
             if baseline not in w.columns:
@@ -122,7 +138,7 @@ def final_table(df: Any, baseline: str = BASELINE) -> Any:
                     "test_median": float(h["inc_test"].median()),
                     "train_gain": gain(wide, opt),
                     "test_gain": gain(wide_test, opt),
-                    "avg_rank": float(ranks[opt].mean()) if len(ranks) else float("nan"),
+                    "avg_rank": float(ranks[opt]),
                     "sim_seconds": float(h["sim_time"].mean()),
                     "wall_seconds": float(h["wall_time"].mean()),
                 }
@@ -131,75 +147,6 @@ def final_table(df: Any, baseline: str = BASELINE) -> Any:
     if len(table):
         table = table.sort_values(["benchmark", "avg_rank", "optimizer"]).reset_index(drop=True)
     return table
-
-
-def _holm(p: np.ndarray) -> np.ndarray:
-    order = np.argsort(p)
-    m = len(p)
-    adj = np.empty(m)
-    running = 0.0
-    for k, i in enumerate(order):
-        running = max(running, min(1.0, (m - k) * p[i]))
-        adj[i] = running
-    return adj
-
-
-def pairwise_wilcoxon(df: Any) -> Any:
-    """Two-sided Wilcoxon signed-rank test of each optimiser pair, paired by seed, per benchmark and metric."""
-    import pandas as pd
-    from scipy.stats import wilcoxon
-
-    fin = _finals(df)
-    rows = []
-    for bench, g in fin.groupby("benchmark", sort=True):
-        for metric in METRICS:
-            wide = g.pivot(index="seed", columns="optimizer", values=metric)
-            block = []
-            for a, b in itertools.combinations(sorted(wide.columns), 2):
-                pair = wide[[a, b]].dropna()
-                d = (pair[a] - pair[b]).to_numpy()
-                if len(d) == 0:
-                    continue
-                if np.all(d == 0):
-                    stat, p = float("nan"), 1.0  # identical results: no evidence of a difference
-                else:
-                    res = wilcoxon(pair[a], pair[b], alternative="two-sided", zero_method="wilcox")
-                    stat, p = float(res.statistic), float(res.pvalue)
-                block.append(
-                    {
-                        "benchmark": bench,
-                        "metric": metric,
-                        "a": a,
-                        "b": b,
-                        "n": int(len(d)),
-                        "median_diff": float(np.median(d)),
-                        "wins_a": int((d > 0).sum()),
-                        "wins_b": int((d < 0).sum()),
-                        "statistic": stat,
-                        "p_value": p,
-                    }
-                )
-            if block:
-                adj = _holm(np.array([r["p_value"] for r in block]))
-                for r, pa in zip(block, adj, strict=True):
-                    r["p_holm"] = float(pa)
-                rows.extend(block)
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "benchmark",
-            "metric",
-            "a",
-            "b",
-            "n",
-            "median_diff",
-            "wins_a",
-            "wins_b",
-            "statistic",
-            "p_value",
-            "p_holm",
-        ],
-    )
 
 
 def _quantiles(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -241,8 +188,6 @@ def _by_time(g: Any, metric: str, grid: np.ndarray) -> np.ndarray:
 
 def curves_table(df: Any) -> Any:
     """Median and quartiles over seeds of both metrics at every evaluation (long format)."""
-    import pandas as pd
-
     parts = []
     for (bench, opt), g in df.groupby(["benchmark", "optimizer"], sort=True):
         cols: dict[str, Any] = {}
@@ -252,6 +197,61 @@ def curves_table(df: Any) -> Any:
         n = len(cols["best_train_median"])
         parts.append(pd.DataFrame({"benchmark": bench, "optimizer": opt, "evaluation": np.arange(1, n + 1), **cols}))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+# -- reference configurations ----------------------------------------------------------------------------
+
+
+def _load_benchmark(spec: str) -> Any:
+    from smm_plugins.registry import load_benchmark
+
+    if ":" in spec and not os.path.exists(spec):
+        obj = pkgutil.resolve_name(spec)  # "module:factory", as in an experiment
+        return obj() if callable(obj) else obj
+    return load_benchmark(spec)
+
+
+def reference_values(benchmarks: dict[str, str]) -> pd.DataFrame:
+    """train_acc and test_acc of each benchmark's reference configurations (what a user gets without optimising).
+
+    ``benchmarks``: ``{label: spec}`` (a registered name, a directory or ``"module:factory"``). References are
+    :func:`smm_plugins.references.reference_configs`; labels of equal configurations are joined
+    (``"A alone = default"``). A benchmark that cannot be loaded here is left out with a warning.
+    """
+    from smm_plugins.references import reference_configs
+
+    rows = []
+    for label, spec in benchmarks.items():
+        try:
+            bench = _load_benchmark(spec)
+            refs = reference_configs(bench.space)
+        except Exception as exc:  # noqa: BLE001 - the report goes on without this benchmark's reference lines
+            logger.warning("no reference lines for benchmark %r (%s): %s", label, spec, exc)
+            continue
+        names: list[str] = []
+        vectors: list[np.ndarray] = []
+        for name, x in refs.items():
+            same = [i for i, v in enumerate(vectors) if np.array_equal(v, x)]
+            if same:
+                names[same[0]] += f" = {name}"
+            else:
+                names.append(name)
+                vectors.append(x)
+        X = np.stack(vectors)
+        train, test = bench.evaluate(X, "train_acc"), bench.evaluate(X, "test_acc")
+        for name, tr, te in zip(names, train, test, strict=True):
+            rows.append({"benchmark": label, "reference": name, "train_acc": float(tr), "test_acc": float(te)})
+    return pd.DataFrame(rows, columns=["benchmark", "reference", "train_acc", "test_acc"])
+
+
+def _benchmark_specs(run_dir: Path, labels: list[str]) -> dict[str, str]:
+    # The saved experiment says how each benchmark column was loaded (a name, a directory, a factory).
+    from smm_plugins.compare.experiment import read_saved_experiment
+    from smm_plugins.compare.runner import benchmark_label
+
+    saved = read_saved_experiment(run_dir)
+    by_label = {benchmark_label(s): s for s in saved[0].benchmarks} if saved is not None else {}
+    return {label: by_label.get(label, label) for label in labels}
 
 
 # -- plots -------------------------------------------------------------------------------------------
@@ -266,67 +266,124 @@ def _time_unit(seconds: float) -> tuple[str, float]:
 
 
 def _colors(optimizers: list[str]) -> dict[str, Any]:
-    import matplotlib.pyplot as plt
-
-    cmap = plt.get_cmap("tab10")
+    cmap = _pyplot().get_cmap("tab10")
     return {o: cmap(i % 10) for i, o in enumerate(optimizers)}
 
 
-def _plot(df: Any, x: str, path: Path, order: dict[str, list[str]]) -> None:
-    import matplotlib
-
+def _pyplot() -> Any:
+    matplotlib = require("matplotlib", "report", who="smm-bench report")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def _save_png(fig: Any, path: Path) -> None:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    _pyplot().close(fig)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+#: Line styles of the reference configurations on the curves, in the order reference_configs lists them.
+_REF_STYLES = ((0, (1, 1.5)), (0, (5, 2, 1, 2)), (0, (5, 3)), (0, (2, 2)), (0, (8, 2)))
+
+
+def _draw_references(ax: Any, refs: pd.DataFrame, column: str) -> list[float]:
+    # Horizontal lines at the accuracy of each reference configuration; returns the values drawn.
+    values = []
+    for (_, r), style in zip(refs.iterrows(), _REF_STYLES * 4, strict=False):
+        v = float(r[column])
+        ax.axhline(v, color="0.35", lw=1.1, ls=style, label=f"{r['reference']}: {v:.3f}")
+        values.append(v)
+    return values
+
+
+def _curve_panel(
+    ax: Any, gb: pd.DataFrame, metric: str, xgrid: tuple[str, Any, float], opts: list[str], colors: dict[str, Any]
+) -> tuple[float, float]:
+    # Median and inter-quartile band of each optimiser; returns the y range worth showing.
+    x, grid, scale = xgrid
+    lows, highs = [], []
+    for opt in opts:
+        g = gb[gb["optimizer"] == opt]
+        if not len(g):
+            continue
+        if x == "time":
+            mat = _by_time(g, metric, grid)
+            xs = grid / scale
+        else:
+            mat = _by_evaluations(g, metric)
+            xs = np.arange(1, mat.shape[1] + 1)
+        med, q25, q75 = _quantiles(mat)
+        ax.plot(xs, med, color=colors[opt], lw=1.6, label=f"{opt} (n={mat.shape[0]})")
+        ax.fill_between(xs, q25, q75, color=colors[opt], alpha=0.18, lw=0)
+        # Zoom past the first few percent of the budget: the start is every optimiser's random init.
+        k0 = max(1, len(xs) // 20)
+        lows.append(np.nanmin(q25[k0:]) if np.isfinite(q25[k0:]).any() else np.nan)
+        highs.append(np.nanmax(q75[k0:]) if np.isfinite(q75[k0:]).any() else np.nan)
+    lo = float(np.nanmin(lows)) if lows and np.isfinite(lows).any() else float("nan")
+    hi = float(np.nanmax(highs)) if highs and np.isfinite(highs).any() else float("nan")
+    return lo, hi
+
+
+def _plot(df: pd.DataFrame, x: str, path: Path, order: dict[str, list[str]], refs: pd.DataFrame) -> None:
+    plt = _pyplot()
     benches = sorted(df["benchmark"].unique())
     all_opts = sorted(df["optimizer"].unique())
     colors = _colors(all_opts)
     fig, axes = plt.subplots(len(benches), 2, figsize=(12, 3.9 * len(benches)), squeeze=False)
     for r, bench in enumerate(benches):
         gb = df[df["benchmark"] == bench]
-        grid = None
-        unit, scale = "evaluations", 1.0
+        grid, unit, scale = None, "evaluations", 1.0
         if x == "time":
             tmax = gb.groupby(["optimizer", "seed"])["sim_time"].max().min()  # every run reaches this time
             grid = np.linspace(gb["sim_time"].min(), tmax, 400)
             unit, scale = _time_unit(float(tmax))
         for c, metric in enumerate(METRICS):
             ax = axes[r, c]
-            lows, highs = [], []
-            for opt in order.get(bench, all_opts):
-                g = gb[gb["optimizer"] == opt]
-                if not len(g):
-                    continue
-                if x == "time":
-                    mat = _by_time(g, metric, grid)
-                    xs = grid / scale
-                else:
-                    mat = _by_evaluations(g, metric)
-                    xs = np.arange(1, mat.shape[1] + 1)
-                med, q25, q75 = _quantiles(mat)
-                n_seeds = mat.shape[0]
-                ax.plot(xs, med, color=colors[opt], lw=1.6, label=f"{opt} (n={n_seeds})")
-                ax.fill_between(xs, q25, q75, color=colors[opt], alpha=0.18, lw=0)
-                # Zoom past the first few percent of the budget: the start is every optimiser's random init.
-                k0 = max(1, len(xs) // 20)
-                lows.append(np.nanmin(q25[k0:]) if np.isfinite(q25[k0:]).any() else np.nan)
-                highs.append(np.nanmax(q75[k0:]) if np.isfinite(q75[k0:]).any() else np.nan)
-            lo, hi = np.nanmin(lows) if lows else np.nan, np.nanmax(highs) if highs else np.nan
+            lo, hi = _curve_panel(ax, gb, metric, (x, grid, scale), order.get(bench, all_opts), colors)
+            column = "train_acc" if metric == "best_train" else "test_acc"
+            ref_values = _draw_references(ax, refs[refs["benchmark"] == bench], column)
+            if ref_values and np.isfinite(hi):
+                # Show the best reference (does optimising beat it?); lower ones are named in the legend.
+                hi = max(hi, max(ref_values))
             if np.isfinite(lo) and np.isfinite(hi) and hi > lo:
                 pad = 0.08 * (hi - lo)
                 ax.set_ylim(lo - pad, hi + pad)
             ax.set_title(f"{bench}: {METRICS[metric]}", fontsize=11)
             ax.set_xlabel(unit if x == "evals" else f"simulated wall-clock ({unit})")
-            ax.set_ylabel("train_acc" if metric == "best_train" else "test_acc")
+            ax.set_ylabel(column)
             ax.grid(alpha=0.3)
-            if c == 0:
-                ax.legend(fontsize=8, loc="lower right")
-    fig.suptitle("median over seeds, band = inter-quartile range", fontsize=10, y=0.995)
+            ax.legend(fontsize=7, loc="lower right")
+    fig.suptitle(
+        "median over seeds, band = inter-quartile range; grey lines = reference configurations", fontsize=10, y=0.995
+    )
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    os.replace(tmp, path)
+    _save_png(fig, path)
+
+
+def _plot_cd(cds: list[CriticalDifference], out: Path) -> list[Path]:
+    # One PNG per benchmark: the diagram of the final train_acc above the one of the incumbent's test_acc.
+    from smm_plugins.compare.cd_diagram import draw_cd_diagram
+
+    plt = _pyplot()
+    paths = []
+    for bench in sorted({cd.benchmark for cd in cds}):
+        mine = [cd for cd in cds if cd.benchmark == bench]
+        k = max(len(cd.ranks) for cd in mine)
+        fig, axes = plt.subplots(len(mine), 1, figsize=(9, (1.4 + 0.45 * k) * len(mine)), squeeze=False)
+        for ax, cd in zip(axes[:, 0], mine, strict=True):
+            draw_cd_diagram(ax, cd)
+        fig.tight_layout()
+        path = out / f"cd_{_file_part(bench)}.png"
+        _save_png(fig, path)
+        paths.append(path)
+    return paths
+
+
+def _file_part(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "benchmark"
 
 
 # -- Markdown -----------------------------------------------------------------------------------------
@@ -382,8 +439,6 @@ def _markdown_wilcoxon(w: Any) -> str:
 
 def _markdown_cost(run_dir: Path) -> str:
     # Where the compute went, per optimiser (from each run file's metadata): what a bigger grid will cost.
-    import pandas as pd
-
     from smm_plugins.compare.runner import read_run_meta
 
     rows = []
@@ -418,14 +473,90 @@ def _markdown_cost(run_dir: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _markdown_references(refs: pd.DataFrame, table: pd.DataFrame) -> str:
+    if not len(refs):
+        return "No reference configuration could be evaluated (see the log).\n"
+    lines = [
+        "| benchmark | configuration | train_acc | test_acc | best optimiser's mean test_acc − this |",
+        "|---|---|---|---|---|",
+    ]
+    for _, r in refs.iterrows():
+        t = table[table["benchmark"] == r["benchmark"]]
+        best = float(t["test_mean"].max()) if len(t) else float("nan")
+        lines.append(
+            f"| {r['benchmark']} | {r['reference']} | {r['train_acc']:.4f} | {r['test_acc']:.4f} | "
+            f"{best - r['test_acc']:+.4f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _friedman_frame(cds: list[CriticalDifference]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "benchmark": cd.benchmark,
+                "metric": cd.metric,
+                "seeds": cd.n_seeds,
+                "optimizers": len(cd.ranks),
+                "friedman_statistic": cd.friedman_statistic,
+                "friedman_p": cd.friedman_p,
+                "ranking": " > ".join(f"{o} ({r:.2f})" for o, r in cd.ranks.items()),
+                "groups": " | ".join(", ".join(g) for g in cd.groups),
+            }
+            for cd in cds
+        ],
+        columns=["benchmark", "metric", "seeds", "optimizers", "friedman_statistic", "friedman_p", "ranking", "groups"],
+    )
+
+
+def _markdown_cd(friedman: pd.DataFrame, pngs: list[Path]) -> str:
+    lines = [
+        "Average rank over seeds (1 = best final value), Friedman test, then the pairwise Wilcoxon tests below "
+        "(Holm-corrected) as post-hoc test. A bar joins optimisers that are not significantly different at 5%; "
+        "if the Friedman test does not reject, all optimisers are one group.",
+        "",
+        *(f"![critical-difference diagram]({p.name})\n" for p in pngs),
+        "| benchmark | metric | seeds | Friedman p | ranking (average rank) | not significantly different |",
+        "|---|---|---|---|---|---|",
+    ]
+    for _, r in friedman.iterrows():
+        p = f"{r['friedman_p']:.3g}" if math.isfinite(r["friedman_p"]) else "— (2 optimisers)"
+        lines.append(
+            f"| {r['benchmark']} | {r['metric']} | {r['seeds']} | {p} | {r['ranking']} | {r['groups'] or '—'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_head(run_dir: Path, raw: pd.DataFrame, failures: list[Path]) -> list[str]:
+    from smm_plugins.compare.experiment import read_saved_experiment
+
+    head = []
+    saved = read_saved_experiment(run_dir)
+    if saved is not None:
+        exp, meta = saved
+        head.append(
+            f"Experiment `{exp.name}`: {len(exp.benchmarks)} benchmark(s) × {len(exp.optimizers)} "
+            f"optimiser(s) × {len(exp.seeds)} seed(s) × {exp.budget} evaluations, objective "
+            f"`{exp.objective}`; smm-plugins {meta.get('smm_plugins_version', '?')}."
+        )
+    n_runs = raw.groupby(["benchmark", "optimizer", "seed"]).ngroups
+    head.append(f"{n_runs} finished run(s), {len(failures)} failed run(s).")
+    return head
+
+
+def _markdown_failures(failures: list[Path]) -> str:
+    if not failures:
+        return ""
+    items = [f"- `{f.stem}`: {json.loads(f.read_text()).get('error', '?')}" for f in failures]
+    return "\n## Failed runs\n\n" + "\n".join(items) + "\n"
+
+
 def make_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | None = None) -> ReportResult:
     """Write the report of comparison directory ``run_dir`` into ``out`` (default ``run_dir/report``)."""
-    import json
-
-    from smm_plugins.compare.experiment import read_saved_experiment
     from smm_plugins.compare.runner import read_runs
 
     run_dir = Path(run_dir)
+    _pyplot()  # fail before any work if matplotlib is missing
     if not (run_dir / "runs").is_dir():
         raise FileNotFoundError(f"{run_dir} holds no runs/ folder: run `smm-bench compare --out {run_dir}` first")
     raw = read_runs(run_dir)
@@ -436,41 +567,26 @@ def make_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | N
     df = incumbent_curves(raw)
     table = final_table(df)
     wil = pairwise_wilcoxon(df)
+    cds = critical_differences(df, wil)
+    friedman = _friedman_frame(cds)
+    refs = reference_values(_benchmark_specs(run_dir, sorted(df["benchmark"].unique())))
     curves = curves_table(df)
     order = {b: list(g["optimizer"]) for b, g in table.groupby("benchmark")}
 
     pngs = [out / "curves_evaluations.png", out / "curves_simulated_time.png"]
-    _plot(df, "evals", pngs[0], order)
-    _plot(df, "time", pngs[1], order)
-    csvs = [out / "final_table.csv", out / "wilcoxon.csv", out / "curves.csv"]
-    for frame, path in zip((table, wil, curves), csvs, strict=True):
+    _plot(df, "evals", pngs[0], order, refs)
+    _plot(df, "time", pngs[1], order, refs)
+    cd_pngs = _plot_cd(cds, out)
+    csvs = [out / n for n in ("final_table.csv", "wilcoxon.csv", "friedman.csv", "references.csv", "curves.csv")]
+    for frame, path in zip((table, wil, friedman, refs, curves), csvs, strict=True):
         atomic_write_text(path, frame.to_csv(index=False, float_format="%.6g"))
 
     failures = sorted((run_dir / "failures").glob("*.json")) if (run_dir / "failures").is_dir() else []
-    saved = read_saved_experiment(run_dir)
-    head = []
-    if saved is not None:
-        exp, meta = saved
-        head.append(
-            f"Experiment `{exp.name}`: {len(exp.benchmarks)} benchmark(s) × {len(exp.optimizers)} "
-            f"optimiser(s) × {len(exp.seeds)} seed(s) × {exp.budget} evaluations, objective "
-            f"`{exp.objective}`; smm-plugins {meta.get('smm_plugins_version', '?')}."
-        )
-    n_runs = raw.groupby(["benchmark", "optimizer", "seed"]).ngroups
-    head.append(f"{n_runs} finished run(s), {len(failures)} failed run(s).")
-    fail_md = ""
-    if failures:
-        fail_md = (
-            "\n## Failed runs\n\n"
-            + "\n".join(f"- `{f.stem}`: {json.loads(f.read_text()).get('error', '?')}" for f in failures)
-            + "\n"
-        )
-    cost_md = _markdown_cost(run_dir)
     md = "\n".join(
         [
             "# Optimiser comparison on SMM-Bench",
             "",
-            *head,
+            *_markdown_head(run_dir, raw, failures),
             "",
             "Incumbent = best configuration so far by train_acc; its test_acc is what a user would get.",
             "",
@@ -480,6 +596,15 @@ def make_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | N
             "(average over seeds every optimiser finished).",
             "",
             markdown_table(table),
+            "## Critical-difference diagrams",
+            "",
+            _markdown_cd(friedman, cd_pngs),
+            "## Reference configurations",
+            "",
+            "What a user gets without optimising (grey lines on the curves): the source models alone, the base "
+            "model (PS) and the space's default configuration; `smm_plugins.references` defines them.",
+            "",
+            _markdown_references(refs, table),
             "## Anytime performance",
             "",
             "![against evaluations](curves_evaluations.png)",
@@ -490,13 +615,14 @@ def make_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | N
             "",
             "Two-sided, paired by seed, on the final values; Holm-adjusted within each benchmark and metric "
             "(* = p (Holm) < 0.05). With n seeds the smallest attainable two-sided p is 2/2^n "
-            "(0.0625 for 5 seeds): use ≥ 6 seeds to be able to detect a difference at 5%.",
+            "(0.0625 for 5 seeds), and after Holm's correction over m pairs m × 2/2^n (10 pairs, 10 seeds: "
+            "0.02): use enough seeds to be able to detect a difference at 5%.",
             "",
             _markdown_wilcoxon(wil),
-            cost_md,
-            fail_md,
+            _markdown_cost(run_dir),
+            _markdown_failures(failures),
         ]
     )
     md_path = out / "report.md"
     atomic_write_text(md_path, md)
-    return ReportResult(out=out, markdown=md_path, pngs=pngs, csvs=csvs, table=table)
+    return ReportResult(out=out, markdown=md_path, pngs=pngs + cd_pngs, csvs=csvs, table=table)

@@ -5,6 +5,9 @@ from __future__ import annotations
 try:
     from optuna_ext import HopsProblem, Problem
 except ImportError as exc:  # the registry folder carries no code of its own
-    raise ImportError(f'benchmarks/smm_bench needs smm-plugins: pip install "smm-plugins[optuna]" ({exc})') from None
+    raise ImportError(
+        "benchmarks/smm_bench needs smm-plugins (not on PyPI yet): "
+        f'pip install "smm-plugins[optuna] @ git+https://github.com/<owner>/smm-plugins" ({exc})'
+    ) from None
 
 __all__ = ["HopsProblem", "Problem"]
