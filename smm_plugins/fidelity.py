@@ -102,6 +102,9 @@ def _permutation(n_full: int, seed: int) -> np.ndarray:
     return perm
 
 
+_KEY_DECIMALS = 9
+
+
 def _splitmix64(x: np.ndarray) -> np.ndarray:
     """SplitMix64 finaliser on a uint64 array (wrapping arithmetic): a counter-based hash."""
     z = x + _GOLDEN
@@ -111,8 +114,13 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
 
 
 def _config_keys(X: np.ndarray, objective: str) -> np.ndarray:
-    """One 64-bit key per row, from the row's float64 bytes and the objective (order and batch free)."""
-    rows = np.ascontiguousarray(np.asarray(X, dtype=np.float64) + 0.0)  # + 0.0 turns -0.0 into 0.0
+    """One 64-bit key per row, from the row's values and the objective (order and batch free).
+
+    Values are rounded to 1e-9 first: a configuration that went through another library's encoding (e.g.
+    ConfigSpace's normalised vector and back) differs from the original in the last bits only, and must
+    get the same subset outcome.
+    """
+    rows = np.ascontiguousarray(np.round(np.asarray(X, dtype=np.float64), _KEY_DECIMALS) + 0.0)  # -0.0 -> 0.0
     salt = objective.encode()
     keys = [hashlib.blake2b(row.tobytes(), digest_size=8, key=salt[:64]).digest() for row in rows]
     return np.frombuffer(b"".join(keys), dtype="<u8").astype(np.uint64)

@@ -91,6 +91,15 @@ def test_pure_function_of_configuration_fidelity_and_seed(mini_ps, configs):
     assert np.allclose(batch * 111, np.rint(batch * 111)) and ((batch >= 0) & (batch <= 1)).all()
 
 
+def test_last_bit_differences_from_another_encoding_do_not_change_the_subset_outcome(mini_ps, configs):
+    # A configuration that went through ConfigSpace's normalised vector and back differs in its last bits.
+    nudged = np.nextafter(configs, 2.0)
+    assert not np.array_equal(nudged, configs)
+    assert np.array_equal(
+        mini_ps.evaluate(nudged, n_problems=111, seed=3), mini_ps.evaluate(configs, n_problems=111, seed=3)
+    )
+
+
 def test_same_values_in_a_fresh_process(mini_ps, configs):
     code = (
         "import json, numpy as np; from smm_plugins.registry import load_benchmark;"
