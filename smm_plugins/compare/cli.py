@@ -188,9 +188,10 @@ def _run_and_summarise(exp: Experiment, args: argparse.Namespace) -> int:
     for run_id in summary.failures:
         print(f"  failed: {run_id} (see {args.out}/failures/{run_id}.json)", file=sys.stderr)
     if summary.busy:
+        shown = ", ".join(summary.busy[:3]) + (", ..." if len(summary.busy) > 3 else "")
         print(
-            f"{len(summary.busy)} run(s) were being run by another process on {args.out} and were left to it: "
-            f"{', '.join(summary.busy)}; when it has ended, run the same command again to complete any it did not",
+            f"{len(summary.busy)} run(s) were being run by another process on {args.out} and were left to it "
+            f"({shown}); after it ends, run the same command again to complete any it did not finish",
             file=sys.stderr,
         )
     return 1 if summary.failed else 0
