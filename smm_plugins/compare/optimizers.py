@@ -289,8 +289,13 @@ def _resolve_spec(spec: str) -> OptimizerInfo | None:
     if import_error:
         raise ValueError(f"optimizer {spec!r}: cannot import it ({import_error})")
     if ":" in spec:
+        what = (
+            f"the class {target.__module__}.{target.__qualname__}"
+            if isinstance(target, type)
+            else f"a {type(target).__name__} object"
+        )
         raise ValueError(
-            f"optimizer {spec!r} is a {type(target).__name__}, not an optimizer function "
+            f"optimizer {spec!r} is {what}, not an optimizer function "
             "fn(benchmark, seed, budget, *, objective, **options) or an OptimizerInfo, and no installed plugin "
             'accepts it (Optuna sampler classes need the Optuna plugin: pip install "smm-plugins[optuna]")'
         )
