@@ -1,6 +1,6 @@
 """Two `smm-bench compare` processes started at once on one output folder: how many runs execute?
 
-Each run of the grid (1 benchmark x 1 optimiser x 8 seeds, serial) sleeps a little per evaluation and
+Each run of the grid (smm-mini-ps x 1 optimiser x 8 seeds, serial) sleeps a little per evaluation and
 appends one line to a log when it starts, so the log counts executions. Without run claims each process
 executes every run (16 executions for 8 runs); with claims every run executes once and the two processes
 share the work. Prints the counts and the wall time of the pair.
@@ -12,42 +12,15 @@ from __future__ import annotations
 
 import argparse
 import collections
+import json
 import os
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
-TOY = textwrap.dedent(
-    """
-    import os
-    import time
-    import numpy as np
-    from smm_plugins.benchmark import Benchmark
-    from smm_plugins.space import ps_space
-    from smm_plugins.testing import synthetic_accuracy
-
-    class Toy(Benchmark):
-        def __init__(self):
-            self.space = ps_space("toy-ps", n_layers=4)
-            self.name = self.space.name
-        def _predict(self, X, objective):
-            return synthetic_accuracy(self.space, X, objective)
-
-    def ps():
-        return Toy()
-
-    def logged_random(benchmark, seed, budget, *, objective="train_acc", delay=0.0):
-        with open(os.environ["EXEC_LOG"], "a") as fh:
-            fh.write(f"{os.getpid()} {seed}\\n")
-        rng = np.random.default_rng(seed)
-        for _ in range(budget):
-            time.sleep(delay)
-            benchmark.evaluate(benchmark.space.sample(1, rng)[0], objective)
-    """
-)
+OPTIMIZER = "smm_plugins.testing:logged_random_search"  # appends "<pid> <seed>" to its log as a run starts
 
 
 def main() -> None:
@@ -56,29 +29,16 @@ def main() -> None:
     ap.add_argument("--delay", type=float, default=0.02, help="seconds per evaluation (20 evaluations per run)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="two-procs-"))
-    (work / "two_procs_toy.py").write_text(TOY)
-    env = dict(os.environ, EXEC_LOG=str(work / "exec.log"), OMP_NUM_THREADS="1")
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(work), env.get("PYTHONPATH", "")) if p)
+    log = work / "exec.log"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
     cmd = [
         sys.executable,
         "-m",
         "smm_plugins.compare.cli",
         "compare",
-        "--benchmarks",
-        "two_procs_toy:ps",
-        "--optimizers",
-        "two_procs_toy:logged_random",
-        "--seeds",
-        str(args.runs),
-        "--budget",
-        "20",
-        "--workers",
-        "1",
-        "--option",
-        f"two_procs_toy:logged_random.delay={args.delay}",
-        "--no-progress",
-        "--out",
-        str(work / "out"),
+        *("--benchmarks", "smm-mini-ps", "--optimizers", OPTIMIZER, "--seeds", str(args.runs), "--budget", "20"),
+        *("--option", f"{OPTIMIZER}.delay={args.delay}", "--option", f"{OPTIMIZER}.log={json.dumps(str(log))}"),
+        *("--workers", "1", "--no-progress", "--out", str(work / "out")),
     ]
     t0 = time.perf_counter()
     procs = [
@@ -86,7 +46,7 @@ def main() -> None:
     ]
     outputs = [p.communicate(timeout=600) for p in procs]
     wall = time.perf_counter() - t0
-    lines = (work / "exec.log").read_text().split()
+    lines = log.read_text().split()
     pids = collections.Counter(lines[0::2])
     files = len(list((work / "out" / "runs").glob("*.parquet")))
     print(f"runs in the grid: {args.runs}; run files written: {files}")

@@ -17,26 +17,11 @@ pytest.importorskip("optunahub")
 
 from smm_plugins.compare import Experiment, get_optimizer, read_runs, run_experiment
 
-# A user's module: a benchmark factory and two sampler classes (one seeded, one without a seed argument).
+# A user's module: sampler classes (one seeded, one without a seed argument), a sampler instance, another class.
 USER = textwrap.dedent(
     """
     import numpy as np
     import optuna
-    from smm_plugins.benchmark import Benchmark
-    from smm_plugins.space import dfs_space, ps_space
-    from smm_plugins.testing import synthetic_accuracy
-
-    class Toy(Benchmark):
-        def __init__(self, space):
-            self.space, self.name = space, space.name
-        def _predict(self, X, objective):
-            return synthetic_accuracy(self.space, X, objective)
-
-    def ps():
-        return Toy(ps_space("toy-ps", n_layers=5))
-
-    def dfs():
-        return Toy(dfs_space("toy-dfs", n_layers=3))
 
     class Perturb(optuna.samplers.RandomSampler):
         '''Random search that, past `warmup` trials, perturbs the best configuration so far.'''
@@ -57,6 +42,9 @@ USER = textwrap.dedent(
     class Unseeded(optuna.samplers.RandomSampler):
         def __init__(self):
             super().__init__(seed=0)
+
+    class NotASampler:
+        pass
 
     SAMPLER = optuna.samplers.RandomSampler(seed=0)
     """
@@ -127,7 +115,7 @@ def _values(out: Path) -> pd.DataFrame:
 def test_a_sampler_class_by_import_path_equals_the_builtin(user: dict[str, str], tmp_path: Path) -> None:
     # QMC by import path with the built-in's options gives the built-in `qmc` runs: the run seed arrives
     # as `seed` and the options as keyword arguments, from the command line.
-    base = [sys.executable, "-m", "smm_plugins.compare.cli", "compare", "--benchmarks", "spec_user:ps,spec_user:dfs"]
+    base = [sys.executable, "-m", "smm_plugins.compare.cli", "compare", "--benchmarks", "smm-mini-ps,smm-mini-dfs"]
     grid = ["--seeds", "2", "--budget", "12", "--workers", "1", "--no-progress"]
     spec = "optuna.samplers:QMCSampler"
     by_path = base + ["--optimizers", spec, *grid, "--out", str(tmp_path / "path")]
@@ -146,7 +134,7 @@ def test_a_sampler_class_by_import_path_equals_the_builtin(user: dict[str, str],
 def test_a_users_sampler_class_and_an_optunahub_package(user: dict[str, str], tmp_path: Path) -> None:
     hub = user["hub"]
     exp = Experiment(
-        benchmarks=["spec_user:ps", "spec_user:dfs"],
+        benchmarks=["smm-mini-ps", "smm-mini-dfs"],
         optimizers=["spec_user:Perturb", hub, "random"],
         seeds=2,
         budget=15,
@@ -179,8 +167,8 @@ def test_spec_errors_name_the_problem(user: dict[str, str], tmp_path: Path) -> N
         get_optimizer(f"optunahub:samplers/nope@{tmp_path / 'registry'}")
     with pytest.raises(ValueError, match="no sampler class 'Nope'"):
         get_optimizer(f"optunahub:samplers/annealing:Nope@{tmp_path / 'registry'}")
-    with pytest.raises(ValueError, match="is the class spec_user.Toy, not an optimizer function"):
-        get_optimizer("spec_user:Toy")  # a class that no plugin runs
+    with pytest.raises(ValueError, match="is the class spec_user.NotASampler, not an optimizer function"):
+        get_optimizer("spec_user:NotASampler")  # a class that no plugin runs
     with pytest.raises(ValueError, match="cannot import"):
         get_optimizer("spec_user:no_such_sampler")
 
@@ -190,7 +178,7 @@ def test_samplers_by_spec_through_ray_match_serial(user: dict[str, str], tmp_pat
     pytest.importorskip("ray")
     hub = user["hub"]
     exp = Experiment(
-        benchmarks=["spec_user:ps", "spec_user:dfs"],
+        benchmarks=["smm-mini-ps", "smm-mini-dfs"],
         optimizers=["optuna.samplers:QMCSampler", "spec_user:Perturb", hub],
         seeds=2,
         budget=10,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import collections
+import json
 import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -19,84 +19,40 @@ from smm_plugins.compare.experiment import Experiment
 from smm_plugins.compare.plan import plan_runs
 from smm_plugins.compare.results import read_runs, run_path
 
-# An optimiser that appends "<pid> <seed>" to $EXEC_LOG when a run starts: the log counts executions.
-TOY = textwrap.dedent(
-    """
-    import os
-    import time
-    import numpy as np
-    from smm_plugins.benchmark import Benchmark
-    from smm_plugins.space import ps_space
-    from smm_plugins.testing import synthetic_accuracy
+ENV = dict(os.environ, OMP_NUM_THREADS="1")
 
-    class Toy(Benchmark):
-        def __init__(self):
-            self.space = ps_space("toy-ps", n_layers=4)
-            self.name = self.space.name
-        def _predict(self, X, objective):
-            return synthetic_accuracy(self.space, X, objective)
-
-    def ps():
-        return Toy()
-
-    def logged_random(benchmark, seed, budget, *, objective="train_acc", delay=0.0):
-        with open(os.environ["EXEC_LOG"], "a") as fh:
-            fh.write(f"{os.getpid()} {seed}\\n")
-        rng = np.random.default_rng(seed)
-        for _ in range(budget):
-            time.sleep(delay)
-            benchmark.evaluate(benchmark.space.sample(1, rng)[0], objective)
-    """
-)
+OPTIMIZER = "smm_plugins.testing:logged_random_search"  # appends "<pid> <seed>" to its log as a run starts
 
 
 @pytest.fixture()
-def toy(tmp_path: Path) -> dict[str, str]:
-    mods = tmp_path / "mods"
-    mods.mkdir()
-    (mods / "claims_toy.py").write_text(TOY)
-    env = dict(os.environ, EXEC_LOG=str(tmp_path / "exec.log"), OMP_NUM_THREADS="1")
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(mods), env.get("PYTHONPATH", "")) if p)
-    return env
+def log(tmp_path: Path) -> Path:
+    return tmp_path / "exec.log"
 
 
-def _cmd(out: Path, seeds: int, delay: float) -> list[str]:
+def _cmd(out: Path, log: Path, seeds: int, delay: float) -> list[str]:
     return [
         sys.executable,
         "-m",
         "smm_plugins.compare.cli",
         "compare",
-        "--benchmarks",
-        "claims_toy:ps",
-        "--optimizers",
-        "claims_toy:logged_random",
-        "--seeds",
-        str(seeds),
-        "--budget",
-        "20",
-        "--workers",
-        "1",
-        "--option",
-        f"claims_toy:logged_random.delay={delay}",
-        "--no-progress",
-        "--out",
-        str(out),
+        *("--benchmarks", "smm-mini-ps", "--optimizers", OPTIMIZER, "--seeds", str(seeds), "--budget", "20"),
+        *("--option", f"{OPTIMIZER}.delay={delay}", "--option", f"{OPTIMIZER}.log={json.dumps(str(log))}"),
+        *("--workers", "1", "--no-progress", "--out", str(out)),
     ]
 
 
-def _executions(env: dict[str, str]) -> list[tuple[int, int]]:
-    path = Path(env["EXEC_LOG"])
-    lines = path.read_text().splitlines() if path.exists() else []
+def _executions(log: Path) -> list[tuple[int, int]]:
+    lines = log.read_text().splitlines() if log.exists() else []
     return [(int(pid), int(seed)) for pid, seed in (ln.split() for ln in lines)]
 
 
-def test_two_processes_on_one_folder_execute_each_run_once(toy: dict[str, str], tmp_path: Path) -> None:
+def test_two_processes_on_one_folder_execute_each_run_once(log: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    cmd = _cmd(out, seeds=8, delay=0.05)  # ~1 s per run: the two processes overlap for several runs
-    procs = [subprocess.Popen(cmd, env=toy, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    cmd = _cmd(out, log, seeds=8, delay=0.05)  # ~1 s per run: the two processes overlap for several runs
+    procs = [subprocess.Popen(cmd, env=ENV, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     errs = [p.communicate(timeout=300)[1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], errs
-    runs = _executions(toy)
+    runs = _executions(log)
     assert len(runs) == 8, runs  # 8 runs, 8 executions
     assert len({seed for _, seed in runs}) == 8  # each run once
     per_process = collections.Counter(pid for pid, _ in runs)
@@ -105,8 +61,8 @@ def test_two_processes_on_one_folder_execute_each_run_once(toy: dict[str, str], 
     assert len(df) == 8 * 20 and not df.duplicated(["seed", "trial"]).any()
     # Whoever ran a run, its values are those of a single uninterrupted process.
     ref = tmp_path / "ref"
-    env_ref = dict(toy, EXEC_LOG=str(tmp_path / "ref.log"))
-    assert subprocess.run(_cmd(ref, 8, 0.0), env=env_ref, capture_output=True, timeout=300).returncode == 0
+    res = subprocess.run(_cmd(ref, tmp_path / "ref.log", 8, 0.0), env=ENV, capture_output=True, timeout=300)
+    assert res.returncode == 0
     cols = ["benchmark", "optimizer", "seed", "trial", "value", "test_acc", "sim_time"]
     pd.testing.assert_frame_equal(
         df[cols].sort_values(cols[:4]).reset_index(drop=True),
@@ -114,18 +70,19 @@ def test_two_processes_on_one_folder_execute_each_run_once(toy: dict[str, str], 
     )
 
 
-def test_a_killed_claimant_does_not_block_the_resume(toy: dict[str, str], tmp_path: Path) -> None:
+def test_a_killed_claimant_does_not_block_the_resume(log: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    proc = subprocess.Popen(_cmd(out, seeds=4, delay=0.1), env=toy, stderr=subprocess.DEVNULL)
+    cmd = _cmd(out, log, seeds=4, delay=0.1)
+    proc = subprocess.Popen(cmd, env=ENV, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
-    while time.time() < deadline and not _executions(toy):
+    while time.time() < deadline and not _executions(log):
         time.sleep(0.05)
-    assert _executions(toy), "the first process never started a run"
+    assert _executions(log), "the first process never started a run"
     proc.send_signal(signal.SIGKILL)  # holding the claim on its first run, no chance to clean up
     proc.wait(timeout=10)
     assert (out / ".claims").is_dir() and not list((out / "runs").glob("*.parquet"))
     started = time.perf_counter()
-    res = subprocess.run(_cmd(out, seeds=4, delay=0.1), env=toy, capture_output=True, text=True, timeout=300)
+    res = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     assert "4 run(s) done" in res.stderr and "another process" not in res.stderr
     assert len(list((out / "runs").glob("*.parquet"))) == 4
