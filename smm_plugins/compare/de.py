@@ -34,15 +34,18 @@ def differential_evolution(
         raise ValueError(f"population_size = {population_size!r} is not allowed; allowed: an integer >= 5")
     space = benchmark.space
     is_cat = space.is_categorical
-    choices = [np.asarray(p.choices, dtype=np.float64) if p.kind == "categorical" else None for p in space.parameters]
+    # Categorical column -> its choices; DE searches the index into them.
+    choices = {
+        j: np.asarray(p.choices, dtype=np.float64) for j, p in enumerate(space.parameters) if p.kind == "categorical"
+    }
     lo = np.where(is_cat, 0.0, space.lower)
-    hi = np.where(is_cat, [len(c) - 1 if c is not None else 0 for c in choices], space.upper).astype(np.float64)
+    hi = np.array([len(choices[j]) - 1 if j in choices else u for j, u in enumerate(space.upper)], dtype=np.float64)
     rng = np.random.default_rng(seed)
 
     def to_rows(Z: np.ndarray) -> np.ndarray:
         X = Z.copy()
-        for j in np.flatnonzero(is_cat):
-            X[:, j] = choices[j][np.clip(np.rint(Z[:, j]), 0, len(choices[j]) - 1).astype(int)]
+        for j, c in choices.items():
+            X[:, j] = c[np.clip(np.rint(Z[:, j]), 0, len(c) - 1).astype(int)]
         return X
 
     used = 0  # DE counts its own budget, so it stops on any Benchmark, traced or not

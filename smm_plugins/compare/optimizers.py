@@ -109,7 +109,7 @@ class OptimizerInfo:
 
 
 #: ``resolve(spec) -> OptimizerInfo | None``: an optimiser for a spec it recognises, else None.
-OptimizerResolver = Callable[[str], "OptimizerInfo | None"]
+OptimizerResolver = Callable[[str], OptimizerInfo | None]
 
 _LOCK = threading.RLock()
 _REGISTRY: dict[str, OptimizerInfo] = {}

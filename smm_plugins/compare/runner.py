@@ -185,7 +185,7 @@ def _run_grid(
                     ship=bool(ray_address),
                 )
     finally:
-        if started:
+        if started and ray is not None:
             ray.shutdown()
 
 

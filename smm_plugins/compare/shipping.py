@@ -54,12 +54,12 @@ _LOCK = threading.Lock()
 
 
 def load_run_benchmark(spec: str, payload: list[Any] | None = None) -> Benchmark:
-    """The benchmark ``spec`` (registered name, directory or ``"module:factory"``), once per process.
+    """The benchmark ``spec`` (registered name, directory or ``"module:factory"``), loaded once per process.
 
     ``payload``: ``[ObjectRef]`` of the shipped files of a directory. Loading goes through
     :func:`smm_plugins.registry.load_benchmark` and its per-process cache.
     """
-    from smm_plugins.registry import list_benchmarks, load_benchmark, register_benchmark
+    from smm_plugins.registry import load_benchmark
 
     if payload:
         key = payload[0].hex()
@@ -69,12 +69,4 @@ def load_run_benchmark(spec: str, payload: list[Any] | None = None) -> Benchmark
 
                 _UNPACKED[key] = materialise(spec, ray.get(payload[0]))
         spec = _UNPACKED[key]
-    elif ":" in spec and not os.path.exists(spec):
-        # A user's factory: registered under its own spec, it is resolved and cached like any benchmark.
-        with _LOCK:
-            if spec not in list_benchmarks():
-                register_benchmark(spec, spec, description=f"factory {spec}")
-    bench = load_benchmark(spec)
-    if not isinstance(bench, Benchmark):
-        raise TypeError(f"benchmark {spec!r} gave a {type(bench).__name__}, not a smm_plugins Benchmark")
-    return bench
+    return load_benchmark(spec)
