@@ -19,7 +19,7 @@ from smm_plugins.compare.optimizers import (
 )
 from smm_plugins.compare.plan import RunSpec, plan_runs
 from smm_plugins.compare.progress import GridSummary
-from smm_plugins.compare.results import read_run_meta, read_runs
+from smm_plugins.compare.results import RunResult, read_run_meta, read_runs
 from smm_plugins.compare.runner import run_experiment
 from smm_plugins.compare.traced import BudgetExhausted, TracedBenchmark
 
@@ -37,6 +37,7 @@ __all__ = [
     "Experiment",
     "GridSummary",
     "OptimizerInfo",
+    "RunResult",
     "RunSpec",
     "TracedBenchmark",
     "execute_run",

@@ -19,6 +19,7 @@ import numpy as np
 from smm_plugins.benchmark import Benchmark
 from smm_plugins.compare.optimizers import OptimizerInfo, get_optimizer
 from smm_plugins.compare.plan import RunSpec
+from smm_plugins.compare.results import RunResult
 from smm_plugins.compare.shipping import load_run_benchmark
 from smm_plugins.compare.traced import BudgetExhausted, TracedBenchmark, caused_by
 
@@ -35,47 +36,38 @@ WORKER_ENV = {
 }
 
 
-def execute_run(spec: RunSpec, opt: OptimizerInfo | None = None, payload: list[Any] | None = None) -> dict[str, Any]:
-    """Run one optimiser on one benchmark and return its records (plain arrays) or its failure.
+def execute_run(spec: RunSpec, opt: OptimizerInfo | None = None, payload: list[Any] | None = None) -> RunResult:
+    """Run one optimiser on one benchmark and return its evaluations (plain arrays) or its failure.
 
     Never raises for a failing optimiser: the result then has ``status == "failed"`` and the traceback.
-    Keys of a finished run: ``value``, ``test_acc``, ``sim_time``, ``wall_time`` (arrays, one entry per
-    evaluation), the seconds spent (``optimize_seconds``, ``cpu_seconds``, ``surrogate_seconds``,
-    ``optimizer_seconds``), ``best_config``, and ``run_id``, ``spec``, ``run_seed``, ``host``, ``pid``.
     """
     _quiet_process()
-    base = {
-        "run_id": spec.run_id,
-        "spec": asdict(spec),
-        "run_seed": spec.run_seed,
-        "host": socket.gethostname(),
-        "pid": os.getpid(),
-    }
+    where = {"run_seed": spec.run_seed, "host": socket.gethostname(), "pid": os.getpid()}
     try:
         opt = opt or get_optimizer(spec.optimizer)
         bench = load_run_benchmark(spec.benchmark, payload)
         traced, optimise_s, cpu_s = _optimise(spec, opt, bench)
-        return {**base, **_records(spec, bench, traced, optimise_s, cpu_s)}
+        return _finished(spec, bench, traced, optimise_s, cpu_s, where)
     except BaseException as exc:
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
-        return failure_record(spec, exc, base)
+        return failure_record(spec, exc, where)
 
 
-def failure_record(spec: RunSpec, exc: BaseException, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def failure_record(spec: RunSpec, exc: BaseException, where: dict[str, Any] | None = None) -> RunResult:
     """The result of a run that raised ``exc`` (call it in the ``except`` block: it keeps the traceback).
 
-    ``extra``: further keys (host, pid, ...).
+    ``where``: ``run_seed``, ``host`` and ``pid`` when known.
     """
-    return {
-        "run_id": spec.run_id,
-        "spec": asdict(spec),
-        **(extra or {}),
-        "status": "failed",
-        "error": f"{type(exc).__name__}: {exc}",
-        "traceback": traceback.format_exc(),
-        "finished": time.time(),
-    }
+    return RunResult(
+        run_id=spec.run_id,
+        spec=asdict(spec),
+        status="failed",
+        finished=time.time(),
+        error=f"{type(exc).__name__}: {exc}",
+        traceback=traceback.format_exc(),
+        **(where or {}),
+    )
 
 
 def _optimise(spec: RunSpec, opt: OptimizerInfo, bench: Benchmark) -> tuple[TracedBenchmark, float, float]:
@@ -101,9 +93,9 @@ def _optimise(spec: RunSpec, opt: OptimizerInfo, bench: Benchmark) -> tuple[Trac
     return traced, time.perf_counter() - t0, time.process_time() - c0
 
 
-def _records(
-    spec: RunSpec, bench: Benchmark, traced: TracedBenchmark, optimise_s: float, cpu_s: float
-) -> dict[str, Any]:
+def _finished(
+    spec: RunSpec, bench: Benchmark, traced: TracedBenchmark, optimise_s: float, cpu_s: float, where: dict[str, Any]
+) -> RunResult:
     X, values, wall = traced.trace()
     t1 = time.perf_counter()
     test = (
@@ -112,21 +104,24 @@ def _records(
         else np.full(len(values), np.nan)
     )
     surrogate_s = time.perf_counter() - t1
-    return {
-        "status": "ok",
-        "value": values,
-        "test_acc": test,
-        "sim_time": _simulated_time(bench, X),
-        "wall_time": wall,
+    return RunResult(
+        run_id=spec.run_id,
+        spec=asdict(spec),
+        status="ok",
+        finished=time.time(),
+        value=values,
+        test_acc=test,
+        sim_time=_simulated_time(bench, X),
+        wall_time=wall,
         # Where the time went: the optimiser's own work vs surrogate inference (during the run, plus the
         # test_acc of every configuration afterwards).
-        "optimize_seconds": optimise_s,
-        "cpu_seconds": cpu_s,
-        "surrogate_seconds": traced.surrogate_seconds + surrogate_s,
-        "optimizer_seconds": max(0.0, optimise_s - traced.surrogate_seconds),
-        "best_config": bench.space.to_config(X[int(np.argmax(values))]),
-        "finished": time.time(),
-    }
+        optimize_seconds=optimise_s,
+        cpu_seconds=cpu_s,
+        surrogate_seconds=traced.surrogate_seconds + surrogate_s,
+        optimizer_seconds=max(0.0, optimise_s - traced.surrogate_seconds),
+        best_config=bench.space.to_config(X[int(np.argmax(values))]),
+        **where,
+    )
 
 
 def _simulated_time(bench: Benchmark, X: np.ndarray) -> np.ndarray:
@@ -136,9 +131,7 @@ def _simulated_time(bench: Benchmark, X: np.ndarray) -> np.ndarray:
     return np.cumsum(np.broadcast_to(per_eval, (len(X),)))
 
 
-def execute_in_worker(
-    spec: RunSpec, opt: OptimizerInfo | None = None, payload: list[Any] | None = None
-) -> dict[str, Any]:
+def execute_in_worker(spec: RunSpec, opt: OptimizerInfo | None = None, payload: list[Any] | None = None) -> RunResult:
     """:func:`execute_run` in a Ray worker: the whole process logs at WARNING (nobody reads its INFO)."""
     logging.getLogger().setLevel(logging.WARNING)
     return execute_run(spec, opt, payload)

@@ -11,6 +11,7 @@ from typing import Any
 from smm_plugins.compare.execute import WORKER_ENV, execute_in_worker, failure_record
 from smm_plugins.compare.optimizers import OptimizerInfo
 from smm_plugins.compare.plan import RunSpec
+from smm_plugins.compare.results import RunResult
 from smm_plugins.compare.shipping import pack_dir
 
 __all__ = ["run_on_ray", "start_ray"]
@@ -90,7 +91,7 @@ def run_on_ray(
     optimizers: dict[str, OptimizerInfo],
     *,
     claim: Callable[[RunSpec], bool],
-    record: Callable[[RunSpec, dict[str, Any]], None],
+    record: Callable[[RunSpec, RunResult], None],
     set_running: Callable[[int], None],
     ship: bool,
 ) -> int:

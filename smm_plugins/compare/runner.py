@@ -29,7 +29,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from smm_plugins.compare.claims import Claim, RunClaims
 from smm_plugins.compare.execute import WORKER_ENV, execute_run
@@ -38,11 +37,20 @@ from smm_plugins.compare.optimizers import OptimizerInfo, get_optimizer
 from smm_plugins.compare.plan import RunSpec, plan_runs, run_seed
 from smm_plugins.compare.progress import GridSummary, RunProgress
 from smm_plugins.compare.ray_backend import run_on_ray, start_ray
-from smm_plugins.compare.results import COLUMNS, failure_path, read_run_meta, read_runs, run_path, write_result
+from smm_plugins.compare.results import (
+    COLUMNS,
+    RunResult,
+    failure_path,
+    read_run_meta,
+    read_runs,
+    run_path,
+    write_result,
+)
 
 __all__ = [
     "COLUMNS",
     "GridSummary",
+    "RunResult",
     "RunSpec",
     "check_benchmarks",
     "execute_run",
@@ -56,7 +64,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-OnResult = Callable[[RunSpec, dict[str, Any]], None]
+OnResult = Callable[[RunSpec, RunResult], None]
 
 
 def run_experiment(
@@ -131,19 +139,19 @@ class _Grid:
             self.bar.finished(spec)
         return state is Claim.TAKEN
 
-    def record(self, spec: RunSpec, result: dict[str, Any]) -> None:
+    def record(self, spec: RunSpec, result: RunResult) -> None:
         """Write a run's result, release its claim, count it."""
         try:
             write_result(self.out, spec, result)
         finally:
             self.claims.release(spec)
-        if result["status"] == "ok":
+        if result.ok:
             self.summary.done += 1
         else:
             self.summary.failed += 1
             self.summary.failures.append(spec.run_id)
             logger.warning(
-                "run %s failed: %s (traceback in %s)", spec.run_id, result.get("error"), failure_path(self.out, spec)
+                "run %s failed: %s (traceback in %s)", spec.run_id, result.error, failure_path(self.out, spec)
             )
         if self.bar is not None:
             self.bar.finished(spec)
