@@ -186,9 +186,16 @@ def get_optimizer(name: str) -> OptimizerInfo:
     if info is not None:
         return info
     known = ", ".join(sorted(set(_REGISTRY) | set(_optimizer_entry_points())))
+    hint = (
+        ""
+        if _optimizer_entry_points()
+        else f"; no optimiser plugins are installed (entry points of group {OPTIMIZER_GROUP!r}): the built-in "
+        "Optuna, Syne Tune and HPOBench optimisers are registered by installing smm-plugins (in a source "
+        "checkout: pip install -e .)"
+    )
     raise ValueError(
         f"unknown optimizer {name!r}; known: {known}; or give 'package.module:function' or a spec an installed "
-        "plugin accepts, e.g. 'optuna.samplers:QMCSampler' (see smm_plugins.compare.optimizers)"
+        f"plugin accepts, e.g. 'optuna.samplers:QMCSampler' (see smm_plugins.compare.optimizers){hint}"
     )
 
 
