@@ -34,7 +34,7 @@ from smm_plugins.compare.claims import Claim, RunClaims
 from smm_plugins.compare.execute import WORKER_ENV, execute_run
 from smm_plugins.compare.experiment import RESULT_KEYS, Experiment, read_saved_experiment, save_experiment
 from smm_plugins.compare.optimizers import OptimizerInfo, get_optimizer
-from smm_plugins.compare.plan import RunSpec, plan_runs, run_seed
+from smm_plugins.compare.plan import RunSpec, benchmark_label, plan_runs, run_seed
 from smm_plugins.compare.progress import GridSummary, RunProgress
 from smm_plugins.compare.ray_backend import run_on_ray, start_ray
 from smm_plugins.compare.results import (
@@ -52,6 +52,7 @@ __all__ = [
     "GridSummary",
     "RunResult",
     "RunSpec",
+    "benchmark_label",
     "check_benchmarks",
     "execute_run",
     "import_plugins",
