@@ -18,6 +18,7 @@ import importlib
 import importlib.util
 import logging
 import os
+import pkgutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -160,7 +161,10 @@ def clear_cache() -> None:
 
 
 def load_benchmark(name_or_dir: str | os.PathLike[str], **kwargs: Any) -> Benchmark:
-    """A benchmark by registered name or from a directory, cached per process and keyword arguments.
+    """A benchmark by registered name, from a directory or from ``"module:factory"``, cached per process.
+
+    The cache key includes the keyword arguments. ``"package.module:factory"`` names a callable returning
+    a :class:`Benchmark` (called with ``kwargs``), imported with :func:`pkgutil.resolve_name`.
 
     A directory in the official layout gives a :class:`~smm_plugins.surrogate.SurrogateBenchmark`
     (``kwargs`` go to its constructor, e.g. ``verify=False``); it is read once per process and read
@@ -169,6 +173,9 @@ def load_benchmark(name_or_dir: str | os.PathLike[str], **kwargs: Any) -> Benchm
     if isinstance(name_or_dir, str) and name_or_dir in _REGISTRY:
         entry = _REGISTRY[name_or_dir]
         return _cached((entry.name, str(data_dir())), kwargs, lambda: _resolve(entry)(**kwargs))
+    if isinstance(name_or_dir, str) and ":" in name_or_dir and not os.path.exists(name_or_dir):
+        spec = name_or_dir
+        return _cached(("factory", spec), kwargs, lambda: _from_factory(spec, kwargs))
     if not isinstance(name_or_dir, (str, os.PathLike)):
         raise TypeError(f"name_or_dir must be a benchmark name or a directory, got {type(name_or_dir).__name__}")
     path = Path(name_or_dir).expanduser()
@@ -197,6 +204,20 @@ def _cached(key: tuple[Any, ...], kwargs: dict[str, Any], make: Callable[[], Ben
         if full not in _CACHE:
             _CACHE[full] = make()
         return _CACHE[full]
+
+
+def _from_factory(spec: str, kwargs: dict[str, Any]) -> Benchmark:
+    try:
+        factory = pkgutil.resolve_name(spec)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise UnknownBenchmarkError(
+            f"benchmark {spec!r}: cannot import the factory ({type(exc).__name__}: {exc}); known names: "
+            f"{', '.join(list_benchmarks())}"
+        ) from None
+    bench = factory(**kwargs) if callable(factory) else factory
+    if not isinstance(bench, Benchmark):
+        raise TypeError(f"benchmark factory {spec!r} gave a {type(bench).__name__}, not a smm_plugins Benchmark")
+    return bench
 
 
 def _dir_fingerprint(path: Path) -> tuple[tuple[str, int, int], ...]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,13 @@ from smm_plugins.benchmark import Benchmark
 from smm_plugins.model_files import LABEL_FILE, OFFICIAL_FILES
 from smm_plugins.space import SearchSpace
 
-__all__ = ["SyntheticBenchmark", "synthetic_accuracy", "write_cv_booster_dir", "OFFICIAL_FILES"]
+__all__ = [
+    "SyntheticBenchmark",
+    "logged_random_search",
+    "synthetic_accuracy",
+    "write_cv_booster_dir",
+    "OFFICIAL_FILES",
+]
 
 
 def synthetic_accuracy(space: SearchSpace, X: np.ndarray, objective: str = "train_acc") -> np.ndarray:
@@ -40,6 +47,22 @@ class SyntheticBenchmark(Benchmark):
 
     def _predict(self, X: np.ndarray, objective: str) -> np.ndarray:
         return synthetic_accuracy(self.space, X, objective)
+
+
+def logged_random_search(
+    benchmark: Benchmark, seed: int, budget: int, *, objective: str = "train_acc", log: str, delay: float = 0.0
+) -> None:
+    """Random search that appends ``"<pid> <seed>"`` to the file ``log`` as it starts: the log counts executions.
+
+    An optimiser of ``smm-bench compare`` (``smm_plugins.testing:logged_random_search``); ``delay``: seconds
+    slept before each evaluation, to stand in for a slow optimiser.
+    """
+    with open(log, "a", encoding="utf-8") as fh:  # one short append: whole lines even with several writers
+        fh.write(f"{os.getpid()} {seed}\n")
+    rng = np.random.default_rng(seed)
+    for _ in range(budget):
+        time.sleep(delay)
+        benchmark.evaluate(benchmark.space.sample(1, rng)[0], objective)
 
 
 def write_cv_booster_dir(

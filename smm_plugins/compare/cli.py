@@ -12,6 +12,10 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from smm_plugins.compare.experiment import Experiment
 
 __all__ = ["add_subcommands", "main"]
 
@@ -30,7 +34,11 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     src.add_argument("--experiment", metavar="FILE", help="experiment file (.toml, .yaml, .json)")
     src.add_argument("--preset", metavar="NAME", help="a named experiment (demo, full, quick)")
     p.add_argument("--benchmarks", help="comma-separated benchmark names or directories, e.g. smm-mini-ps,smm-mini-dfs")
-    p.add_argument("--optimizers", help="comma-separated optimiser names, e.g. random,tpe,cmaes,sep-cmaes,de")
+    p.add_argument(
+        "--optimizers",
+        help="comma-separated optimiser names or specs, e.g. random,tpe,cmaes,sep-cmaes,de, "
+        "optuna.samplers:QMCSampler (a sampler class), optunahub:PACKAGE@FOLDER, my_module:my_function",
+    )
     p.add_argument("--seeds", help="number of seeds (0..N-1) or a comma-separated list")
     p.add_argument("--budget", type=int, help="evaluations per run")
     p.add_argument("--objective", help="objective the optimisers maximise (default train_acc)")
@@ -76,7 +84,8 @@ def _parse_options(items: Sequence[str]) -> dict[str, dict[str, object]]:
     out: dict[str, dict[str, object]] = {}
     for item in items:
         key, eq, value = item.partition("=")
-        opt, dot, name = key.partition(".")
+        # Option names have no dots; optimiser specs may ("optuna.samplers:QMCSampler.scramble=false").
+        opt, dot, name = key.rpartition(".")
         if not eq or not dot or not opt or not name:
             raise ValueError(f"--option {item!r}: expected OPTIMIZER.KEY=VALUE, e.g. de.population_size=30")
         try:
@@ -88,61 +97,73 @@ def _parse_options(items: Sequence[str]) -> dict[str, dict[str, object]]:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    # One inference thread per process, before numpy/LightGBM start their pools (frameworks.md).
+    # One inference thread per process, before numpy/LightGBM start their pools.
     for var in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ.setdefault(var, "1")
-    if args.verbose:
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    else:
-        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-
-    from smm_plugins.compare.experiment import Experiment, load_experiment, preset
-    from smm_plugins.compare.optimizers import list_optimizers
-    from smm_plugins.compare.runner import _import_plugins, run_experiment
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    from smm_plugins.compare.runner import import_plugins
 
     try:
-        _import_plugins(args.plugin)
+        import_plugins(args.plugin)
         if args.list_optimizers:
-            for info in list_optimizers():
-                mark = "" if info.available else "  (not installed)"
-                print(f"{info.name:18s} {info.framework:10s} {info.description}{mark}")
+            _print_optimizers()
             return 0
         if not args.out:
             print("smm-bench compare: --out DIR is required", file=sys.stderr)
             return 2
-        if args.experiment:
-            exp = load_experiment(args.experiment)
-        elif args.preset:
-            exp = preset(args.preset)
-        else:
-            missing = [f"--{k}" for k in ("benchmarks", "optimizers", "seeds", "budget") if getattr(args, k) is None]
-            if missing:
-                print(
-                    f"smm-bench compare: give --experiment FILE, --preset NAME, or all of {', '.join(missing)}",
-                    file=sys.stderr,
-                )
-                return 2
-            exp = Experiment(
-                benchmarks=args.benchmarks, optimizers=args.optimizers, seeds=args.seeds, budget=args.budget
-            )
-        options = {**exp.options}
-        for opt, kw in _parse_options(args.option).items():
-            options[opt] = {**options.get(opt, {}), **kw}
-        exp = exp.replace(
-            benchmarks=args.benchmarks if args.experiment or args.preset else None,
-            optimizers=args.optimizers if args.experiment or args.preset else None,
-            seeds=args.seeds if args.experiment or args.preset else None,
-            budget=args.budget if args.experiment or args.preset else None,
-            objective=args.objective,
-            base_seed=args.base_seed,
-            workers=args.workers,
-            ray_address=args.ray_address,
-            plugins=list(exp.plugins) + list(args.plugin) or None,
-            options=options or None,
-        )
+        exp = _experiment_from_args(args)
     except (ValueError, FileNotFoundError, ImportError) as exc:
         print(f"smm-bench compare: {exc}", file=sys.stderr)
         return 2
+    return _run_and_summarise(exp, args)
+
+
+def _print_optimizers() -> None:
+    from smm_plugins.compare.optimizers import list_optimizers, optimizer_plugin_errors
+
+    for info in list_optimizers():
+        mark = "" if info.available else "  (not installed)"
+        print(f"{info.name:18s} {info.framework:10s} {info.description}{mark}")
+    for name, error in sorted(optimizer_plugin_errors().items()):
+        print(f"{name:18s} {'-':10s} not loaded: {error}")
+
+
+def _experiment_from_args(args: argparse.Namespace) -> Experiment:
+    """The experiment of ``--experiment``/``--preset``/the grid flags, with the other flags applied."""
+    from smm_plugins.compare.experiment import Experiment, load_experiment, preset
+
+    from_file = bool(args.experiment or args.preset)
+    if args.experiment:
+        exp = load_experiment(args.experiment)
+    elif args.preset:
+        exp = preset(args.preset)
+    else:
+        missing = [f"--{k}" for k in ("benchmarks", "optimizers", "seeds", "budget") if getattr(args, k) is None]
+        if missing:
+            raise ValueError(f"give --experiment FILE, --preset NAME, or all of {', '.join(missing)}")
+        exp = Experiment(benchmarks=args.benchmarks, optimizers=args.optimizers, seeds=args.seeds, budget=args.budget)
+    options = {**exp.options}
+    for opt, kw in _parse_options(args.option).items():
+        options[opt] = {**options.get(opt, {}), **kw}
+    return exp.replace(
+        benchmarks=args.benchmarks if from_file else None,
+        optimizers=args.optimizers if from_file else None,
+        seeds=args.seeds if from_file else None,
+        budget=args.budget if from_file else None,
+        objective=args.objective,
+        base_seed=args.base_seed,
+        workers=args.workers,
+        ray_address=args.ray_address,
+        plugins=list(exp.plugins) + list(args.plugin) or None,
+        options=options or None,
+    )
+
+
+def _run_and_summarise(exp: Experiment, args: argparse.Namespace) -> int:
+    from smm_plugins.compare.runner import run_experiment
+
     print(
         f"{exp.n_runs} runs: {', '.join(exp.benchmarks)} x {', '.join(exp.optimizers)} x {len(exp.seeds)} seeds "
         f"x {exp.budget} evaluations -> {args.out}",
@@ -157,14 +178,22 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("interrupted: finished runs are saved; run the same command again to resume", file=sys.stderr)
         return 130
+    elsewhere = f", {summary.settled_elsewhere} done by another process" if summary.settled_elsewhere else ""
     print(
-        f"{summary.done} run(s) done, {summary.skipped} skipped (already there), {summary.failed} failed, "
+        f"{summary.done} run(s) done, {summary.skipped} skipped (already there), {summary.failed} failed{elsewhere}, "
         f"{time.perf_counter() - t0:.1f} s ({summary.backend}, {summary.workers} worker(s)); "
         f"next: smm-bench report {args.out}",
         file=sys.stderr,
     )
     for run_id in summary.failures:
         print(f"  failed: {run_id} (see {args.out}/failures/{run_id}.json)", file=sys.stderr)
+    if summary.busy:
+        shown = ", ".join(summary.busy[:3]) + (", ..." if len(summary.busy) > 3 else "")
+        print(
+            f"{len(summary.busy)} run(s) were being run by another process on {args.out} and were left to it "
+            f"({shown}); after it ends, run the same command again to complete any it did not finish",
+            file=sys.stderr,
+        )
     return 1 if summary.failed else 0
 
 

@@ -4,7 +4,7 @@ An experiment file (TOML shown; YAML takes the same keys)::
 
     name = "my-comparison"
     benchmarks = ["smm-mini-ps", "smm-mini-dfs"]      # registered names, directories or "module:factory"
-    optimizers = ["random", "tpe", "cmaes", "sep-cmaes", "de"]
+    optimizers = ["random", "tpe", "cmaes", "sep-cmaes", "de"]  # or "module:function", "optuna.samplers:QMCSampler"
     seeds = 10                                        # a count (0..9) or an explicit list [0, 3, 7]
     budget = 1000                                     # evaluations per run
     objective = "train_acc"                           # what the optimisers maximise

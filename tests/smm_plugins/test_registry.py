@@ -234,3 +234,30 @@ def test_directory_is_read_once_and_again_after_a_rebuild(tmp_path: Path, ps_dir
     registry.clear_cache()
     assert load_benchmark(d) is not again
     registry.clear_cache()
+
+
+def test_load_benchmark_from_a_factory_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from smm_plugins.registry import UnknownBenchmarkError, list_benchmarks, load_benchmark
+
+    (tmp_path / "factory_mod.py").write_text(
+        "from smm_plugins.space import ps_space\n"
+        "from smm_plugins.testing import SyntheticBenchmark\n"
+        "CALLS = []\n"
+        "def make(n_layers=3):\n"
+        "    CALLS.append(n_layers)\n"
+        "    return SyntheticBenchmark(ps_space('from-factory', n_layers=n_layers))\n"
+        "def not_a_benchmark():\n"
+        "    return 42\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    names = list_benchmarks()
+    bench = load_benchmark("factory_mod:make")
+    assert bench.space.dim == 2 * 3 and load_benchmark("factory_mod:make") is bench  # cached per process
+    assert load_benchmark("factory_mod:make", n_layers=5).space.dim == 2 * 5  # keyword arguments reach it
+    import factory_mod
+
+    assert factory_mod.CALLS == [3, 5] and list_benchmarks() == names  # nothing registered on the way
+    with pytest.raises(UnknownBenchmarkError, match="'factory_mod:nope': cannot import the factory"):
+        load_benchmark("factory_mod:nope")
+    with pytest.raises(TypeError, match="gave a int, not a smm_plugins Benchmark"):
+        load_benchmark("factory_mod:not_a_benchmark")

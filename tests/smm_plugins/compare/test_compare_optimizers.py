@@ -29,10 +29,9 @@ def _run(name: str, bench: Benchmark, seed: int, budget: int) -> tuple[np.ndarra
     try:
         get_optimizer(name)(traced, seed, budget)
     except Exception as exc:
-        from smm_plugins.compare.optimizers import BudgetExhausted
-        from smm_plugins.compare.runner import _caused_by
+        from smm_plugins.compare.traced import BudgetExhausted, caused_by
 
-        if not (_caused_by(exc, BudgetExhausted) and traced.n_evaluations >= budget):
+        if not (caused_by(exc, BudgetExhausted) and traced.n_evaluations >= budget):
             raise
     X, v, _ = traced.trace()
     return X, v
@@ -60,7 +59,7 @@ def test_builtin_optimizer(name: str, space: str) -> None:
 def test_de_keeps_its_budget_on_a_plain_benchmark() -> None:
     # Outside the runner nothing else stops scipy's DE (tol=0, huge maxiter): it must count itself.
     from smm_plugins import ps_space
-    from smm_plugins.compare.optimizers import _de
+    from smm_plugins.compare.de import differential_evolution
     from smm_plugins.testing import SyntheticBenchmark
 
     calls: list[int] = []
@@ -70,5 +69,5 @@ def test_de_keeps_its_budget_on_a_plain_benchmark() -> None:
             calls.append(len(X))
             return super()._predict(X, objective)
 
-    _de(Counting(ps_space("de-budget")), seed=0, budget=50)
+    differential_evolution(Counting(ps_space("de-budget")), seed=0, budget=50)
     assert sum(calls) == 50

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 pytest.importorskip("ray")
+pytestmark = pytest.mark.slow  # starts a Ray cluster
 
 from smm_plugins.compare.experiment import load_experiment
 from smm_plugins.compare.runner import read_run_meta, read_runs, run_experiment
