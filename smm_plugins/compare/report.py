@@ -27,7 +27,6 @@ import json
 import logging
 import math
 import os
-import pkgutil
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,15 +201,6 @@ def curves_table(df: Any) -> Any:
 # -- reference configurations ----------------------------------------------------------------------------
 
 
-def _load_benchmark(spec: str) -> Any:
-    from smm_plugins.registry import load_benchmark
-
-    if ":" in spec and not os.path.exists(spec):
-        obj = pkgutil.resolve_name(spec)  # "module:factory", as in an experiment
-        return obj() if callable(obj) else obj
-    return load_benchmark(spec)
-
-
 def reference_values(benchmarks: dict[str, str]) -> pd.DataFrame:
     """train_acc and test_acc of each benchmark's reference configurations (what a user gets without optimising).
 
@@ -219,11 +209,12 @@ def reference_values(benchmarks: dict[str, str]) -> pd.DataFrame:
     (``"A alone = default"``). A benchmark that cannot be loaded here is left out with a warning.
     """
     from smm_plugins.references import reference_configs
+    from smm_plugins.registry import load_benchmark
 
     rows = []
     for label, spec in benchmarks.items():
         try:
-            bench = _load_benchmark(spec)
+            bench = load_benchmark(spec)  # a name, a directory or "module:factory"
             refs = reference_configs(bench.space)
         except Exception as exc:  # noqa: BLE001 - the report goes on without this benchmark's reference lines
             logger.warning("no reference lines for benchmark %r (%s): %s", label, spec, exc)

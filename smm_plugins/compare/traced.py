@@ -30,6 +30,8 @@ class TracedBenchmark(Benchmark):
         self.objectives = tuple(inner.objectives)
         self.n_problems_full = inner.n_problems_full
         self.cost_model = getattr(inner, "cost_model", None)
+        self.noise_model = inner.noise_model
+        self.exact_subsets = inner.exact_subsets
         self.traced_objective = objective
         self.budget = budget
         self._rows: list[np.ndarray] = []
@@ -63,6 +65,9 @@ class TracedBenchmark(Benchmark):
 
     def _predict(self, X: np.ndarray, objective: str) -> np.ndarray:
         return self._inner._predict(X, objective)
+
+    def _predict_subset(self, X: np.ndarray, objective: str, n_problems: int, seed: int) -> np.ndarray:
+        return self._inner._predict_subset(X, objective, n_problems, seed)
 
     def evaluate(self, X: Any, objective: str = "train_acc", **kwargs: Any) -> float | np.ndarray:
         """Evaluate through the wrapped benchmark and record the call if it is the traced objective."""
