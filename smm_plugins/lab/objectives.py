@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from smm_plugins._blas import one_blas_thread
 from smm_plugins.benchmark import OBJECTIVES, Benchmark
 from smm_plugins.lab.merge import PSMerger, dfs_path, dfs_predict
 from smm_plugins.lab.network import N_BLOCKS, LabNet
@@ -150,13 +151,14 @@ class _LabBenchmark(Benchmark):
 
     def _accuracy(self, X: np.ndarray, objectives: tuple[str, ...]) -> dict[str, np.ndarray]:
         out = {obj: np.empty(X.shape[0], dtype=np.float64) for obj in objectives}
-        for start in range(0, X.shape[0], _CHUNK):
-            rows = X[start : start + _CHUNK]
-            for obj in objectives:
-                pts, labels = self.lab.splits[obj]
-                pred = self._predict_classes(pts, rows)
-                # Accuracy = correct / points: an exact count, then one division.
-                out[obj][start : start + len(rows)] = (pred == labels).sum(axis=1) / labels.shape[0]
+        with one_blas_thread():  # many small matrix products
+            for start in range(0, X.shape[0], _CHUNK):
+                rows = X[start : start + _CHUNK]
+                for obj in objectives:
+                    pts, labels = self.lab.splits[obj]
+                    pred = self._predict_classes(pts, rows)
+                    # Accuracy = correct / points: an exact count, then one division.
+                    out[obj][start : start + len(rows)] = (pred == labels).sum(axis=1) / labels.shape[0]
         return out
 
     def _predict_classes(self, pts: np.ndarray, rows: np.ndarray) -> np.ndarray:
