@@ -186,11 +186,10 @@ def _lab_eval_seconds(benchmark: Any) -> Any:
         return meta["eval_seconds"]
     twin = _LAB_TWINS.get(getattr(benchmark, "name", ""))
     if twin is not None:
-        import importlib
+        import pkgutil
 
-        module, _, cls = twin.partition(":")
         try:
-            return getattr(importlib.import_module(module), cls).eval_seconds
+            return pkgutil.resolve_name(twin).eval_seconds
         except (ImportError, AttributeError) as exc:  # lab not shipped: fall back, but say so
             logger.warning("no lab cost for %s (%s); using the 7B cost model", benchmark.name, exc)
     return None
