@@ -36,6 +36,7 @@ def test_every_framework_has_a_quickstart():
     assert {"HPOBench", "Syne Tune", "Optuna", "OptunaHub"} <= set(QUICKSTARTS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("title", sorted(QUICKSTARTS))
 def test_quickstart_runs(title, tmp_path, ps_dir, dfs_dir):
     code = QUICKSTARTS[title]

@@ -156,6 +156,7 @@ def test_short_optimizer_is_a_failure(toy: Path, tmp_path: Path) -> None:
         opt_mod._REGISTRY.pop("test-lazy", None)
 
 
+@pytest.mark.slow
 def test_resume_after_kill(toy: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     cmd = [
@@ -417,6 +418,7 @@ def test_report_contents(toy: Path, tmp_path: Path) -> None:
         assert needle in md
 
 
+@pytest.mark.slow
 def test_cli_compare_and_report(toy: Path, tmp_path: Path) -> None:
     out = tmp_path / "o"
     env = _env(toy)

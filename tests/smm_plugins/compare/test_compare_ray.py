@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 pytest.importorskip("ray")
+pytestmark = pytest.mark.slow  # every test starts Ray
 
 from smm_plugins.compare.experiment import load_experiment
 from smm_plugins.compare.runner import read_run_meta, read_runs, run_experiment
