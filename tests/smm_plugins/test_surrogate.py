@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import pickle
 import re
@@ -179,7 +180,7 @@ def _fix_tree_sizes(model: str) -> str:
     # Recompute LightGBM's tree_sizes header after editing tree blocks.
     end = model.index("\nend of trees") + 1
     bounds = [m.start() + 1 for m in re.finditer("\nTree=", model)] + [end]
-    sizes = [b - a for a, b in zip(bounds, bounds[1:], strict=True)]
+    sizes = [b - a for a, b in itertools.pairwise(bounds)]
     return re.sub(r"(?m)^tree_sizes=.*$", "tree_sizes=" + " ".join(map(str, sizes)), model, count=1)
 
 
