@@ -48,13 +48,13 @@ def configuration_space(space: SearchSpace, seed: int | None = None) -> ConfigSp
     Floats become ``Float(lower, upper, default)``; categorical codes become ``Categorical`` over the integer codes.
     """
     cs = ConfigSpace.ConfigurationSpace(name=space.name, seed=seed)
-    hps = []
+    hps: list[Any] = []
     for p in space.parameters:
         meta = {"description": p.description} if p.description else None
         if p.kind == "float":
-            hps.append(ConfigSpace.Float(p.name, (p.lower, p.upper), default=float(p.default), meta=meta))
+            hps.append(ConfigSpace.Float(p.name, p.bounds, default=float(p.default), meta=meta))
         else:
-            hps.append(ConfigSpace.Categorical(p.name, list(p.choices), default=int(p.default), meta=meta))
+            hps.append(ConfigSpace.Categorical(p.name, list(p.codes), default=int(p.default), meta=meta))
     cs.add(hps)
     return cs
 
@@ -255,8 +255,7 @@ class SMMMiniDFSTrue(SMMBenchmark):
 
 #: Registered name -> class.
 BENCHMARK_CLASSES: dict[str, type[SMMBenchmark]] = {
-    c.benchmark_name: c  # type: ignore[misc]
-    for c in (SMMBenchPS, SMMBenchDFS, SMMMiniPS, SMMMiniDFS, SMMMiniPSTrue, SMMMiniDFSTrue)
+    c.benchmark_name: c for c in (SMMBenchPS, SMMBenchDFS, SMMMiniPS, SMMMiniDFS, SMMMiniPSTrue, SMMMiniDFSTrue)
 }
 #: Registered name -> importable ``"module:Class"`` path (for tools that take class paths).
 CLASS_PATHS: dict[str, str] = {name: f"hpobench_ext:{c.__name__}" for name, c in BENCHMARK_CLASSES.items()}

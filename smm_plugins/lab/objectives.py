@@ -84,7 +84,7 @@ def save_lab(path: str | os.PathLike[str], models: LabModels) -> None:
 
     from smm_plugins._io import atomic_write_bytes
 
-    arrays: dict[str, np.ndarray] = {}
+    arrays: dict[str, Any] = {}  # Any: NumPy's stubs check **arrays against savez's allow_pickle: bool
     for prefix, net in (("base", models.base), ("A", models.a), ("B", models.b)):
         arrays.update(net.to_arrays(prefix))
     for obj, (X, y) in models.splits.items():
