@@ -372,6 +372,7 @@ def test_incumbent_curves_ties_keep_first() -> None:
     assert out["inc_test"].tolist() == [0.5, 0.6, 0.6, 0.6, 0.2]
 
 
+@pytest.mark.slow
 def test_report_contents(toy: Path, tmp_path: Path) -> None:
     from smm_plugins.compare.report import make_report
 
