@@ -12,13 +12,16 @@ import abc
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from smm_plugins._deps import require
 
-ConfigSpace = require("ConfigSpace", "hpobench", who="hpobench_ext")
+if TYPE_CHECKING:
+    import ConfigSpace
+else:
+    ConfigSpace = require("ConfigSpace", "hpobench", who="hpobench_ext")
 
 __all__ = ["AbstractBenchmark", "HPOBENCH_AVAILABLE", "get_rng"]
 
@@ -124,7 +127,7 @@ def _cast_fidelity(fidelity: Any, space: Any, **kwargs: Any) -> Any:
 try:  # HPOBench is optional: subclass the real base class whenever it can be imported.
     from hpobench.abstract_benchmark import AbstractBenchmark as _HPOBenchBase
 
-    AbstractBenchmark: type = _HPOBenchBase
+    AbstractBenchmark: Any = _HPOBenchBase
     HPOBENCH_AVAILABLE = True
 except ImportError as _exc:  # pragma: no cover - depends on the environment
     logger.debug("HPOBench not importable (%s); using the stand-in base class", _exc)

@@ -22,7 +22,6 @@ from smm_plugins.benchmark import Benchmark
 from smm_plugins.configspace import configuration_space
 from smm_plugins.cost import dfs_hops, is_dfs_space
 from smm_plugins.fidelity import DEFAULT_SUBSET_SEED, fidelity_ladder, fidelity_summary
-from smm_plugins.space import SearchSpace
 from smm_plugins.surrogate import BIBTEX, CITATION
 
 __all__ = [
@@ -311,8 +310,7 @@ class SMMMiniDFSTrue(SMMBenchmark):
 
 #: Registered name -> class.
 BENCHMARK_CLASSES: dict[str, type[SMMBenchmark]] = {
-    c.benchmark_name: c  # type: ignore[misc]
-    for c in (SMMBenchPS, SMMBenchDFS, SMMMiniPS, SMMMiniDFS, SMMMiniPSTrue, SMMMiniDFSTrue)
+    c.benchmark_name: c for c in (SMMBenchPS, SMMBenchDFS, SMMMiniPS, SMMMiniDFS, SMMMiniPSTrue, SMMMiniDFSTrue)
 }
 #: Registered name -> importable ``"module:Class"`` path (for tools that take class paths).
 CLASS_PATHS: dict[str, str] = {name: f"hpobench_ext:{c.__name__}" for name, c in BENCHMARK_CLASSES.items()}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,9 +13,14 @@ from smm_plugins.cost import dfs_hops, is_dfs_space
 from smm_plugins.fidelity import subset_seed
 from smm_plugins.space import SearchSpace
 
-optuna = require("optuna", "optuna", who="optuna_ext")
-optunahub = require("optunahub", "optuna", who="optuna_ext")
-require("optunahub.benchmarks", "optuna", who="optuna_ext")
+if TYPE_CHECKING:
+    import optuna
+    import optunahub
+    import optunahub.benchmarks
+else:
+    optuna = require("optuna", "optuna", who="optuna_ext")
+    optunahub = require("optunahub", "optuna", who="optuna_ext")
+    require("optunahub.benchmarks", "optuna", who="optuna_ext")
 
 __all__ = ["Problem", "HopsProblem", "search_space", "resolve"]
 
@@ -28,9 +33,9 @@ def search_space(space: SearchSpace) -> dict[str, optuna.distributions.BaseDistr
     out: dict[str, optuna.distributions.BaseDistribution] = {}
     for p in space.parameters:
         if p.kind == "float":
-            out[p.name] = optuna.distributions.FloatDistribution(float(p.lower), float(p.upper))
+            out[p.name] = optuna.distributions.FloatDistribution(*p.bounds)
         else:
-            out[p.name] = optuna.distributions.CategoricalDistribution(list(p.choices))
+            out[p.name] = optuna.distributions.CategoricalDistribution(list(p.codes))
     return out
 
 

@@ -28,6 +28,8 @@ Data layout (built by ``smm_plugins.engine._compile``):
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from llvmlite import binding as _llvm
 from llvmlite import ir
@@ -47,8 +49,7 @@ PREFETCH_LINES = 16
 _PREFETCH_NAME = "llvm.prefetch.p0" if _llvm.llvm_version_info[0] >= 15 else "llvm.prefetch.p0i8"
 
 
-@intrinsic
-def _prefetch(typingctx, arr, idx):
+def _prefetch_intrinsic(typingctx: Any, arr: Any, idx: Any) -> tuple[Any, Any]:
     """Hint the CPU to start loading the cache line of ``arr[idx]`` (1-D ``arr``; no effect on results).
 
     A real prefetch instruction retires at once; a plain "touch" load would hold its slot in the
@@ -68,6 +69,10 @@ def _prefetch(typingctx, arr, idx):
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+# Any: numba's type hints describe the intrinsic's typing signature (with typingctx), not the call in a kernel.
+_prefetch: Any = intrinsic(_prefetch_intrinsic)
 
 
 @njit(cache=True, nogil=True)

@@ -45,7 +45,7 @@ def _numbers(s: str, n: int | None, dtype: type, where: str) -> np.ndarray:
     try:
         with warnings.catch_warnings():  # numpy < 2.3 only warns about unparsable text
             warnings.simplefilter("error", DeprecationWarning)
-            arr = np.fromstring(s, dtype=dtype, sep=" ")
+            arr: np.ndarray = np.fromstring(s, dtype=dtype, sep=" ")
     except (ValueError, DeprecationWarning):
         kind = "number" if dtype is np.float64 else "integer"
         raise _err(where, f"bad {kind} in {s[:60]!r}...") from None
@@ -80,6 +80,9 @@ def _check_objective(line: str | None, where: str) -> None:
         )
 
 
+_SPLIT_FIELDS = ("split_feature", "threshold", "decision_type", "left_child", "right_child")
+
+
 def parse_model_text(text: str, where: str = "model") -> ParsedBooster:
     """Parse one LightGBM text model (``Booster.model_to_string`` format).
 
@@ -94,8 +97,20 @@ def parse_model_text(text: str, where: str = "model") -> ParsedBooster:
     end = text.find("\nend of trees", start)
     if end < 0:
         raise _err(where, "missing 'end of trees' (truncated file?)")
+    header = _parse_header(text[:start], where)
+    n_features = int(header["max_feature_idx"]) + 1
+    blocks = text[start + 1 : end].split("\nTree=")
+    blocks[0] = blocks[0][len("Tree=") :]
+    trees = _TreeTexts()
+    for t, block in enumerate(blocks):
+        trees.add(block, f"{where}, Tree={t}")
+    return trees.parse(where, n_features, header["feature_names"].split(), "average_output" in header)
+
+
+def _parse_header(text: str, where: str) -> dict[str, str]:
+    """The ``key=value`` lines before the first tree, checked: one output, consistent feature count."""
     header: dict[str, str] = {}
-    for line in text[:start].splitlines()[1:]:
+    for line in text.splitlines()[1:]:
         key, _, val = line.partition("=")  # flags such as "average_output" have no value
         if key.strip():
             header[key.strip()] = val.strip()
@@ -110,93 +125,108 @@ def parse_model_text(text: str, where: str = "model") -> ParsedBooster:
         raise _err(where, "bad integer in header") from None
     if num_class != 1 or ntpi != 1:
         raise ValueError(f"{where}: multi-class / multi-output models (num_class={num_class}) are not supported")
-    feature_names = header["feature_names"].split()
-    if len(feature_names) != n_features:
-        raise _err(where, f"{len(feature_names)} feature_names for max_feature_idx+1={n_features}")
+    n_names = len(header["feature_names"].split())
+    if n_names != n_features:
+        raise _err(where, f"{n_names} feature_names for max_feature_idx+1={n_features}")
     _check_objective(header.get("objective"), where)
+    return header
 
-    blocks = text[start + 1 : end].split("\nTree=")
-    blocks[0] = blocks[0][len("Tree=") :]
-    n_trees = len(blocks)
-    num_leaves = np.empty(n_trees, dtype=np.int64)
-    fields: dict[str, list[str]] = {
-        k: [] for k in ("split_feature", "threshold", "decision_type", "left_child", "right_child")
-    }
-    leaf_strs: list[str] = []
-    icount_strs: list[str] = []
-    lcount_strs: list[str] = []
-    cat_bitsets: list[list[np.ndarray]] = []
-    for t, block in enumerate(blocks):
-        tw = f"{where}, Tree={t}"
-        kv: dict[str, str] = {}
-        for line in block.split("\n")[1:]:
-            key, sep, val = line.partition("=")
-            if sep:
-                kv[key] = val
-        try:
-            nl = int(kv["num_leaves"])
-        except (KeyError, ValueError):
-            raise _err(tw, "missing or bad 'num_leaves'") from None
-        if nl < 1:
-            raise _err(tw, f"num_leaves={nl}")
-        if kv.get("is_linear", "0").strip() not in ("0", ""):
-            raise ValueError(f"{tw}: linear trees (linear_tree=true) are not supported by the engine")
-        num_leaves[t] = nl
+
+def _tree_fields(block: str) -> dict[str, str]:
+    """``key -> value text`` of one tree block (its first line is the tree index)."""
+    kv: dict[str, str] = {}
+    for line in block.split("\n")[1:]:
+        key, sep, val = line.partition("=")
+        if sep:
+            kv[key] = val
+    return kv
+
+
+def _tree_num_leaves(kv: dict[str, str], where: str) -> int:
+    try:
+        nl = int(kv["num_leaves"])
+    except (KeyError, ValueError):
+        raise _err(where, "missing or bad 'num_leaves'") from None
+    if nl < 1:
+        raise _err(where, f"num_leaves={nl}")
+    if kv.get("is_linear", "0").strip() not in ("0", ""):
+        raise ValueError(f"{where}: linear trees (linear_tree=true) are not supported by the engine")
+    return nl
+
+
+def _category_sets(kv: dict[str, str], where: str) -> list[np.ndarray]:
+    """The category bitsets of one tree (uint32 words each), ``[]`` without categorical splits."""
+    try:
+        num_cat = int(kv.get("num_cat", "0") or 0)
+    except ValueError:
+        raise _err(where, "bad 'num_cat'") from None
+    if num_cat <= 0:
+        return []
+    bounds = _ints(kv.get("cat_boundaries", ""), num_cat + 1, where + " cat_boundaries")
+    bits = _ints(kv.get("cat_threshold", ""), int(bounds[-1]), where + " cat_threshold")
+    if bounds[0] != 0 or np.any(np.diff(bounds) < 0):
+        raise _err(where, "cat_boundaries not increasing from 0")
+    return [bits[bounds[i] : bounds[i + 1]].astype(np.uint32) for i in range(num_cat)]
+
+
+class _TreeTexts:
+    """The per-tree field texts of one model, checked per tree and parsed in one pass at the end.
+
+    Joining the texts and parsing them once is much faster than one numpy parse per tree and field.
+    """
+
+    def __init__(self) -> None:
+        self.num_leaves: list[int] = []
+        self.fields: dict[str, list[str]] = {k: [] for k in _SPLIT_FIELDS}
+        self.leaf_value: list[str] = []
+        self.internal_count: list[str] = []
+        self.leaf_count: list[str] = []
+        self.cat_bitsets: list[list[np.ndarray]] = []
+
+    def add(self, block: str, where: str) -> None:
+        """Check and keep one tree block."""
+        kv = _tree_fields(block)
+        nl = _tree_num_leaves(kv, where)
+        self.num_leaves.append(nl)
         if "leaf_value" not in kv:
-            raise _err(tw, "missing 'leaf_value'")
-        _check_count(kv["leaf_value"], nl, tw + " leaf_value")
-        leaf_strs.append(kv["leaf_value"])
+            raise _err(where, "missing 'leaf_value'")
+        _check_count(kv["leaf_value"], nl, where + " leaf_value")
+        self.leaf_value.append(kv["leaf_value"])
         # optional counts, used only to lay hot nodes out together (zeros if absent)
-        lcount_strs.append(kv.get("leaf_count") or " ".join(["0"] * nl))
-        if nl > 1:
-            icount_strs.append(kv.get("internal_count") or " ".join(["0"] * (nl - 1)))
-        bitsets: list[np.ndarray] = []
-        if nl > 1:
-            for key in fields:
-                if key not in kv:
-                    if key == "decision_type":  # LightGBM defaults it to 0 (numerical, no missing)
-                        kv[key] = " ".join(["0"] * (nl - 1))
-                    else:
-                        raise _err(tw, f"missing '{key}'")
-                _check_count(kv[key], nl - 1, f"{tw} {key}")
-                fields[key].append(kv[key])
-            try:
-                num_cat = int(kv.get("num_cat", "0") or 0)
-            except ValueError:
-                raise _err(tw, "bad 'num_cat'") from None
-            if num_cat > 0:
-                bounds = _ints(kv.get("cat_boundaries", ""), num_cat + 1, tw + " cat_boundaries")
-                bits = _ints(kv.get("cat_threshold", ""), int(bounds[-1]), tw + " cat_threshold")
-                if bounds[0] != 0 or np.any(np.diff(bounds) < 0):
-                    raise _err(tw, "cat_boundaries not increasing from 0")
-                bitsets = [bits[bounds[i] : bounds[i + 1]].astype(np.uint32) for i in range(num_cat)]
-        cat_bitsets.append(bitsets)
+        self.leaf_count.append(kv.get("leaf_count") or " ".join(["0"] * nl))
+        if nl == 1:
+            self.cat_bitsets.append([])
+            return
+        self.internal_count.append(kv.get("internal_count") or " ".join(["0"] * (nl - 1)))
+        for key in _SPLIT_FIELDS:
+            if key not in kv:
+                if key != "decision_type":
+                    raise _err(where, f"missing '{key}'")
+                kv[key] = " ".join(["0"] * (nl - 1))  # LightGBM's default: numerical, no missing
+            _check_count(kv[key], nl - 1, f"{where} {key}")
+            self.fields[key].append(kv[key])
+        self.cat_bitsets.append(_category_sets(kv, where))
 
-    n_splits = int(np.sum(num_leaves - 1))
-    n_leaves = int(np.sum(num_leaves))
-    joined = {k: " ".join(v) for k, v in fields.items()}
-    split_feature = _ints(joined["split_feature"], n_splits, where + " split_feature")
-    threshold = _floats(joined["threshold"], n_splits, where + " threshold")
-    decision_type = _ints(joined["decision_type"], n_splits, where + " decision_type")
-    left = _ints(joined["left_child"], n_splits, where + " left_child")
-    right = _ints(joined["right_child"], n_splits, where + " right_child")
-    leaf_value = _floats(" ".join(leaf_strs), n_leaves, where + " leaf_value")
-    internal_count = _ints(" ".join(icount_strs), n_splits, where + " internal_count")
-    leaf_count = _ints(" ".join(lcount_strs), n_leaves, where + " leaf_count")
-    if n_splits and (split_feature.min() < 0 or split_feature.max() >= n_features):
-        raise _err(where, "split_feature out of range")
-    return ParsedBooster(
-        n_features=n_features,
-        feature_names=feature_names,
-        num_leaves=num_leaves,
-        split_feature=split_feature,
-        threshold=threshold,
-        decision_type=decision_type,
-        left_child=left,
-        right_child=right,
-        leaf_value=leaf_value,
-        cat_bitsets=cat_bitsets,
-        internal_count=internal_count,
-        leaf_count=leaf_count,
-        average_output="average_output" in header,
-    )
+    def parse(self, where: str, n_features: int, feature_names: list[str], average_output: bool) -> ParsedBooster:
+        """All trees' numbers as one :class:`ParsedBooster`."""
+        num_leaves = np.array(self.num_leaves, dtype=np.int64)
+        n_splits = int(np.sum(num_leaves - 1))
+        n_leaves = int(np.sum(num_leaves))
+        split = {k: _ints(" ".join(v), n_splits, f"{where} {k}") for k, v in self.fields.items() if k != "threshold"}
+        if n_splits and (split["split_feature"].min() < 0 or split["split_feature"].max() >= n_features):
+            raise _err(where, "split_feature out of range")
+        return ParsedBooster(
+            n_features=n_features,
+            feature_names=feature_names,
+            num_leaves=num_leaves,
+            split_feature=split["split_feature"],
+            threshold=_floats(" ".join(self.fields["threshold"]), n_splits, where + " threshold"),
+            decision_type=split["decision_type"],
+            left_child=split["left_child"],
+            right_child=split["right_child"],
+            leaf_value=_floats(" ".join(self.leaf_value), n_leaves, where + " leaf_value"),
+            cat_bitsets=self.cat_bitsets,
+            internal_count=_ints(" ".join(self.internal_count), n_splits, where + " internal_count"),
+            leaf_count=_ints(" ".join(self.leaf_count), n_leaves, where + " leaf_count"),
+            average_output=average_output,
+        )

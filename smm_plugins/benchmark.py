@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, overload
 
 import numpy as np
 
@@ -46,6 +46,38 @@ class Benchmark(abc.ABC):
         """Accuracy in [0, 1] for each row of a validated (n, dim) float64 C-contiguous batch."""
 
     # -- public API ----------------------------------------------------------------------------
+    # A list of numbers is one configuration (float), a list of rows a batch (array). NumPy arrays rarely
+    # carry their number of dimensions in their type, so for them the result is typed float | ndarray.
+    @overload
+    def evaluate(
+        self,
+        X: Sequence[float],
+        objective: str = ...,
+        *,
+        clip: bool = ...,
+        n_problems: int | None = ...,
+        seed: int | np.random.Generator | None = ...,
+    ) -> float: ...
+    @overload
+    def evaluate(
+        self,
+        X: Sequence[Sequence[float]],
+        objective: str = ...,
+        *,
+        clip: bool = ...,
+        n_problems: int | None = ...,
+        seed: int | np.random.Generator | None = ...,
+    ) -> np.ndarray: ...
+    @overload
+    def evaluate(
+        self,
+        X: Any,
+        objective: str = ...,
+        *,
+        clip: bool = ...,
+        n_problems: int | None = ...,
+        seed: int | np.random.Generator | None = ...,
+    ) -> float | np.ndarray: ...
     def evaluate(
         self,
         X: Any,

@@ -118,12 +118,12 @@ def _positive_int(text: str) -> int:
     return n
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler):
     # Writes to whatever sys.stderr is at the time of the record (main() may run many times in one process).
     def __init__(self) -> None:
         super().__init__(sys.stderr)
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 
@@ -179,7 +179,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     from smm_plugins.datadir import data_dir
     from smm_plugins.registry import benchmark_entry, benchmark_status, list_benchmarks
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in list_benchmarks():
         entry = benchmark_entry(name)
         ok, detail = benchmark_status(name)

@@ -20,8 +20,8 @@ the number of decoder layers a token passes through; a DFS path has 32-64 hops).
 
 from __future__ import annotations
 
-import importlib
 import logging
+import pkgutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -203,8 +203,7 @@ def _lab_eval_seconds(benchmark: Any) -> Any:
             f"cost model 'lab' needs the merge lab's measured seconds; benchmark {getattr(benchmark, 'name', '?')!r} "
             f"has none (allowed for: {', '.join(_LAB_TWINS)})"
         )
-    module, _, cls = twin.partition(":")
-    return getattr(importlib.import_module(module), cls).eval_seconds
+    return pkgutil.resolve_name(twin).eval_seconds
 
 
 def _measured_eval_seconds(benchmark: Any) -> Any:

@@ -25,10 +25,12 @@ iterations of every fold, like ``Booster.predict(num_iteration=k)``.
 
 from __future__ import annotations
 
+import io
 import logging
 import mmap
 import os
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -41,6 +43,7 @@ from smm_plugins._engine_kernels import (
     predict_one,
 )
 from smm_plugins._engine_parse import ParsedBooster, parse_model_text
+from smm_plugins._io import atomic_write_bytes
 
 __all__ = ["TreeEnsemble"]
 
@@ -172,13 +175,14 @@ class TreeEnsemble:
         :meth:`load` reads it back in milliseconds instead of re-parsing the model text. The file
         is tied to this engine's layout version; a mismatch is refused with a clear error.
         """
-        arrays = {k: v for k, v in self._a.items() if k not in ("nodes", "leaf_value")}
+        arrays: dict[str, Any] = {k: v for k, v in self._a.items() if k not in ("nodes", "leaf_value")}
         arrays["block_buffer"] = self._a["nodes"].reshape(-1).view(np.uint8)
         arrays["node_dtype"] = np.array(self._a["nodes"].dtype.str)
         arrays["feature_names"] = np.array(self.feature_names, dtype=str)
         arrays["layout_version"] = np.array(_LAYOUT_VERSION)
-        with open(path, "wb") as fh:
-            np.savez(fh, **arrays)
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        atomic_write_bytes(path, buf.getvalue())
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> TreeEnsemble:
@@ -359,134 +363,168 @@ def _hot_first_layout(
     return order, new_local, lorder, new_leaf
 
 
-def _compile(parsed: list[ParsedBooster], min_bits: int = 8) -> dict[str, np.ndarray]:
-    """Turn parsed boosters into the slot/node arrays of :mod:`smm_plugins._engine_kernels`.
+class _SlotTable:
+    """The slots being built: one per distinct split test, as the kernels' ``slots`` columns.
 
-    ``min_bits`` (8, 16 or 32) forces a wider node dtype than needed (tests of the wide layouts).
+    A numerical slot is (feature, missing type, default direction) and a range of the thresholds
+    table; a categorical slot is (feature, category bitset) and a range of the bitset words.
     """
-    feat = np.concatenate([pb.split_feature for pb in parsed])
-    thr = np.concatenate([pb.threshold for pb in parsed])
-    dtype_ = np.concatenate([pb.decision_type for pb in parsed])
-    left = np.concatenate([pb.left_child for pb in parsed])
-    right = np.concatenate([pb.right_child for pb in parsed])
-    num_leaves = np.concatenate([pb.num_leaves for pb in parsed])
-    leaf_value = np.concatenate([pb.leaf_value for pb in parsed])
-    n_split = feat.size
-    is_cat = (dtype_ & 1) > 0
-    mtype = (dtype_ >> 2) & 3
-    dleft = ((dtype_ & 2) > 0).astype(np.int64)
-    dleft[mtype == 0] = 0  # without missing handling the default direction is never used
-    if np.any(np.isnan(thr[~is_cat])):
-        raise ValueError("malformed LightGBM model text: NaN split threshold")
 
-    slot_of = np.empty(n_split, dtype=np.int64)
-    k_of = np.zeros(n_split, dtype=np.int64)
-    slot_feat, slot_kind, slot_mtype, slot_dleft, slot_t0, slot_t1, slot_c0, slot_c1 = ([] for _ in range(8))
-    thr_tables: list[np.ndarray] = []
-    n_thr = 0
+    def __init__(self) -> None:
+        # Per slot: feature, kind, missing type, default left, thresholds [t0, t1), words [c0, c1).
+        self.rows: list[tuple[int, int, int, int, int, int, int, int]] = []
+        self.thresholds: list[np.ndarray] = []
+        self.words: list[np.ndarray] = []
+        self._n_thresholds = 0
+        self._n_words = 0
+
+    def add_threshold_table(self, table: np.ndarray) -> int:
+        """Append one feature's sorted thresholds; returns where they start."""
+        t0 = self._n_thresholds
+        self.thresholds.append(table)
+        self._n_thresholds += table.size
+        return t0
+
+    def add_numerical(self, feature: int, mtype: int, dleft: int, t0: int, t1: int) -> int:
+        self.rows.append((feature, SLOT_NUMERICAL, mtype, dleft, t0, t1, 0, 0))
+        return len(self.rows) - 1
+
+    def add_categorical(self, feature: int, bits: np.ndarray) -> int:
+        c0 = self._n_words
+        self.rows.append((feature, SLOT_CATEGORICAL, 0, 0, 0, 0, c0, c0 + bits.size))
+        self.words.append(bits.astype(np.uint32))
+        self._n_words += bits.size
+        return len(self.rows) - 1
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """``slots`` (8, n_slots) int64, ``thresholds`` float64 and ``cat_bits`` uint32."""
+        return {
+            "slots": np.ascontiguousarray(np.array(self.rows, dtype=np.int64).reshape(-1, 8).T),
+            "thresholds": np.concatenate(self.thresholds) if self.thresholds else np.zeros(0),
+            "cat_bits": np.concatenate(self.words).astype(np.uint32) if self.words else np.zeros(0, np.uint32),
+        }
+
+
+def _numerical_slots(
+    slots: _SlotTable, feat: np.ndarray, thr: np.ndarray, mtype: np.ndarray, dleft: np.ndarray, num_idx: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Slots of the numerical splits ``num_idx``: one per (feature, missing type, default direction).
+
+    Returns (slot of each split, rank of its threshold in its feature's table, largest table size);
+    only the entries of ``num_idx`` are set.
+    """
+    slot_of = np.empty(feat.size, dtype=np.int64)
+    k_of = np.zeros(feat.size, dtype=np.int64)
     max_k = 0
-    # numerical slots: one per (feature, missing type, default direction)
-    num_idx = np.flatnonzero(~is_cat)
     for f in np.unique(feat[num_idx]):
         on_f = num_idx[feat[num_idx] == f]
         table = np.unique(thr[on_f])
         k_of[on_f] = np.searchsorted(table, thr[on_f])
         max_k = max(max_k, table.size)
+        t0 = slots.add_threshold_table(table)
         for mt in np.unique(mtype[on_f]):
             for dl in np.unique(dleft[on_f][mtype[on_f] == mt]):
                 sel = on_f[(mtype[on_f] == mt) & (dleft[on_f] == dl)]
-                slot_of[sel] = len(slot_feat)
-                slot_feat.append(f), slot_kind.append(SLOT_NUMERICAL), slot_mtype.append(mt)
-                slot_dleft.append(dl), slot_t0.append(n_thr), slot_t1.append(n_thr + table.size)
-                slot_c0.append(0), slot_c1.append(0)
-        thr_tables.append(table)
-        n_thr += table.size
-    # categorical slots: one per (feature, distinct bitset)
-    cat_words: list[np.ndarray] = []
-    n_words = 0
-    if np.any(is_cat):
-        cat_split_idx = np.flatnonzero(is_cat)
-        tree_of_split = np.repeat(np.arange(num_leaves.size), num_leaves - 1)
-        split0 = np.concatenate([[0], np.cumsum(num_leaves - 1)[:-1]])
-        per_tree = [b for pb in parsed for b in pb.cat_bitsets]  # per tree: its category sets
-        n_sets = np.array([len(b) for b in per_tree], dtype=np.int64)
-        set0 = np.concatenate([[0], np.cumsum(n_sets)[:-1]])
-        sets = [w for b in per_tree for w in b]
-        t_cat = tree_of_split[cat_split_idx]
-        ci = thr[cat_split_idx]
-        bad = (ci != np.floor(ci)) | (ci < 0) | (ci >= n_sets[t_cat])
-        if np.any(bad):
-            i = int(cat_split_idx[np.flatnonzero(bad)[0]])
-            t = int(tree_of_split[i])
-            raise ValueError(
-                f"malformed LightGBM model text: Tree={t} categorical split {i - split0[t]} "
-                f"refers to missing category set {thr[i]!r}"
-            )
-        g = set0[t_cat] + ci.astype(np.int64)  # global set index of each categorical split
-        # Key = (feature, bitset). Sets of <= 64 categories (the usual case) are keyed by two
-        # words, vectorised; trailing zero words carry no category, so they do not matter.
-        lens = np.array([w.size for w in sets], dtype=np.int64)
-        w01 = np.zeros((len(sets), 2), dtype=np.int64)
-        short = np.flatnonzero(lens <= 2)
-        for j in (0, 1):
-            has = short[lens[short] > j]
-            w01[has, j] = [int(sets[k][j]) for k in has]
-        long_key = np.zeros(len(sets), dtype=bool)
-        for k in np.flatnonzero(lens > 2):
-            long_key[k] = bool(np.any(sets[k][2:]))
+                slot_of[sel] = slots.add_numerical(int(f), int(mt), int(dl), t0, t0 + table.size)
+    return slot_of, k_of, max_k
 
-        def trimmed(k: int) -> np.ndarray:
-            return np.trim_zeros(sets[k], "b")
 
-        keys = np.stack([feat[cat_split_idx], w01[g, 0], w01[g, 1]], axis=1)
-        seen: dict[tuple[int, ...], int] = {}
-        uniq, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-        uniq_slot = np.empty(len(uniq), dtype=np.int64)
-        for u in range(len(uniq)):
-            i_first = first[u]
-            if long_key[g[i_first]]:
-                uniq_slot[u] = -1  # long sets are keyed below
-                continue
-            bits = trimmed(g[i_first])
-            uniq_slot[u] = len(slot_feat)
-            slot_feat.append(int(uniq[u, 0])), slot_kind.append(SLOT_CATEGORICAL), slot_mtype.append(0)
-            slot_dleft.append(0), slot_t0.append(0), slot_t1.append(0)
-            slot_c0.append(n_words), slot_c1.append(n_words + bits.size)
-            cat_words.append(bits.astype(np.uint32))
-            n_words += bits.size
-        slot_of[cat_split_idx] = uniq_slot[inverse.reshape(-1)]
-        for j in np.flatnonzero(long_key[g]):  # rare: sets of more than 64 categories
-            bits = trimmed(g[j])
-            key = (int(feat[cat_split_idx[j]]), *bits.tolist())
-            if key not in seen:
-                seen[key] = len(slot_feat)
-                slot_feat.append(key[0]), slot_kind.append(SLOT_CATEGORICAL), slot_mtype.append(0)
-                slot_dleft.append(0), slot_t0.append(0), slot_t1.append(0)
-                slot_c0.append(n_words), slot_c1.append(n_words + bits.size)
-                cat_words.append(bits.astype(np.uint32))
-                n_words += bits.size
-            slot_of[cat_split_idx[j]] = seen[key]
-        k_of[cat_split_idx] = 0
+def _category_set_of_splits(
+    parsed: list[ParsedBooster], thr: np.ndarray, cat_split_idx: np.ndarray, num_leaves: np.ndarray
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(global index of the category set of each categorical split, all sets); checks the references."""
+    tree_of_split = np.repeat(np.arange(num_leaves.size), num_leaves - 1)
+    split0 = np.concatenate([[0], np.cumsum(num_leaves - 1)[:-1]])
+    per_tree = [b for pb in parsed for b in pb.cat_bitsets]  # per tree: its category sets
+    n_sets = np.array([len(b) for b in per_tree], dtype=np.int64)
+    set0 = np.concatenate([[0], np.cumsum(n_sets)[:-1]])
+    sets = [w for b in per_tree for w in b]
+    t_cat = tree_of_split[cat_split_idx]
+    ci = thr[cat_split_idx]
+    bad = (ci != np.floor(ci)) | (ci < 0) | (ci >= n_sets[t_cat])
+    if np.any(bad):
+        i = int(cat_split_idx[np.flatnonzero(bad)[0]])
+        t = int(tree_of_split[i])
+        raise ValueError(
+            f"malformed LightGBM model text: Tree={t} categorical split {i - split0[t]} "
+            f"refers to missing category set {thr[i]!r}"
+        )
+    return set0[t_cat] + ci.astype(np.int64), sets
 
-    n_slots = len(slot_feat)
-    max_leaves = int(np.max(num_leaves)) if num_leaves.size else 1
-    # Smallest unsigned node dtype that holds slot ids, threshold ranks (+ a "missing, go right"
-    # value above them all) and tree-local children with a leaf flag bit.
+
+def _categorical_slots(
+    slots: _SlotTable, feat: np.ndarray, cat_split_idx: np.ndarray, g: np.ndarray, sets: list[np.ndarray]
+) -> np.ndarray:
+    """Slots of the categorical splits ``cat_split_idx`` (set ``g`` each): one per (feature, bitset).
+
+    Returns the slot of each of those splits.
+    """
+    # Sets of <= 64 categories (the usual case) are keyed by two words, vectorised; trailing zero
+    # words carry no category, so they do not matter.
+    lens = np.array([w.size for w in sets], dtype=np.int64)
+    w01 = np.zeros((len(sets), 2), dtype=np.int64)
+    short = np.flatnonzero(lens <= 2)
+    for j in (0, 1):
+        has = short[lens[short] > j]
+        w01[has, j] = [int(sets[k][j]) for k in has]
+    long_key = np.zeros(len(sets), dtype=bool)
+    for k in np.flatnonzero(lens > 2):
+        long_key[k] = bool(np.any(sets[k][2:]))
+
+    keys = np.stack([feat[cat_split_idx], w01[g, 0], w01[g, 1]], axis=1)
+    uniq, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    uniq_slot = np.empty(len(uniq), dtype=np.int64)
+    for u in range(len(uniq)):
+        set_index = g[first[u]]
+        # Long sets are keyed below (-1 is never read: those splits are overwritten there).
+        uniq_slot[u] = -1 if long_key[set_index] else slots.add_categorical(int(uniq[u, 0]), _trimmed(sets[set_index]))
+    slot_of = uniq_slot[inverse.reshape(-1)]
+    seen: dict[tuple[int, ...], int] = {}
+    for pos in np.flatnonzero(long_key[g]):  # rare: sets of more than 64 categories
+        bits = _trimmed(sets[g[pos]])
+        key = (int(feat[cat_split_idx[pos]]), *bits.tolist())
+        if key not in seen:
+            seen[key] = slots.add_categorical(key[0], bits)
+        slot_of[pos] = seen[key]
+    return slot_of
+
+
+def _trimmed(words: np.ndarray) -> np.ndarray:
+    return np.trim_zeros(words, "b")
+
+
+def _node_dtype(n_slots: int, max_k: int, max_leaves: int, min_bits: int) -> type[np.unsignedinteger]:
+    """Smallest unsigned node dtype of at least ``min_bits`` that holds every node field.
+
+    Fields: slot ids, threshold ranks (+ a "missing, go right" value above them all) and tree-local
+    children with a leaf flag bit.
+    """
     for ndt in (np.uint8, np.uint16, np.uint32):
         bits = np.iinfo(ndt).bits
         if bits >= min_bits and n_slots <= 2**bits and max_k <= 2**bits - 2 and max_leaves <= 2 ** (bits - 1):
-            break
-    else:
-        raise ValueError("model too large for the engine (over 2**31 leaves per tree)")
-    lf = 2 ** (np.iinfo(ndt).bits - 1)
-    big = np.iinfo(ndt).max
+            return ndt
+    raise ValueError("model too large for the engine (over 2**31 leaves per tree)")
+
+
+def _node_table(
+    parsed: list[ParsedBooster], num_leaves: np.ndarray, slot_of: np.ndarray, k_of: np.ndarray, ndt: type
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split nodes in hot-first order, ``(n_splits + 1, 4)`` of (slot, rank, left, right), and the leaf order.
+
+    Children are tree-local indices; a leaf child has the top bit of ``ndt`` set. The extra last row is
+    a dummy split read by finished lanes.
+    """
+    left = np.concatenate([pb.left_child for pb in parsed])
+    right = np.concatenate([pb.right_child for pb in parsed])
     icount = np.concatenate([pb.internal_count for pb in parsed])
     lcount = np.concatenate([pb.leaf_count for pb in parsed])
+    n_split = left.size
+    lf = 2 ** (np.iinfo(ndt).bits - 1)
     order, new_local, lorder, new_leaf = _hot_first_layout(num_leaves, icount, lcount)
     tree_of_split = np.repeat(np.arange(num_leaves.size), num_leaves - 1)
     split0 = np.concatenate([[0], np.cumsum(num_leaves - 1)[:-1]]).astype(np.int64)
     leaf0 = np.concatenate([[0], np.cumsum(num_leaves)[:-1]]).astype(np.int64)
-    nodes = np.zeros((n_split + 1, 4), dtype=ndt)  # + 1 dummy split read by finished lanes
+    nodes: np.ndarray = np.zeros((n_split + 1, 4), dtype=ndt)
     for col, child in ((2, left), (3, right)):
         c = child[order]
         t = tree_of_split[order]
@@ -495,34 +533,59 @@ def _compile(parsed: list[ParsedBooster], min_bits: int = 8) -> dict[str, np.nda
         )
     nodes[:n_split, 0] = slot_of[order]
     nodes[:n_split, 1] = k_of[order]
-    leaf_value = leaf_value[lorder]
+    return nodes, lorder
+
+
+def _compile(parsed: list[ParsedBooster], min_bits: int = 8) -> dict[str, np.ndarray]:
+    """Turn parsed boosters into the slot/node arrays of :mod:`smm_plugins._engine_kernels`.
+
+    ``min_bits`` (8, 16 or 32) forces a wider node dtype than needed (tests of the wide layouts).
+    """
+    feat = np.concatenate([pb.split_feature for pb in parsed])
+    thr = np.concatenate([pb.threshold for pb in parsed])
+    dtype_ = np.concatenate([pb.decision_type for pb in parsed])
+    num_leaves = np.concatenate([pb.num_leaves for pb in parsed])
+    is_cat = (dtype_ & 1) > 0
+    mtype = (dtype_ >> 2) & 3
+    dleft = ((dtype_ & 2) > 0).astype(np.int64)
+    dleft[mtype == 0] = 0  # without missing handling the default direction is never used
+    if np.any(np.isnan(thr[~is_cat])):
+        raise ValueError("malformed LightGBM model text: NaN split threshold")
+
+    slots = _SlotTable()
+    slot_of, k_of, max_k = _numerical_slots(slots, feat, thr, mtype, dleft, np.flatnonzero(~is_cat))
+    if np.any(is_cat):
+        cat_split_idx = np.flatnonzero(is_cat)
+        g, sets = _category_set_of_splits(parsed, thr, cat_split_idx, num_leaves)
+        slot_of[cat_split_idx] = _categorical_slots(slots, feat, cat_split_idx, g, sets)
+        k_of[cat_split_idx] = 0
+
+    n_slots = len(slots.rows)
+    ndt = _node_dtype(n_slots, max_k, int(np.max(num_leaves)) if num_leaves.size else 1, min_bits)
+    lf = 2 ** (np.iinfo(ndt).bits - 1)
+    nodes, lorder = _node_table(parsed, num_leaves, slot_of, k_of, ndt)
+    leaf_value = np.concatenate([pb.leaf_value for pb in parsed])[lorder]
+    nodes, leaf_value, node_row0, leaf_start, block8 = _interleave(nodes, leaf_value, num_leaves)
 
     fold_t0 = np.concatenate([[0], np.cumsum([pb.num_leaves.size for pb in parsed])]).astype(np.int64)
     fold_div = np.array([float(pb.num_leaves.size) if pb.average_output else 1.0 for pb in parsed])
-    i64 = np.int64
-    slots = np.array(
-        [slot_feat, slot_kind, slot_mtype, slot_dleft, slot_t0, slot_t1, slot_c0, slot_c1], dtype=i64
-    ).reshape(8, n_slots)
-    nodes, leaf_value, node_row0, leaf_start, block8 = _interleave(nodes, leaf_value, num_leaves)
     # rows: first node row, first leaf (float64 index), fold, block start (float64 index), lines
     lines = np.minimum(np.diff(block8) // 8, PREFETCH_LINES)
-    trees = np.stack([node_row0, leaf_start, np.repeat(np.arange(len(parsed)), np.diff(fold_t0)), block8[:-1], lines])
-    trees = trees.astype(i64)
+    fold_of_tree = np.repeat(np.arange(len(parsed)), np.diff(fold_t0))
+    trees = np.stack([node_row0, leaf_start, fold_of_tree, block8[:-1], lines]).astype(np.int64)
     arrays = {
-        "slots": slots,
-        "thresholds": np.concatenate(thr_tables) if thr_tables else np.zeros(0),
-        "cat_bits": np.concatenate(cat_words).astype(np.uint32) if cat_words else np.zeros(0, np.uint32),
-        "big": np.array([big], dtype=i64),
-        "lf": np.array([lf], dtype=i64),
+        **slots.arrays(),
+        "big": np.array([np.iinfo(ndt).max], dtype=np.int64),
+        "lf": np.array([lf], dtype=np.int64),
         "nodes": nodes,
         "trees": np.ascontiguousarray(trees),
         "tree_root": np.where(num_leaves > 1, 0, lf).astype(ndt),
         "leaf_value": leaf_value,
         "fold_t0": fold_t0,
         "fold_div": fold_div,
-        "n_splits": np.array([n_split], dtype=i64),
+        "n_splits": np.array([feat.size], dtype=np.int64),
     }
     log.debug(
-        "compiled %d trees, %d splits, %d slots, node dtype %s", num_leaves.size, n_split, n_slots, np.dtype(ndt).name
+        "compiled %d trees, %d splits, %d slots, node dtype %s", num_leaves.size, feat.size, n_slots, np.dtype(ndt).name
     )
     return arrays

@@ -127,7 +127,7 @@ def _pick(names: set[str]) -> list[str]:
 
 
 def _stage_from_dir(src: Path, tmp: Path) -> list[tuple[Path, str, str]]:
-    staged = []
+    staged: list[tuple[Path, str, str]] = []
     src_depth = len(src.parts)
     for dirpath, dirnames, filenames in os.walk(src, followlinks=False):
         here = Path(dirpath)
@@ -192,7 +192,7 @@ def _stage_from_zip(src: Path, tmp: Path) -> list[tuple[Path, str, str]]:
             if p.name in groups.setdefault(folder, {}):
                 raise InstallError(f"{src}: member {info.filename!r} appears twice; the archive is damaged")
             groups[folder][p.name] = info
-        staged = []
+        staged: list[tuple[Path, str, str]] = []
         for folder in sorted(groups):
             members = groups[folder]
             if not set(members) & _MODEL_NAMES:

@@ -14,7 +14,6 @@ Pre-registered:
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import logging
 import os
@@ -242,21 +241,20 @@ def _unknown_message(name: str) -> str:
 def _resolve(entry: BenchmarkEntry) -> Factory:
     if not isinstance(entry.factory, str):
         return entry.factory
-    module, attr = entry.factory.split(":")
+    module, _, attr = entry.factory.partition(":")
     try:
-        mod = importlib.import_module(module)
+        factory: Factory = pkgutil.resolve_name(entry.factory)
     except ModuleNotFoundError as exc:
         if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
             raise BenchmarkNotInstalledError(
                 f"benchmark {entry.name!r} comes from module {module}, which is not available in this installation"
             ) from None
         raise
-    try:
-        return getattr(mod, attr)
-    except AttributeError:
+    except AttributeError as exc:
         raise BenchmarkNotInstalledError(
-            f"benchmark {entry.name!r}: module {module} has no {attr!r} (factory {entry.factory!r})"
+            f"benchmark {entry.name!r}: module {module} has no {attr!r} (factory {entry.factory!r}): {exc}"
         ) from None
+    return factory
 
 
 def _official_dir(name: str) -> Callable[[], Path]:

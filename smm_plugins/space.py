@@ -82,18 +82,31 @@ class Parameter:
             raise ValueError(f"Parameter {self.name!r}: kind must be 'float' or 'categorical', got {self.kind!r}")
 
     @property
+    def bounds(self) -> tuple[float, float]:
+        """``(lower, upper)`` of a float; the smallest and largest code of a categorical."""
+        if self.kind == "float" and self.lower is not None and self.upper is not None:  # always, for a float
+            return self.lower, self.upper
+        codes = self.codes
+        return float(min(codes)), float(max(codes))
+
+    @property
+    def codes(self) -> tuple[int, ...]:
+        """The integer codes of a categorical (``()`` for a float)."""
+        return self.choices or ()
+
+    @property
     def allowed(self) -> str:
         """Human-readable description of the allowed values (used in error messages)."""
         if self.kind == "float":
             return f"a finite number in [{self.lower:g}, {self.upper:g}]"
-        return f"one of {{{', '.join(str(c) for c in self.choices or ())}}}"
+        return f"one of {{{', '.join(str(c) for c in self.codes)}}}"
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "kind": self.kind, "default": self.default}
         if self.kind == "float":
             out.update(lower=self.lower, upper=self.upper)
         else:
-            out["choices"] = list(self.choices or ())
+            out["choices"] = list(self.codes)
         if self.description:
             out["description"] = self.description
         return out
@@ -130,6 +143,13 @@ class SearchSpace:
     parameters: tuple[Parameter, ...]
     description: str = ""
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    # Derived in __post_init__ (the dataclass is frozen): bounds and kinds as arrays, name -> column.
+    _lower: np.ndarray = field(init=False, repr=False, compare=False)
+    _upper: np.ndarray = field(init=False, repr=False, compare=False)
+    _is_cat: np.ndarray = field(init=False, repr=False, compare=False)
+    _index: dict[str, int] = field(init=False, repr=False, compare=False)
+    _cat_cols: np.ndarray = field(init=False, repr=False, compare=False)
+    _cat_choices: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parameters", tuple(self.parameters))
@@ -139,10 +159,9 @@ class SearchSpace:
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"Search space {self.name!r} has duplicate parameter names: {dupes}")
-        lower = np.array([p.lower if p.kind == "float" else min(p.choices) for p in self.parameters])
-        upper = np.array([p.upper if p.kind == "float" else max(p.choices) for p in self.parameters])
-        object.__setattr__(self, "_lower", lower.astype(np.float64))
-        object.__setattr__(self, "_upper", upper.astype(np.float64))
+        lower, upper = np.array([p.bounds for p in self.parameters], dtype=np.float64).T
+        object.__setattr__(self, "_lower", np.ascontiguousarray(lower))
+        object.__setattr__(self, "_upper", np.ascontiguousarray(upper))
         object.__setattr__(self, "_is_cat", np.array([p.kind == "categorical" for p in self.parameters], dtype=bool))
         object.__setattr__(self, "_index", {n: i for i, n in enumerate(names)})
         # Categorical columns and their choices padded with NaN (never equal): one vectorised membership test.
@@ -151,7 +170,7 @@ class SearchSpace:
         table = np.full((len(cats), width), np.nan)
         for i, p in enumerate(cats):
             table[i, : len(p.choices)] = p.choices
-        object.__setattr__(self, "_cat_cols", np.flatnonzero(self._is_cat))  # type: ignore[attr-defined]
+        object.__setattr__(self, "_cat_cols", np.flatnonzero(self._is_cat))
         object.__setattr__(self, "_cat_choices", table)
 
     # -- basic facts ---------------------------------------------------------------------------
@@ -168,33 +187,33 @@ class SearchSpace:
     @property
     def lower(self) -> np.ndarray:
         """Lower bounds (for categoricals: smallest choice), float64, shape (dim,)."""
-        return self._lower.copy()  # type: ignore[attr-defined]
+        return self._lower.copy()
 
     @property
     def upper(self) -> np.ndarray:
         """Upper bounds (for categoricals: largest choice), float64, shape (dim,)."""
-        return self._upper.copy()  # type: ignore[attr-defined]
+        return self._upper.copy()
 
     @property
     def is_categorical(self) -> np.ndarray:
         """Boolean mask of categorical columns, shape (dim,)."""
-        return self._is_cat.copy()  # type: ignore[attr-defined]
+        return self._is_cat.copy()
 
     @property
     def n_categorical(self) -> int:
-        return int(self._is_cat.sum())  # type: ignore[attr-defined]
+        return int(self._is_cat.sum())
 
     def __len__(self) -> int:
         return self.dim
 
     def __getitem__(self, name: str) -> Parameter:
         try:
-            return self.parameters[self._index[name]]  # type: ignore[attr-defined]
+            return self.parameters[self._index[name]]
         except KeyError:
             raise KeyError(f"{name!r} is not a parameter of search space {self.name!r}") from None
 
     def index(self, name: str) -> int:
-        return self._index[name]  # type: ignore[attr-defined]
+        return self._index[name]
 
     # -- conversion ----------------------------------------------------------------------------
     def default_vector(self) -> np.ndarray:
@@ -212,7 +231,7 @@ class SearchSpace:
         if not isinstance(config, Mapping):
             raise TypeError(f"config must be a mapping of parameter name to value, got {type(config).__name__}")
         missing = [n for n in self.names if n not in config]
-        unknown = [k for k in config if k not in self._index]  # type: ignore[attr-defined]
+        unknown = [k for k in config if k not in self._index]
         if unknown:
             raise ValueError(
                 f"config has unknown parameter(s) {unknown[:5]} for search space {self.name!r}; "
@@ -259,9 +278,9 @@ class SearchSpace:
             raise ValueError(
                 f"{argname}[{r}] variable {p.name!r} = {float(arr[r, c])!r} is not finite; allowed: {p.allowed}"
             )
-        too_low = arr < self._lower  # type: ignore[attr-defined]
-        too_high = arr > self._upper  # type: ignore[attr-defined]
-        out = (too_low | too_high) & ~self._is_cat  # type: ignore[attr-defined]  # categoricals: checked below
+        too_low = arr < self._lower
+        too_high = arr > self._upper
+        out = (too_low | too_high) & ~self._is_cat  # categoricals: checked below
         if out.any():
             r, c = map(int, np.argwhere(out)[0])
             p = self.parameters[c]
@@ -269,8 +288,8 @@ class SearchSpace:
                 f"{argname}[{r}] variable {p.name!r} = {float(arr[r, c])!r} is out of range; allowed: {p.allowed}"
             )
         if self.n_categorical:
-            cat_cols = self._cat_cols  # type: ignore[attr-defined]
-            ok = (arr[:, cat_cols, None] == self._cat_choices[None]).any(axis=2)  # type: ignore[attr-defined]
+            cat_cols = self._cat_cols
+            ok = (arr[:, cat_cols, None] == self._cat_choices[None]).any(axis=2)
             if not ok.all():
                 r, j = map(int, np.argwhere(~ok)[0])
                 p = self.parameters[int(cat_cols[j])]
@@ -289,9 +308,9 @@ class SearchSpace:
         arr = _as_numeric_2d(X, argname=argname, space=self)
         if arr.shape[1] != self.dim:
             raise ValueError(f"{argname} has {arr.shape[1]} columns; search space {self.name!r} needs {self.dim}")
-        cont = ~self._is_cat  # type: ignore[attr-defined]
+        cont = ~self._is_cat
         if cont.any():
-            arr[:, cont] = np.clip(arr[:, cont], self._lower[cont], self._upper[cont])  # type: ignore[attr-defined]
+            arr[:, cont] = np.clip(arr[:, cont], self._lower[cont], self._upper[cont])
         return arr
 
     def sample(self, n: int, rng: np.random.Generator | int | None = None) -> np.ndarray:
@@ -299,8 +318,8 @@ class SearchSpace:
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
             raise ValueError(f"n must be a positive integer, got {n!r}")
         gen = np.random.default_rng(rng)
-        X = gen.uniform(self._lower, self._upper, size=(int(n), self.dim))  # type: ignore[attr-defined]
-        for c in np.flatnonzero(self._is_cat):  # type: ignore[attr-defined]
+        X = gen.uniform(self._lower, self._upper, size=(int(n), self.dim))
+        for c in np.flatnonzero(self._is_cat):
             choices = np.asarray(self.parameters[c].choices, dtype=np.float64)
             X[:, c] = gen.choice(choices, size=int(n))
         return X
@@ -451,7 +470,7 @@ def _reorder_columns(df: Any, *, argname: str, space: SearchSpace) -> Any:
     if all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) for c in cols):
         return df
     names = [str(c) for c in cols]
-    unknown = [c for c in names if c not in space._index]  # type: ignore[attr-defined]
+    unknown = [c for c in names if c not in space._index]
     missing = [n for n in space.names if n not in names]
     if unknown or missing or len(set(names)) != len(names):
         raise ValueError(

@@ -115,6 +115,7 @@ def write_cv_booster_dir(
             params, ds, num_boost_round=n_trees, nfold=n_folds, stratified=False, seed=seed, return_cvbooster=True
         )
         cvbooster = result["cvbooster"]
+        assert isinstance(cvbooster, lgb.CVBooster)  # return_cvbooster=True
         atomic_write_text(
             out / OFFICIAL_FILES[objective],
             json.dumps(cvbooster._to_dict(num_iteration=None, start_iteration=0, importance_type="split")),

@@ -11,7 +11,7 @@ last value of every trial is the full-size accuracy that single-fidelity schedul
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,7 +21,10 @@ from smm_plugins.fidelity import fidelity_ladder
 
 require("syne_tune", "synetune", who="synetune_ext")
 require("huggingface_hub", "synetune", who="synetune_ext")  # imported by Syne Tune's blackbox repository
-_bb = require("syne_tune.blackbox_repository.blackbox", "synetune", who="synetune_ext")
+if TYPE_CHECKING:
+    from syne_tune.blackbox_repository import blackbox as _bb
+else:
+    _bb = require("syne_tune.blackbox_repository.blackbox", "synetune", who="synetune_ext")
 _gop = require("syne_tune.blackbox_repository.global_optimization_problems", "synetune", who="synetune_ext")
 _cs = require("syne_tune.config_space", "synetune", who="synetune_ext")
 
@@ -49,7 +52,7 @@ def config_space(benchmark: Benchmark) -> dict[str, Any]:
     """Syne Tune domains for a benchmark's canonical space: ``uniform(lower, upper)`` / ``choice(codes)``."""
     out: dict[str, Any] = {}
     for p in benchmark.space.parameters:
-        out[p.name] = _cs.uniform(float(p.lower), float(p.upper)) if p.kind == "float" else _cs.choice(list(p.choices))
+        out[p.name] = _cs.uniform(*p.bounds) if p.kind == "float" else _cs.choice(list(p.codes))
     return out
 
 
@@ -114,16 +117,16 @@ class SMMBlackbox(_bb.Blackbox):
         return self._seed
 
     @property
-    def configuration_space(self) -> dict[str, Any]:  # type: ignore[override]
+    def configuration_space(self) -> dict[str, Any]:
         return config_space(self.benchmark)
 
     @property
-    def fidelity_space(self) -> dict[str, Any]:  # type: ignore[override]
+    def fidelity_space(self) -> dict[str, Any]:
         levels = self.fidelity_values
         return {FIDELITY: _cs.randint(int(levels.min()), int(levels.max()))}
 
     @property
-    def objectives_names(self) -> list[str]:  # type: ignore[override]
+    def objectives_names(self) -> list[str]:
         return list(OBJECTIVES)
 
     @property

@@ -8,7 +8,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,10 @@ _tuner = require("syne_tune.tuner", "synetune", who="synetune_ext")
 _stop = require("syne_tune.stopping_criterion", "synetune", who="synetune_ext")
 _simcb = require("syne_tune.backend.simulator_backend.simulator_callback", "synetune", who="synetune_ext")
 _tabular = require("syne_tune.blackbox_repository.simulated_tabular_backend", "synetune", who="synetune_ext")
-_tlog = require("syne_tune.tuner_logger", "synetune", who="synetune_ext")
+if TYPE_CHECKING:
+    from syne_tune import tuner_logger as _tlog
+else:
+    _tlog = require("syne_tune.tuner_logger", "synetune", who="synetune_ext")
 
 __all__ = ["run_simulated_tuning", "tuner_sleep_time", "MULTI_FIDELITY_SCHEDULERS"]
 

@@ -40,6 +40,7 @@ def test_every_framework_has_a_quickstart():
 NEEDS = {"CARP-S": "carps", "hposuite": "hposuite"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("title", sorted(QUICKSTARTS))
 def test_quickstart_runs(title, tmp_path, ps_dir, dfs_dir):
     if title in NEEDS:

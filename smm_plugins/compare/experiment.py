@@ -26,6 +26,7 @@ import json
 import math
 import os
 import platform
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -226,12 +227,10 @@ def load_experiment(path: str | os.PathLike[str]) -> Experiment:
 
 
 def _toml_loads(text: str) -> dict[str, Any]:
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ImportError:  # Python 3.10
-        from smm_plugins._deps import require
-
-        tomllib = require("tomli", "all", who="TOML experiment files on Python 3.10")
+    else:  # tomli, a dependency on Python 3.10, is the same parser
+        import tomli as tomllib
     return tomllib.loads(text)
 
 

@@ -12,17 +12,23 @@ Nothing here imports torch at package import. See docs/merge-lab.md.
 
 from __future__ import annotations
 
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from smm_plugins.lab.objectives import DFSTrueBenchmark, PSTrueBenchmark
+
 __all__ = ["ps_true_benchmark", "dfs_true_benchmark"]
 
 
-def ps_true_benchmark(weights=None):  # type: ignore[no-untyped-def]
+def ps_true_benchmark(weights: str | os.PathLike[str] | None = None) -> PSTrueBenchmark:
     """The exact PS benchmark ``smm-mini-ps-true`` (see :mod:`smm_plugins.lab.objectives`)."""
     from smm_plugins.lab.objectives import ps_true_benchmark as _f
 
     return _f(weights)
 
 
-def dfs_true_benchmark(weights=None):  # type: ignore[no-untyped-def]
+def dfs_true_benchmark(weights: str | os.PathLike[str] | None = None) -> DFSTrueBenchmark:
     """The exact DFS benchmark ``smm-mini-dfs-true`` (see :mod:`smm_plugins.lab.objectives`)."""
     from smm_plugins.lab.objectives import dfs_true_benchmark as _f
 

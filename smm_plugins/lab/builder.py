@@ -35,13 +35,16 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from smm_plugins._io import atomic_write_bytes, atomic_write_text
 from smm_plugins.model_files import OFFICIAL_FILES, write_cv_booster, write_labels
 from smm_plugins.space import SearchSpace, dfs_space, ps_space
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "BuildConfig",
@@ -508,7 +511,7 @@ def _cv_booster(
         bar.update(1)
 
     try:
-        result = lgb.cv(
+        result: dict[str, Any] = lgb.cv(
             {**_base_params(cfg, cfg.seed), **params},
             _dataset(X, y, space, cat_cols),
             num_boost_round=cfg.max_rounds,
@@ -624,7 +627,7 @@ def build_surrogate(
     """
     cfg = config or BuildConfig()
     t0 = time.perf_counter()
-    table = data if hasattr(data, "columns") else read_table(data)
+    table: pd.DataFrame = data if hasattr(data, "columns") else read_table(data)
     sp = resolve_space(space)
     if cfg.space_name:
         sp = dataclasses.replace(sp, name=cfg.space_name)

@@ -230,7 +230,7 @@ def _tpe_batches(bench: Any, unit: Unit, plan: CollectPlan) -> Iterator[Batch]:
     from optuna.distributions import CategoricalDistribution, FloatDistribution
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    dists = {
+    dists: dict[str, optuna.distributions.BaseDistribution] = {
         p.name: (
             CategoricalDistribution(list(p.choices)) if p.kind == "categorical" else FloatDistribution(p.lower, p.upper)
         )

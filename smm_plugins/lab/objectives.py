@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from smm_plugins._blas import one_blas_thread
 from smm_plugins.benchmark import OBJECTIVES, Benchmark
 from smm_plugins.cost import cost_model_for
 from smm_plugins.fidelity import problem_subset
@@ -88,7 +89,7 @@ def save_lab(path: str | os.PathLike[str], models: LabModels) -> None:
 
     from smm_plugins._io import atomic_write_bytes
 
-    arrays: dict[str, np.ndarray] = {}
+    arrays: dict[str, Any] = {}  # Any: NumPy's stubs check **arrays against savez's allow_pickle: bool
     for prefix, net in (("base", models.base), ("A", models.a), ("B", models.b)):
         arrays.update(net.to_arrays(prefix))
     for obj, (X, y) in models.splits.items():
@@ -177,15 +178,16 @@ class _LabBenchmark(Benchmark):
     ) -> dict[str, np.ndarray]:
         """Accuracy on each objective's split, or on the points ``subset`` (indices into the split)."""
         out = {obj: np.empty(X.shape[0], dtype=np.float64) for obj in objectives}
-        for start in range(0, X.shape[0], _CHUNK):
-            rows = X[start : start + _CHUNK]
-            for obj in objectives:
-                pts, labels = self.lab.splits[obj]
-                if subset is not None:
-                    pts, labels = pts[subset], labels[subset]
-                pred = self._predict_classes(pts, rows)
-                # Accuracy = correct / points: an exact count, then one division.
-                out[obj][start : start + len(rows)] = (pred == labels).sum(axis=1) / labels.shape[0]
+        with one_blas_thread():  # many small matrix products
+            for start in range(0, X.shape[0], _CHUNK):
+                rows = X[start : start + _CHUNK]
+                for obj in objectives:
+                    pts, labels = self.lab.splits[obj]
+                    if subset is not None:
+                        pts, labels = pts[subset], labels[subset]
+                    pred = self._predict_classes(pts, rows)
+                    # Accuracy = correct / points: an exact count, then one division.
+                    out[obj][start : start + len(rows)] = (pred == labels).sum(axis=1) / labels.shape[0]
         return out
 
     def _predict_classes(self, pts: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -22,7 +22,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,8 +34,11 @@ __all__ = ["TrainRecipe", "train_sources", "build_lab"]
 
 logger = logging.getLogger(__name__)
 
-# Fail at import with the one-line fix if torch is missing (this module is imported on demand only).
-torch = require("torch", "lab", who="smm-bench lab train-sources")
+if TYPE_CHECKING:
+    import torch
+else:
+    # Fail at import with the one-line fix if torch is missing (this module is imported on demand only).
+    torch = require("torch", "lab", who="smm-bench lab train-sources")
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,7 @@ def _suggest_row(trial: Any, space: SearchSpace, optimizer: str) -> np.ndarray:
     row = np.empty(space.dim, dtype=np.float64)
     for i, p in enumerate(space.parameters):
         if p.kind == "float":
-            row[i] = trial.suggest_float(p.name, float(p.lower), float(p.upper))
+            row[i] = trial.suggest_float(p.name, *p.bounds)
         else:
             choices = sorted(p.choices or ())
             contiguous = choices == list(range(choices[0], choices[-1] + 1))

@@ -249,6 +249,7 @@ def test_extension_with_broken_import_is_an_error(
     assert code == 1 and "No module named 'no_such_dependency_smm'" in err
 
 
+@pytest.mark.slow
 def test_console_script(tmp_path: Path, ps_dir: Path) -> None:
     exe = shutil.which("smm-bench", path=str(Path(sys.executable).parent)) or shutil.which("smm-bench")
     assert exe, "the smm-bench console script is not installed"
@@ -264,6 +265,7 @@ def test_console_script(tmp_path: Path, ps_dir: Path) -> None:
     assert "Traceback" not in res.stderr
 
 
+@pytest.mark.slow
 def test_readme_python_api_block_runs(data_dir: Path) -> None:
     import re
 

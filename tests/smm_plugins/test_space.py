@@ -164,3 +164,19 @@ def test_dataframe_columns_are_matched_by_name() -> None:
     np.testing.assert_array_equal(s.validate(pd.DataFrame(X)), X)  # integer labels: positions
     with pytest.raises(ValueError, match=r"columns do not match.*unknown: \['w_C_00'\]; missing: \['w_A_00'\]"):
         s.validate(pd.DataFrame(X, columns=["w_C_00"] + s.names[1:]))
+
+
+def test_parameter_bounds_and_codes() -> None:
+    f = Parameter("w", "float", lower=0.25, upper=1.5, default=1.0)
+    c = Parameter("layer", "categorical", choices=(2, 0, 1), default=0)
+    assert f.bounds == (0.25, 1.5) and f.codes == ()
+    assert c.bounds == (0.0, 2.0) and c.codes == (2, 0, 1)
+    space = SearchSpace("s", (f, c))
+    np.testing.assert_array_equal(space.lower, [0.25, 0.0])
+    np.testing.assert_array_equal(space.upper, [1.5, 2.0])
+
+
+def test_derived_arrays_do_not_enter_equality_or_repr() -> None:
+    a, b = ps_space("x", n_layers=2), ps_space("x", n_layers=2)
+    assert a == b
+    assert "_lower" not in repr(a) and "_index" not in repr(a)

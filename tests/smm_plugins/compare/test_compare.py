@@ -156,6 +156,7 @@ def test_short_optimizer_is_a_failure(toy: Path, tmp_path: Path) -> None:
         opt_mod._REGISTRY.pop("test-lazy", None)
 
 
+@pytest.mark.slow
 def test_resume_after_kill(toy: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     cmd = [
@@ -343,10 +344,10 @@ def test_demo_preset_is_the_readme_promise() -> None:
 
 
 def test_toml_writer_quotes_and_nests() -> None:
-    import tomllib
+    from smm_plugins.compare.experiment import _toml_loads
 
     data = {"a": 'quote " and \\ back', "b": [1, 2.5, True], "t": {"x": {"y": 1}, "z": "w"}}
-    assert tomllib.loads(toml_dumps(data)) == data
+    assert _toml_loads(toml_dumps(data)) == data
 
 
 # -- report --------------------------------------------------------------------------------------------
@@ -372,6 +373,7 @@ def test_incumbent_curves_ties_keep_first() -> None:
     assert out["inc_test"].tolist() == [0.5, 0.6, 0.6, 0.6, 0.2]
 
 
+@pytest.mark.slow
 def test_report_contents(toy: Path, tmp_path: Path) -> None:
     from smm_plugins.compare.report import make_report
 
@@ -418,6 +420,7 @@ def test_report_contents(toy: Path, tmp_path: Path) -> None:
         assert needle in md
 
 
+@pytest.mark.slow
 def test_cli_compare_and_report(toy: Path, tmp_path: Path) -> None:
     out = tmp_path / "o"
     env = _env(toy)

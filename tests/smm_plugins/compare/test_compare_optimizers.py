@@ -37,6 +37,7 @@ def _run(name: str, bench: Benchmark, seed: int, budget: int) -> tuple[np.ndarra
     return X, v
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("space", sorted(BENCHES))
 @pytest.mark.parametrize("name", sorted(i.name for i in list_optimizers() if i.name != "synetune-tpe"))
 def test_builtin_optimizer(name: str, space: str) -> None:

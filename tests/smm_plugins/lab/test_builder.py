@@ -57,6 +57,7 @@ def ps_build(tmp_path_factory: pytest.TempPathFactory):
     return space, df, res
 
 
+@pytest.mark.slow
 def test_official_files_and_report(ps_build) -> None:
     space, df, res = ps_build
     out = res.out_dir
@@ -81,6 +82,7 @@ def test_official_files_and_report(ps_build) -> None:
     assert set(info["tuned_params"]["train_acc"]) >= {"num_leaves", "learning_rate", "min_data_in_leaf"}
 
 
+@pytest.mark.slow
 def test_report_matches_reference_cvbooster_on_test_split(ps_build) -> None:
     space, df, res = ps_build
     from smm_plugins.lab.builder import split_indices
@@ -92,6 +94,7 @@ def test_report_matches_reference_cvbooster_on_test_split(ps_build) -> None:
     assert res.report["objectives"]["train_acc"]["rmse"] == pytest.approx(fidelity_metrics(y, pred)["rmse"], rel=1e-12)
 
 
+@pytest.mark.slow
 def test_load_benchmark_predicts_like_the_cvbooster(ps_build) -> None:
     from smm_plugins.registry import load_benchmark
 
@@ -103,6 +106,7 @@ def test_load_benchmark_predicts_like_the_cvbooster(ps_build) -> None:
         np.testing.assert_allclose(bench.evaluate(X, obj), _cv_mean(res.out_dir / name, X), rtol=0, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_compressed_dfs_with_categorical_features(tmp_path: Path) -> None:
     from smm_plugins.registry import load_benchmark
 
@@ -123,6 +127,7 @@ def test_compressed_dfs_with_categorical_features(tmp_path: Path) -> None:
     assert res.sizes_bytes["train_acc.gz"] == (tmp_path / "out" / files[1]).stat().st_size
 
 
+@pytest.mark.slow
 def test_same_seed_same_files(tmp_path: Path) -> None:
     space = ps_space("tiny-ps", n_layers=2)
     df = _table(space, n=500)
@@ -135,6 +140,7 @@ def test_same_seed_same_files(tmp_path: Path) -> None:
     assert len(digests[0]) == 7
 
 
+@pytest.mark.slow
 def test_three_source_models_space_json_via_cli(tmp_path: Path) -> None:
     import argparse
 

@@ -26,6 +26,7 @@ def test_full_presets_meet_the_row_targets():
         assert sum(u.strategy == "cmaes" for u in PRESETS[kind].units()) >= 3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["ps", "dfs"])
 def test_collect_rows_are_exact_evaluations(tmp_path, kind):
     plan = _plan(kind)
@@ -51,6 +52,7 @@ def test_collect_rows_are_exact_evaluations(tmp_path, kind):
     assert not np.allclose(c0, c1)
 
 
+@pytest.mark.slow
 def test_resume_after_interruption_gives_the_same_data(tmp_path):
     plan = _plan("ps")
     collect(plan, tmp_path / "straight", progress=False)
@@ -79,6 +81,7 @@ def test_resume_after_interruption_gives_the_same_data(tmp_path):
         collect(dataclasses.replace(plan, seed=1), tmp_path / "resumed", progress=False)
 
 
+@pytest.mark.slow
 def test_cli_collect_and_table(tmp_path, capsys):
     parser = argparse.ArgumentParser()
     lab_cli.add_subcommands(parser.add_subparsers(dest="command"))
@@ -110,6 +113,7 @@ def test_cli_collect_and_table(tmp_path, capsys):
     assert "| uniform merge (all 0.5) |" in out and "CMA-ES best of 32" in out
 
 
+@pytest.mark.slow
 def test_lab_table_reference_points():
     rows = {r["what"]: r for r in lab_table("ps", n_random=16, cma_evals=32)}
     assert rows["B alone (w_A = 0, w_B = 1)"]["train_acc"] < rows["A alone (w_A = 1, w_B = 0)"]["train_acc"]

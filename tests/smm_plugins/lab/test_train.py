@@ -44,6 +44,7 @@ TINY = dict(
 )
 
 
+@pytest.mark.slow
 def test_tiny_training_is_deterministic_and_loads_as_a_benchmark(tmp_path):
     torch = pytest.importorskip("torch")
     from smm_plugins.lab.objectives import load_lab, ps_true_benchmark, save_lab

@@ -16,6 +16,8 @@ from smm_plugins.lab.validate import ValidateConfig, run_optimizer, validate_ben
 from smm_plugins.space import SearchSpace, dfs_space
 from smm_plugins.testing import synthetic_accuracy
 
+pytestmark = pytest.mark.slow  # the tests validate surrogates they build (train) first
+
 
 class _Truth(Benchmark):
     """A cheap exact objective over a small DFS-like space (categoricals and floats)."""
