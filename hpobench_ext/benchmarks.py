@@ -254,7 +254,7 @@ class SMMBenchmark(_SMMLogic, AbstractBenchmark):
     """
 
     @_checked
-    def objective_function(  # type: ignore[override]
+    def objective_function(
         self, configuration: np.ndarray, fidelity: int, rng: int | np.random.RandomState | None = None, **kwargs: Any
     ) -> dict[str, Any]:
         """``1 - train accuracy`` on ``fidelity['n_problems']`` problems: the fixed subset of the seed ``rng``.
@@ -265,7 +265,7 @@ class SMMBenchmark(_SMMLogic, AbstractBenchmark):
         return self._train(configuration, fidelity, rng)
 
     @_checked
-    def objective_function_test(  # type: ignore[override]
+    def objective_function_test(
         self, configuration: np.ndarray, fidelity: int, rng: int | np.random.RandomState | None = None, **kwargs: Any
     ) -> dict[str, Any]:
         """``1 - test accuracy`` (held-out split) at full fidelity, deterministic."""

@@ -29,8 +29,8 @@ def configuration_space(space: SearchSpace, seed: int | None = None) -> ConfigSp
     for p in space.parameters:
         meta = {"description": p.description} if p.description else None
         if p.kind == "float":
-            hps.append(cs_mod.Float(p.name, (p.lower, p.upper), default=float(p.default), meta=meta))
+            hps.append(cs_mod.Float(p.name, p.bounds, default=float(p.default), meta=meta))
         else:
-            hps.append(cs_mod.Categorical(p.name, list(p.choices), default=int(p.default), meta=meta))
+            hps.append(cs_mod.Categorical(p.name, list(p.codes), default=int(p.default), meta=meta))
     cs.add(hps)
     return cs

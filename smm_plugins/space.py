@@ -166,10 +166,10 @@ class SearchSpace:
         object.__setattr__(self, "_index", {n: i for i, n in enumerate(names)})
         # Categorical columns and their choices padded with NaN (never equal): one vectorised membership test.
         cats = [p for p in self.parameters if p.kind == "categorical"]
-        width = max((len(p.choices) for p in cats), default=0)
+        width = max((len(p.codes) for p in cats), default=0)
         table = np.full((len(cats), width), np.nan)
         for i, p in enumerate(cats):
-            table[i, : len(p.choices)] = p.choices
+            table[i, : len(p.codes)] = p.codes
         object.__setattr__(self, "_cat_cols", np.flatnonzero(self._is_cat))
         object.__setattr__(self, "_cat_choices", table)
 

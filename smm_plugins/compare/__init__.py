@@ -8,6 +8,8 @@ Register your own optimiser with :func:`register_optimizer` or an entry point of
 
 from __future__ import annotations
 
+from typing import Any
+
 from smm_plugins.compare.execute import execute_run
 from smm_plugins.compare.experiment import PRESETS, Experiment, load_experiment, preset, save_experiment
 from smm_plugins.compare.optimizers import (
@@ -24,7 +26,7 @@ from smm_plugins.compare.runner import run_experiment
 from smm_plugins.compare.traced import BudgetExhausted, TracedBenchmark
 
 
-def make_report(*args, **kwargs):  # type: ignore[no-untyped-def]
+def make_report(*args: Any, **kwargs: Any) -> Any:
     """See :func:`smm_plugins.compare.report.make_report` (imported lazily: it needs matplotlib)."""
     from smm_plugins.compare.report import make_report as _make_report
 

@@ -229,7 +229,8 @@ def reference_values(benchmarks: dict[str, str]) -> pd.DataFrame:
                 names.append(name)
                 vectors.append(x)
         X = np.stack(vectors)
-        train, test = bench.evaluate(X, "train_acc"), bench.evaluate(X, "test_acc")
+        train = np.asarray(bench.evaluate(X, "train_acc"))
+        test = np.asarray(bench.evaluate(X, "test_acc"))
         for name, tr, te in zip(names, train, test, strict=True):
             rows.append({"benchmark": label, "reference": name, "train_acc": float(tr), "test_acc": float(te)})
     return pd.DataFrame(rows, columns=["benchmark", "reference", "train_acc", "test_acc"])

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, overload
 
 import numpy as np
 
@@ -69,6 +70,36 @@ class TracedBenchmark(Benchmark):
     def _predict_subset(self, X: np.ndarray, objective: str, n_problems: int, seed: int) -> np.ndarray:
         return self._inner._predict_subset(X, objective, n_problems, seed)
 
+    @overload
+    def evaluate(
+        self,
+        X: Sequence[float],
+        objective: str = ...,
+        *,
+        clip: bool = ...,
+        n_problems: int | None = ...,
+        seed: int | np.random.Generator | None = ...,
+    ) -> float: ...
+    @overload
+    def evaluate(
+        self,
+        X: Sequence[Sequence[float]],
+        objective: str = ...,
+        *,
+        clip: bool = ...,
+        n_problems: int | None = ...,
+        seed: int | np.random.Generator | None = ...,
+    ) -> np.ndarray: ...
+    @overload
+    def evaluate(
+        self,
+        X: Any,
+        objective: str = ...,
+        *,
+        clip: bool = ...,
+        n_problems: int | None = ...,
+        seed: int | np.random.Generator | None = ...,
+    ) -> float | np.ndarray: ...
     def evaluate(self, X: Any, objective: str = "train_acc", **kwargs: Any) -> float | np.ndarray:
         """Evaluate through the wrapped benchmark and record the call if it is the traced objective."""
         if objective != self.traced_objective:
