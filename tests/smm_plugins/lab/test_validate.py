@@ -60,7 +60,7 @@ def test_validate_report_and_files(pair, tmp_path: Path) -> None:
     truth, out = pair
     cfg = ValidateConfig(n_seeds=2, n_evals=20)
     rep = validate_benchmark(str(out), truth, tmp_path / "v", cfg)
-    assert rep["optimizers"] == ["random", "cmaes", "tpe"] and rep["seeds"] == [0, 1]
+    assert rep["optimizers"] == ["random", "cmaes", "tpe", "es"] and rep["seeds"] == [0, 1]
     for side in ("truth", "surrogate"):
         for opt in rep["optimizers"]:
             entry = rep["final"][side][opt]
@@ -80,6 +80,26 @@ def test_validate_report_and_files(pair, tmp_path: Path) -> None:
     assert saved["final"]["truth"]["tpe"]["per_seed"] == rep["final"]["truth"]["tpe"]["per_seed"]
     assert (tmp_path / "v" / "trajectories.png").read_bytes()[:4] == b"\x89PNG"
     assert "| cmaes |" in (tmp_path / "v" / "final_values.md").read_text()
+    # Picks on the truth: the surrogate's own best value minus the truth's value of that configuration.
+    picks = rep["picks_on_truth"]
+    every = []
+    for opt in rep["optimizers"]:
+        sur = rep["final"]["surrogate"][opt]
+        want = np.array(sur["per_seed"]) - np.array(sur["true_value_per_seed"])
+        np.testing.assert_allclose(picks["by_optimizer"][opt]["per_seed"], want)
+        assert picks["by_optimizer"][opt]["max"] == pytest.approx(want.max())
+        every += want.tolist()
+    assert picks["all_runs"]["median"] == pytest.approx(np.median(every))
+
+
+def test_one_plus_one_es_climbs_and_stays_valid(pair) -> None:
+    truth, _ = pair
+    es = run_optimizer(truth, "es", 5, 150)
+    truth.space.validate(es.X)
+    assert es.X.shape == (150, truth.space.dim) and es.optimizer == "es"
+    np.testing.assert_array_equal(run_optimizer(truth, "es", 5, 150).X, es.X)  # seeded
+    rnd = np.mean([run_optimizer(truth, "random", s, 150).values.max() for s in range(3)])
+    assert np.mean([run_optimizer(truth, "es", s, 150).values.max() for s in range(3)]) > rnd
 
 
 def test_validate_cli_with_registered_truth(
