@@ -92,6 +92,9 @@ def add_subcommands(subparsers: Any) -> None:
     v.add_argument("--seed0", type=int, default=0, help="first seed")
     v.add_argument("--evals", type=int, default=500, help="evaluations per run")
     v.add_argument("--optimizers", default="random,cmaes,tpe,es", help="comma-separated subset of random,cmaes,tpe,es")
+    v.add_argument(
+        "--uniform", type=int, default=2000, help="uniform random configurations for R²/tau against the truth (0: skip)"
+    )
     v.add_argument("--out", metavar="DIR", help="output directory (default: validate-NAME)")
     v.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     v.set_defaults(func=_cmd_validate)
@@ -163,6 +166,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             n_evals=args.evals,
             seed0=args.seed0,
             optimizers=tuple(o.strip() for o in args.optimizers.split(",") if o.strip()),
+            n_uniform=args.uniform,
         )
         rep = validate_benchmark(args.name, args.truth, out, cfg, progress=not args.quiet)
     except (ValueError, FileNotFoundError, KeyError) as exc:
@@ -178,5 +182,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     for opt, st in picks["by_optimizer"].items():
         print(f"  {opt:<8} {st['median']:+.4f} / {st['max']:+.4f}")
     print(f"  {'all':<8} {picks['all_runs']['median']:+.4f} / {picks['all_runs']['max']:+.4f}")
+    if rep["uniform"]:
+        for obj, m in rep["uniform"]["objectives"].items():
+            print(
+                f"uniform configurations (n={rep['uniform']['n']}) {obj}: R2 {m['r2']:.3f} tau {m['kendall_tau']:.3f}"
+            )
     print(f"wrote {out}/validate_report.json, trajectories.png, final_values.md")
     return 0

@@ -43,6 +43,7 @@ from smm_plugins.space import SearchSpace
 
 __all__ = [
     "OPTIMIZERS",
+    "uniform_fidelity",
     "exploit_rows",
     "RunTrace",
     "ValidateConfig",
@@ -67,9 +68,14 @@ class ValidateConfig:
     objective: str = "train_acc"
     #: Also evaluate ``test_acc`` of each run's returned configuration (on the same benchmark).
     report_test_acc: bool = True
+    #: Uniform random configurations (seeded by ``seed0``) on which surrogate and truth are compared
+    #: (R², Kendall tau per objective); 0 skips this.
+    n_uniform: int = 2000
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "optimizers", tuple(self.optimizers))
+        if self.n_uniform < 0 or self.n_uniform == 1:
+            raise ValueError(f"n_uniform = {self.n_uniform} is not allowed; allowed: 0 (skip) or an integer >= 2")
         if self.n_seeds < 1 or self.n_evals < 2:
             raise ValueError(f"n_seeds must be >= 1 and n_evals >= 2, got {self.n_seeds} and {self.n_evals}")
         bad = [o for o in self.optimizers if o not in OPTIMIZERS]
@@ -382,6 +388,9 @@ def validate_benchmark(
         "ranking_agrees": ranking["truth"] == ranking["surrogate"],
         "runs_kendall_tau": _kendall(all_runs["truth"], all_runs["surrogate"]),
         "surrogate_error_on_truth_trajectories": visited,
+        "uniform": uniform_fidelity(benches["surrogate"], benches["truth"], cfg.n_uniform, seed=cfg.seed0)
+        if cfg.n_uniform
+        else None,
         "picks_on_truth": _picks_on_truth(final["surrogate"], cfg.optimizers),
         "encoding": (
             "random/TPE: categoricals as categorical; CMA-ES: contiguous integer categoricals as integers (with margin)"
@@ -448,6 +457,25 @@ def exploit_rows(
         df["run_id"] = seed
         frames.append(df)
     return pd.concat(frames, ignore_index=True)
+
+
+def uniform_fidelity(
+    surrogate: Benchmark, truth: Benchmark, n: int, *, seed: int = 0, objectives: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """Fidelity (R², Kendall tau, errors) of ``surrogate`` against ``truth`` on ``n`` uniform random configurations.
+
+    The regime of random search and of an optimiser's first steps, unlike a held-out split of the
+    training table (which mixes in the optimisers' rows). Configurations: ``space.sample(n, seed)``.
+    """
+    from smm_plugins.lab.builder import fidelity_metrics
+
+    X = truth.space.sample(n, rng=seed)
+    objs = [o for o in (objectives or truth.objectives) if o in surrogate.objectives]
+    out: dict[str, Any] = {"n": int(n), "seed": int(seed), "objectives": {}}
+    for obj in objs:
+        t = np.asarray(truth.evaluate(X, obj), dtype=np.float64)
+        out["objectives"][obj] = fidelity_metrics(t, np.asarray(surrogate.evaluate(X, obj), dtype=np.float64))
+    return out
 
 
 def _picks_on_truth(final: Mapping[str, Any], optimizers: Sequence[str]) -> dict[str, Any]:

@@ -90,6 +90,16 @@ def test_validate_report_and_files(pair, tmp_path: Path) -> None:
         assert picks["by_optimizer"][opt]["max"] == pytest.approx(want.max())
         every += want.tolist()
     assert picks["all_runs"]["median"] == pytest.approx(np.median(every))
+    # Uniform configurations: the seeded sample, scored on both sides.
+    from smm_plugins.lab.builder import fidelity_metrics
+    from smm_plugins.registry import load_benchmark
+
+    X = truth.space.sample(2000, rng=0)
+    want = fidelity_metrics(truth.evaluate(X, "test_acc"), load_benchmark(str(out)).evaluate(X, "test_acc"))
+    assert rep["uniform"]["n"] == 2000 and rep["uniform"]["objectives"]["test_acc"] == pytest.approx(want)
+    assert rep["uniform"]["objectives"]["train_acc"]["r2"] > 0.5
+    with pytest.raises(ValueError, match="n_uniform = 1 is not allowed"):
+        ValidateConfig(n_uniform=1)
 
 
 def test_one_plus_one_es_climbs_and_stays_valid(pair) -> None:
