@@ -95,6 +95,7 @@ def add_subcommands(subparsers: Any) -> None:
     v.add_argument(
         "--uniform", type=int, default=2000, help="uniform random configurations for R²/tau against the truth (0: skip)"
     )
+    v.add_argument("--workers", type=int, default=1, help="processes running the runs (results do not depend on it)")
     v.add_argument("--out", metavar="DIR", help="output directory (default: validate-NAME)")
     v.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     v.set_defaults(func=_cmd_validate)
@@ -167,6 +168,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             seed0=args.seed0,
             optimizers=tuple(o.strip() for o in args.optimizers.split(",") if o.strip()),
             n_uniform=args.uniform,
+            workers=args.workers,
         )
         rep = validate_benchmark(args.name, args.truth, out, cfg, progress=not args.quiet)
     except (ValueError, FileNotFoundError, KeyError) as exc:

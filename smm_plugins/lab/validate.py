@@ -71,9 +71,13 @@ class ValidateConfig:
     #: Uniform random configurations (seeded by ``seed0``) on which surrogate and truth are compared
     #: (R², Kendall tau per objective); 0 skips this.
     n_uniform: int = 2000
+    #: Processes running the (optimiser, seed, side) runs; results do not depend on it.
+    workers: int = 1
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "optimizers", tuple(self.optimizers))
+        if self.workers < 1:
+            raise ValueError(f"workers = {self.workers} is not allowed; allowed: an integer >= 1")
         if self.n_uniform < 0 or self.n_uniform == 1:
             raise ValueError(f"n_uniform = {self.n_uniform} is not allowed; allowed: 0 (skip) or an integer >= 2")
         if self.n_seeds < 1 or self.n_evals < 2:
@@ -301,7 +305,6 @@ def validate_benchmark(
     ``out_dir``: if given, writes ``validate_report.json``, ``trajectories.png`` and
     ``final_values.md`` there. Values are accuracies in [0, 1].
     """
-    from tqdm.auto import tqdm
 
     cfg = config or ValidateConfig()
     if truth is None:
@@ -321,19 +324,7 @@ def validate_benchmark(
             f"({benches['truth'].space.dim} vs {benches['surrogate'].space.dim} parameters); pass the matching --truth"
         )
     seeds = list(range(cfg.seed0, cfg.seed0 + cfg.n_seeds))
-    traces: dict[str, dict[str, list[RunTrace]]] = {s: {o: [] for o in cfg.optimizers} for s in benches}
-    bar = tqdm(total=len(benches) * len(cfg.optimizers) * len(seeds), desc="validate", unit="run", disable=not progress)
-    try:
-        for opt in cfg.optimizers:
-            for seed in seeds:
-                for side, b in benches.items():
-                    bar.set_postfix_str(f"{opt} seed {seed} on {side}")
-                    traces[side][opt].append(run_optimizer(b, opt, seed, cfg.n_evals, objective=cfg.objective))
-                    if on_run is not None:
-                        on_run(side, opt, seed)
-                    bar.update(1)
-    finally:
-        bar.close()
+    traces = _run_all(benches, cfg, seeds, progress, on_run)
 
     final: dict[str, dict[str, Any]] = {}
     for side, by_opt in traces.items():
@@ -457,6 +448,47 @@ def exploit_rows(
         df["run_id"] = seed
         frames.append(df)
     return pd.concat(frames, ignore_index=True)
+
+
+def _run_all(
+    benches: Mapping[str, Benchmark],
+    cfg: ValidateConfig,
+    seeds: Sequence[int],
+    progress: bool,
+    on_run: Callable[[str, str, int], None] | None,
+) -> dict[str, dict[str, list[RunTrace]]]:
+    """Every (optimiser, seed, side) run, serially or on ``cfg.workers`` processes (same traces either way)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tqdm.auto import tqdm
+
+    jobs = [(opt, seed, side) for opt in cfg.optimizers for seed in seeds for side in benches]
+    traces: dict[str, dict[str, list[RunTrace]]] = {s: {o: [] for o in cfg.optimizers} for s in benches}
+    bar = tqdm(total=len(jobs), desc="validate", unit="run", disable=not progress)
+    # spawn: a forked child would inherit the parent's OpenMP/numba thread state
+    pool = (
+        ProcessPoolExecutor(cfg.workers, mp_context=multiprocessing.get_context("spawn")) if cfg.workers > 1 else None
+    )
+    try:
+        if pool is None:
+            results = (run_optimizer(benches[side], o, s, cfg.n_evals, objective=cfg.objective) for o, s, side in jobs)
+        else:
+            futures = [
+                pool.submit(run_optimizer, benches[side], o, s, cfg.n_evals, objective=cfg.objective)
+                for o, s, side in jobs
+            ]
+            results = (f.result() for f in futures)
+        for (opt, seed, side), trace in zip(jobs, results, strict=True):
+            traces[side][opt].append(trace)  # in job order, so seeds stay sorted within each list
+            if on_run is not None:
+                on_run(side, opt, seed)
+            bar.update(1)
+    finally:
+        bar.close()
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    return traces
 
 
 def uniform_fidelity(

@@ -177,3 +177,21 @@ def test_exploit_rows_feed_a_rebuild_without_touching_the_test_split(pair, tmp_p
     assert aug.build_info["rows"]["test"] == plain.build_info["rows"]["test"] == 60
     assert aug.report["objectives"]["train_acc"]["n"] == 60
     assert aug.build_info["data_sha256"] != plain.build_info["data_sha256"]
+
+
+def test_workers_give_the_same_report(pair, tmp_path: Path) -> None:
+    from smm_plugins.testing import SyntheticBenchmark
+
+    _, out = pair
+    truth = SyntheticBenchmark(dfs_space("tiny-dfs", n_layers=2))  # importable: spawned workers unpickle it
+    reps = [
+        validate_benchmark(str(out), truth, None, ValidateConfig(n_seeds=2, n_evals=15, n_uniform=0, workers=w))
+        for w in (1, 2)
+    ]
+    for side in ("truth", "surrogate"):
+        for opt in reps[0]["optimizers"]:
+            a, b = reps[0]["final"][side][opt], reps[1]["final"][side][opt]
+            assert a["per_seed"] == b["per_seed"] and a["test_acc_per_seed"] == b["test_acc_per_seed"]
+    assert reps[0]["picks_on_truth"] == reps[1]["picks_on_truth"]
+    with pytest.raises(ValueError, match="workers = 0 is not allowed"):
+        ValidateConfig(workers=0)
