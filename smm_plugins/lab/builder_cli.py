@@ -184,6 +184,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     for opt, st in picks["by_optimizer"].items():
         print(f"  {opt:<8} {st['median']:+.4f} / {st['max']:+.4f}")
     print(f"  {'all':<8} {picks['all_runs']['median']:+.4f} / {picks['all_runs']['max']:+.4f}")
+    if "spearman_fold_std_vs_overestimation" in picks:
+        print(f"Spearman(fold std of pick, over-estimation): {picks['spearman_fold_std_vs_overestimation']:+.3f}")
     if rep["uniform"]:
         for obj, m in rep["uniform"]["objectives"].items():
             print(

@@ -349,6 +349,9 @@ def validate_benchmark(
                 entry["true_value_of_best"] = _stats(real)
                 entry["true_value_per_seed"] = real.tolist()
                 entry["overestimation_of_pick"] = _stats(best - real)
+                folds = getattr(benches["surrogate"], "fold_predictions", None)
+                if folds is not None:  # how far the CV fold boosters disagree on each pick
+                    entry["fold_std_per_seed"] = folds(chosen, cfg.objective).std(axis=1).tolist()
             final[side][opt] = entry
 
     means = {side: [final[side][o]["best_train_acc"]["mean"] for o in cfg.optimizers] for side in final}
@@ -516,11 +519,19 @@ def _picks_on_truth(final: Mapping[str, Any], optimizers: Sequence[str]) -> dict
         o: (np.asarray(final[o]["per_seed"]) - np.asarray(final[o]["true_value_per_seed"])).tolist() for o in optimizers
     }
     every = np.concatenate([np.asarray(v) for v in per_opt.values()])
-    return {
+    out: dict[str, Any] = {
         "definition": "surrogate value - true value of the configuration each surrogate run returns (accuracy)",
         "by_optimizer": {o: {**_stats(np.asarray(v)), "per_seed": v} for o, v in per_opt.items()},
         "all_runs": _stats(every),
     }
+    if all("fold_std_per_seed" in final[o] for o in optimizers) and len(every) > 2:
+        from scipy.stats import spearmanr
+
+        std = np.concatenate([np.asarray(final[o]["fold_std_per_seed"]) for o in optimizers])
+        rho = spearmanr(std, every).statistic
+        # Does the fold boosters' disagreement flag the over-estimated picks?
+        out["spearman_fold_std_vs_overestimation"] = float(rho) if np.isfinite(rho) else float("nan")
+    return out
 
 
 def _checkpoints(n: int) -> list[int]:

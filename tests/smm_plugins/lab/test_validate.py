@@ -90,6 +90,8 @@ def test_validate_report_and_files(pair, tmp_path: Path) -> None:
         assert picks["by_optimizer"][opt]["max"] == pytest.approx(want.max())
         every += want.tolist()
     assert picks["all_runs"]["median"] == pytest.approx(np.median(every))
+    assert -1.0 <= picks["spearman_fold_std_vs_overestimation"] <= 1.0
+    assert all(s >= 0 for s in rep["final"]["surrogate"]["tpe"]["fold_std_per_seed"])
     # Uniform configurations: the seeded sample, scored on both sides.
     from smm_plugins.lab.builder import fidelity_metrics
     from smm_plugins.registry import load_benchmark
