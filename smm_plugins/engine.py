@@ -256,6 +256,24 @@ class TreeEnsemble:
                 np.empty(self._n_folds),
             )
             return np.array([v])
+        return self._predict_batch(X)[1]
+
+    def predict_folds(self, X: np.ndarray) -> np.ndarray:
+        """Each fold's prediction, ``X`` (n, n_features) float64 -> (n, n_folds) float64.
+
+        Their mean over folds is :meth:`predict` (the same sums, in the same order). The spread over
+        folds shows where the boosters, each fitted on different rows, disagree.
+        """
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim == 1:
+            X = X[None, :]
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            raise ValueError(f"X must have shape (n, {self.n_features}), got {X.shape}")
+        return self._predict_batch(X)[0] / self._a["fold_div"][None, :]
+
+    def _predict_batch(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # (per-fold sums (n, n_folds), mean over folds (n,)) of a validated 2-D batch
+        a = self._a
         X = np.ascontiguousarray(X)
         n = X.shape[0]
         RB = np.empty((n, self._n_slots), dtype=a["nodes"].dtype)
@@ -274,7 +292,7 @@ class TreeEnsemble:
             acc,
             out,
         )
-        return out
+        return acc, out
 
 
 _HUGE = 2 * 1024 * 1024

@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 
 from smm_plugins.datadir import data_dir, write_manifest
 from smm_plugins.model_files import (
+    FEATURES_FILE,
     LABEL_FILE,
     OFFICIAL_FILES,
     SPACE_FILE,
@@ -43,7 +44,7 @@ DOWNLOAD_HINT = "the Google Drive folder linked from https://github.com/shiralab
 INSTALL_FIX = f"download the files from {DOWNLOAD_HINT} and run `smm-bench install PATH`"
 
 _MODEL_NAMES = set(OFFICIAL_FILES.values()) | {n + ".gz" for n in OFFICIAL_FILES.values()}
-_WANTED = _MODEL_NAMES | {LABEL_FILE, SPACE_FILE}
+_WANTED = _MODEL_NAMES | {LABEL_FILE, SPACE_FILE, FEATURES_FILE}
 _MAX_DEPTH = 4
 _DRIVE = re.compile(r"^[A-Za-z]:")
 

@@ -9,6 +9,9 @@ A benchmark directory holds, in the authors' layout:
 - ``label.json``: ``{"x": [<variable names in model-input order>]}``.
 - optionally ``space.json`` (the format of :meth:`smm_plugins.space.SearchSpace.to_json`), written by
   this project's surrogate builder for search spaces other than the two SMM-Bench ones.
+- optionally ``features.json`` (``{"name": ..., "version": ...}``): the built-in feature map
+  (:mod:`smm_plugins.features`) applied to the raw configuration before the boosters. ``label.json`` and
+  ``space.json`` still describe the raw configuration; the models' inputs are the map's outputs.
 
 Every read failure raises :class:`ModelFileError` (or :class:`ModelFileMissingError`) naming the file
 and the command that fixes it. Nothing here unpickles anything.
@@ -27,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from smm_plugins._io import atomic_write_bytes, atomic_write_text
+from smm_plugins.features import FeatureMap, get_feature_map
 from smm_plugins.space import SearchSpace
 
 __all__ = [
@@ -44,6 +48,9 @@ __all__ = [
     "read_labels",
     "write_labels",
     "read_space",
+    "FEATURES_FILE",
+    "read_feature_map",
+    "write_feature_map",
     "check_model_dir",
     "DirCheck",
 ]
@@ -57,6 +64,7 @@ OFFICIAL_FILES: dict[str, str] = {
 }
 LABEL_FILE = "label.json"
 SPACE_FILE = "space.json"
+FEATURES_FILE = "features.json"
 #: The fix named in errors when the caller knows nothing better.
 DEFAULT_FIX = "download the official files again and run `smm-bench install PATH`"
 
@@ -322,6 +330,43 @@ def read_space(
         raise ModelFileError(p, f"is not a valid search-space description ({exc})", fix) from None
 
 
+def read_feature_map(
+    path: str | os.PathLike[str], *, fix: str = DEFAULT_FIX, expected_sha256: str | None = None
+) -> FeatureMap:
+    """The built-in feature map a ``features.json`` file names (``{"name": str, "version": int}``).
+
+    Raises :class:`ModelFileError` naming the file for bad JSON, and naming the unknown map (and the
+    maps that exist) if this version of smm-plugins does not have it.
+    """
+    p = Path(path)
+    raw = _read_bytes(p, fix)
+    if expected_sha256 is not None and hashlib.sha256(raw).hexdigest() != expected_sha256:
+        raise ModelFileError(p, "has changed since it was installed (SHA-256 differs from the manifest)", fix)
+    try:
+        obj = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(p, f"is not valid JSON (truncated or corrupt: {exc})", fix) from None
+    name, version = (obj.get("name"), obj.get("version")) if isinstance(obj, dict) else (None, None)
+    if not isinstance(name, str) or isinstance(version, bool) or not isinstance(version, int):
+        raise ModelFileError(p, 'must be a JSON object {"name": <feature map name>, "version": <integer>}', fix)
+    try:
+        return get_feature_map(name, version)
+    except ValueError as exc:
+        raise ModelFileError(p, str(exc), "upgrade smm-plugins or rebuild the surrogate with a known map") from None
+
+
+def write_feature_map(path: str | os.PathLike[str], feature_map: FeatureMap, space: SearchSpace) -> Path:
+    """Write ``features.json`` atomically: the map's name, version and (for reading only) its output names."""
+    body = {
+        "name": feature_map.name,
+        "version": feature_map.version,
+        "description": feature_map.description,
+        "outputs": feature_map.output_names(space),
+    }
+    atomic_write_text(path, json.dumps(body, indent=1))
+    return Path(path)
+
+
 # -- whole directory ---------------------------------------------------------------------------
 
 
@@ -335,6 +380,8 @@ class DirCheck:
     files: dict[str, str]  # objective -> path
     has_space: bool
     n_folds: dict[str, int]
+    #: ``"name@version"`` of the directory's feature map, or None (the models take the raw inputs).
+    feature_map: str | None = None
 
 
 def _check_engine_accepts(path: Path, boosters: Sequence[str], fix: str) -> None:
@@ -378,7 +425,8 @@ def check_model_dir(
         folds[objective] = len(cv.boosters)
         _check_engine_accepts(f, cv.boosters, fix)
     assert n_features is not None
-    if len(labels) != n_features:
+    fmap = _check_feature_map(d, space, n_features, fix)
+    if fmap is None and len(labels) != n_features:
         raise ModelFileError(
             d / LABEL_FILE, f"lists {len(labels)} names but the models have {n_features} features", fix
         )
@@ -394,4 +442,20 @@ def check_model_dir(
             f"(and a directory for another space needs a {SPACE_FILE})",
             fix,
         )
-    return DirCheck(str(d), n_features, labels, files, space is not None, folds)
+    return DirCheck(str(d), n_features, labels, files, space is not None, folds, fmap.key if fmap else None)
+
+
+def _check_feature_map(d: Path, space: SearchSpace | None, n_features: int, fix: str) -> FeatureMap | None:
+    path = d / FEATURES_FILE
+    if not path.is_file():
+        return None
+    fmap = read_feature_map(path, fix=fix)
+    if space is None:
+        raise ModelFileError(path, f"a feature map needs the raw configuration described in {SPACE_FILE}", fix)
+    try:
+        n_out = len(fmap.output_names(space))
+    except ValueError as exc:
+        raise ModelFileError(path, f"names {fmap.key}, which does not apply to {SPACE_FILE}: {exc}", fix) from None
+    if n_out != n_features:
+        raise ModelFileError(path, f"{fmap.key} gives {n_out} model inputs but the models have {n_features}", fix)
+    return fmap

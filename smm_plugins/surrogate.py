@@ -21,14 +21,17 @@ import numpy as np
 from smm_plugins.benchmark import Benchmark
 from smm_plugins.cost import cost_model_for
 from smm_plugins.datadir import verify_manifest
+from smm_plugins.features import FeatureMap
 from smm_plugins.model_files import (
     DEFAULT_FIX,
+    FEATURES_FILE,
     LABEL_FILE,
     SPACE_FILE,
     ModelFileError,
     ModelFileMissingError,
     find_model_file,
     read_cv_booster,
+    read_feature_map,
     read_labels,
     read_space,
 )
@@ -108,7 +111,9 @@ class SurrogateBenchmark(Benchmark):
     ----------
     directory:
         Folder in the official layout (``train_acc_ja_best_model.json[.gz]``,
-        ``test_acc_ja_best_model.json[.gz]``, ``label.json``, optional ``space.json``).
+        ``test_acc_ja_best_model.json[.gz]``, ``label.json``, optional ``space.json``), optionally
+        with a ``features.json`` naming the built-in feature map (:mod:`smm_plugins.features`) the
+        boosters were trained on; it is applied to each validated raw configuration.
     name:
         Benchmark name (default: the folder name).
     verify:
@@ -146,6 +151,8 @@ class SurrogateBenchmark(Benchmark):
         self._expected: dict[str, str] = (verify_manifest(d, fix=fix, full=False) or {}) if verify else {}
         self.space = space if space is not None else infer_space(d, self.name, fix=fix, expected=self._expected)
         self.kind: str = str(self.space.metadata.get("kind", "custom"))
+        self._input_names: list[str] = list(self.space.names)
+        self.feature_map: FeatureMap | None = self._read_feature_map()
         # Split sizes of the data the surrogate models (the fidelity's upper end): an argument, else
         # the space's metadata (written by the builder), else the official splits' sizes.
         sizes = n_problems_full or self.space.metadata.get("n_problems_full")
@@ -161,6 +168,7 @@ class SurrogateBenchmark(Benchmark):
             "kind": self.kind,
             "dim": self.space.dim,
             "objectives": list(self.objectives),
+            "feature_map": self.feature_map.key if self.feature_map is not None else None,
         }
         if meta:
             self.meta.update(meta)
@@ -194,19 +202,39 @@ class SurrogateBenchmark(Benchmark):
             self.ensemble(objective)
         return self
 
+    def _read_feature_map(self) -> FeatureMap | None:
+        path = self.directory / FEATURES_FILE
+        if not path.is_file():
+            return None
+        fmap = read_feature_map(path, fix=self.fix, expected_sha256=self._expected.get(FEATURES_FILE))
+        try:
+            self._input_names = fmap.output_names(self.space)
+        except ValueError as exc:
+            raise ModelFileError(
+                path, f"names {fmap.key}, which does not apply to this space: {exc}", self.fix
+            ) from None
+        return fmap
+
+    @property
+    def input_names(self) -> list[str]:
+        """Names of the boosters' inputs: the space's names, or the feature map's outputs."""
+        return list(self._input_names)
+
     def _load(self, objective: str) -> Any:
         from smm_plugins.engine import TreeEnsemble
 
         path = find_model_file(self.directory, objective, fix=self.fix)
         cv = read_cv_booster(path, fix=self.fix, expected_sha256=self._expected.get(path.name))
-        if cv.n_features != self.space.dim:
-            raise ModelFileError(
-                path,
-                f"models have {cv.n_features} features but the search space has {self.space.dim} variables",
-                self.fix,
+        n_inputs = len(self.input_names)
+        if cv.n_features != n_inputs:
+            what = (
+                f"{self.feature_map.key} gives {n_inputs} inputs"
+                if self.feature_map is not None
+                else f"the search space has {n_inputs} variables"
             )
+            raise ModelFileError(path, f"models have {cv.n_features} features but {what}", self.fix)
         declared = [n for n in cv.feature_names if not n.startswith("Column_")]
-        if declared and list(cv.feature_names) != self.space.names:
+        if declared and list(cv.feature_names) != self.input_names:
             log.warning("%s: feature names in the models differ from %s; using the label order", path, LABEL_FILE)
         try:
             ens = TreeEnsemble.from_model_strings(list(cv.boosters))
@@ -216,14 +244,28 @@ class SurrogateBenchmark(Benchmark):
             raise ModelFileError(
                 path, f"cannot be loaded as LightGBM models ({type(exc).__name__}: {exc})", self.fix
             ) from None
-        if int(ens.n_features) != self.space.dim:
-            raise ModelFileError(path, f"models have {ens.n_features} features, expected {self.space.dim}", self.fix)
+        if int(ens.n_features) != n_inputs:
+            raise ModelFileError(path, f"models have {ens.n_features} features, expected {n_inputs}", self.fix)
         log.debug("loaded %s: %d fold boosters", path, len(cv.boosters))
         return ens
 
+    def model_inputs(self, X: np.ndarray) -> np.ndarray:
+        """The boosters' inputs for validated raw rows ``X`` (the feature map applied, if any)."""
+        return X if self.feature_map is None else self.feature_map.transform(X, self.space)
+
     def _predict(self, X: np.ndarray, objective: str) -> np.ndarray:
-        y = np.asarray(self.ensemble(objective).predict(X), dtype=np.float64).reshape(-1)
+        y = np.asarray(self.ensemble(objective).predict(self.model_inputs(X)), dtype=np.float64).reshape(-1)
         return np.clip(y, 0.0, 1.0)
+
+    def fold_predictions(self, X: Any, objective: str = "train_acc", *, clip: bool = False) -> np.ndarray:
+        """Each CV fold booster's prediction (n, n_folds) for configurations ``X`` (validated as in evaluate).
+
+        :meth:`evaluate` returns their mean, clipped into [0, 1]; their spread shows where the boosters,
+        each fitted on different rows, disagree (unclipped raw values).
+        """
+        self._check_objective(objective)
+        batch = self.space.clip(X) if clip else self.space.validate(X)
+        return self.ensemble(objective).predict_folds(self.model_inputs(batch))
 
     # -- the reference call forms --------------------------------------------------------------
     def __call__(self, *arrays: Any, mode: str = "train_acc", clip: bool = False) -> float | np.ndarray:

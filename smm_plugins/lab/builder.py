@@ -40,11 +40,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from smm_plugins._io import atomic_write_bytes, atomic_write_text
-from smm_plugins.model_files import OFFICIAL_FILES, write_cv_booster, write_labels
+from smm_plugins.features import FeatureMap, get_feature_map
+from smm_plugins.model_files import FEATURES_FILE, OFFICIAL_FILES, write_cv_booster, write_feature_map, write_labels
 from smm_plugins.space import SearchSpace, dfs_space, ps_space
 
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
 __all__ = [
     "BuildConfig",
@@ -123,6 +124,12 @@ class BuildConfig:
     params: Mapping[str, Any] | None = None
     #: Name written into ``space.json`` (default: the space's own name), e.g. the benchmark's name.
     space_name: str | None = None
+    #: Built-in feature map (:mod:`smm_plugins.features`) the boosters are trained on, e.g. ``"dfs-path"``;
+    #: None: the space's metadata ``"features"`` if any, else the raw inputs.
+    features: str | None = None
+    #: Sample weight of each ``extra_data`` row relative to a DATA row (e.g. > 1 so that many DATA rows do
+    #: not dilute a few thousand rows where optimisers go).
+    extra_weight: float = 1.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "objectives", tuple(self.objectives))
@@ -137,6 +144,8 @@ class BuildConfig:
             )
         if self.n_folds < 2:
             raise ValueError(f"n_folds = {self.n_folds} is not allowed; allowed: an integer >= 2")
+        if not (math.isfinite(self.extra_weight) and self.extra_weight > 0):
+            raise ValueError(f"extra_weight = {self.extra_weight!r} is not allowed; allowed: a finite number > 0")
         if self.n_trials < 0 or self.max_rounds < 1 or self.num_threads < 1 or self.early_stopping_rounds < 1:
             raise ValueError("n_trials must be >= 0; max_rounds, num_threads and early_stopping_rounds >= 1")
         object.__setattr__(self, "learning_rate_range", tuple(float(v) for v in self.learning_rate_range))
@@ -411,13 +420,21 @@ DEFAULT_LGB_PARAMS: dict[str, Any] = {
 }
 
 
-def _dataset(X: np.ndarray, y: np.ndarray, space: SearchSpace, cat_cols: list[int], reference: Any = None) -> Any:
+def _dataset(
+    X: np.ndarray,
+    y: np.ndarray,
+    names: list[str],
+    cat_cols: list[int],
+    reference: Any = None,
+    weight: np.ndarray | None = None,
+) -> Any:
     import lightgbm as lgb
 
     return lgb.Dataset(
         X,
         y,
-        feature_name=space.names,
+        weight=weight,
+        feature_name=names,
         categorical_feature=cat_cols or "auto",
         free_raw_data=False,
         reference=reference,
@@ -432,10 +449,11 @@ def _tune(
     y_tr: np.ndarray,
     X_va: np.ndarray,
     y_va: np.ndarray,
-    space: SearchSpace,
+    names: list[str],
     cat_cols: list[int],
     cfg: BuildConfig,
     progress: bool,
+    w_tr: np.ndarray | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Optuna TPE over LightGBM parameters; returns (best params, tuning summary)."""
     import lightgbm as lgb
@@ -446,8 +464,9 @@ def _tune(
         # A fixed subsample keeps each trial cheap; the final CV uses every row.
         idx = np.sort(np.random.default_rng(cfg.seed + 17).choice(len(y_tr), cfg.tune_rows, replace=False))
         X_tr, y_tr = X_tr[idx], y_tr[idx]
-    d_tr = _dataset(X_tr, y_tr, space, cat_cols)
-    d_va = _dataset(X_va, y_va, space, cat_cols, reference=d_tr)
+        w_tr = None if w_tr is None else w_tr[idx]
+    d_tr = _dataset(X_tr, y_tr, names, cat_cols, weight=w_tr)
+    d_va = _dataset(X_va, y_va, names, cat_cols, reference=d_tr)
 
     def run(trial: Any) -> float:
         params = {**_base_params(cfg, cfg.seed), **_suggest_params(trial, cfg)}
@@ -497,10 +516,11 @@ def _cv_booster(
     X: np.ndarray,
     y: np.ndarray,
     params: Mapping[str, Any],
-    space: SearchSpace,
+    names: list[str],
     cat_cols: list[int],
     cfg: BuildConfig,
     progress: bool,
+    weight: np.ndarray | None = None,
 ) -> tuple[Any, dict[str, Any]]:
     import lightgbm as lgb
     from tqdm.auto import tqdm
@@ -513,7 +533,7 @@ def _cv_booster(
     try:
         result: dict[str, Any] = lgb.cv(
             {**_base_params(cfg, cfg.seed), **params},
-            _dataset(X, y, space, cat_cols),
+            _dataset(X, y, names, cat_cols, weight=weight),
             num_boost_round=cfg.max_rounds,
             nfold=cfg.n_folds,
             stratified=False,
@@ -606,6 +626,124 @@ def _versions() -> dict[str, str]:
 # -- the build --------------------------------------------------------------------------------------
 
 
+@dataclass
+class _Rows:
+    """The validated table: raw rows, objectives, the split, per-row weights (None: all equal)."""
+
+    table: Any
+    X: np.ndarray
+    ys: dict[str, np.ndarray]
+    split: dict[str, np.ndarray]
+    n_data: int
+    n_extra: int
+    weight: np.ndarray | None
+
+
+def _read_rows(data: Any, extra_data: Any, sp: SearchSpace, cfg: BuildConfig) -> _Rows:
+    """Read and check DATA (and the training-only extra rows), split it, weight the extra rows."""
+    table = data if hasattr(data, "columns") else read_table(data)
+    X, ys = validate_table(table, sp, cfg.objectives, allow_extra_columns=cfg.allow_extra_columns)
+    n = len(X)
+    split = split_indices(n, seed=cfg.seed, test_fraction=cfg.test_fraction, val_fraction=cfg.val_fraction)
+    n_extra = 0
+    weight = None
+    if extra_data is not None:
+        extra = extra_data if hasattr(extra_data, "columns") else read_table(extra_data)
+        X_extra, ys_extra = validate_table(extra, sp, cfg.objectives, allow_extra_columns=cfg.allow_extra_columns)
+        n_extra = len(X_extra)
+        # Extra rows join the training split only: tuning and CV see them, the test report does not.
+        X = np.vstack([X, X_extra])
+        ys = {o: np.concatenate([ys[o], ys_extra[o]]) for o in ys}
+        split["train"] = np.concatenate([split["train"], np.arange(n, n + n_extra)])
+        if cfg.extra_weight != 1.0:
+            weight = np.ones(n + n_extra)
+            weight[n:] = cfg.extra_weight
+    if len(split["train"]) + len(split["val"]) < 2 * cfg.n_folds:
+        raise ValueError(f"DATA has {n} rows: too few for {cfg.n_folds}-fold CV after the test split")
+    return _Rows(table, X, ys, split, n, n_extra, weight)
+
+
+def _resolve_feature_map(sp: SearchSpace, cfg: BuildConfig) -> FeatureMap | None:
+    # --features wins; else a space may name its map in its metadata ({"features": "dfs-path"}).
+    name = cfg.features if cfg.features is not None else sp.metadata.get("features")
+    if not name:
+        return None
+    fmap = get_feature_map(str(name))
+    try:
+        fmap.check_space(sp)
+    except ValueError as exc:
+        raise ValueError(f"features = {fmap.key!r} does not apply to search space {sp.name!r}: {exc}") from None
+    return fmap
+
+
+def _fit_objective(
+    obj: str, rows: _Rows, X_model: np.ndarray, names: list[str], cat_cols: list[int], cfg: BuildConfig, progress: bool
+) -> tuple[Any, dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Tune (unless fixed parameters are given) and CV-fit one objective: (CV booster, params, tuning, cv)."""
+    y, split, w = rows.ys[obj], rows.split, rows.weight
+    if cfg.params is not None or cfg.n_trials == 0:
+        params = dict(cfg.params) if cfg.params is not None else dict(DEFAULT_LGB_PARAMS)
+        tuning: dict[str, Any] = {"n_trials": 0, "fixed_params": True}
+    else:
+        tr, va = split["train"], split["val"]
+        params, tuning = _tune(
+            obj,
+            X_model[tr],
+            y[tr],
+            X_model[va],
+            y[va],
+            names,
+            cat_cols,
+            cfg,
+            progress,
+            w_tr=None if w is None else w[tr],
+        )
+    fit_idx = np.sort(np.concatenate([split["train"], split["val"]]))
+    cvb, cv_info = _cv_booster(
+        obj, X_model[fit_idx], y[fit_idx], params, names, cat_cols, cfg, progress, None if w is None else w[fit_idx]
+    )
+    return cvb, params, tuning, cv_info
+
+
+def _write_models(out: Path, obj: str, boosters: list[str], best_iteration: int, cfg: BuildConfig) -> dict[str, Path]:
+    files: dict[str, Path] = {}
+    name = MODEL_FILES[obj]
+    if not cfg.compress or cfg.keep_plain:
+        files[obj] = write_cv_booster(out / name, boosters, best_iteration)
+    if cfg.compress:
+        files[obj + ".gz"] = write_cv_booster(out / (name + ".gz"), boosters, best_iteration)
+    for stale in ([out / (name + ".gz")] if not cfg.compress else []) + (
+        [out / name] if cfg.compress and not cfg.keep_plain else []
+    ):
+        # A previous build in another format would shadow or contradict this one.
+        if stale.exists():
+            stale.unlink()
+    return files
+
+
+def _test_report(
+    rows: _Rows, sp: SearchSpace, metrics: dict[str, Any], tests: Mapping[str, tuple[np.ndarray, np.ndarray]]
+) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "space": sp.name,
+        "split": "held-out test split (never used for tuning or training)",
+        "prediction": "mean over CV folds, clipped to [0, 1] (benchmark semantics)",
+        "mean_signed_error": "pred - true: > 0 means the surrogate over-estimates accuracy",
+        "objectives": metrics,
+    }
+    if "strategy" in rows.table.columns:
+        strat = rows.table["strategy"].astype(str).to_numpy()[rows.split["test"]]
+        report["by_strategy"] = {
+            obj: {
+                s: fidelity_metrics(t[strat == s], p[strat == s])
+                for s in sorted(set(strat.tolist()))
+                if int((strat == s).sum()) >= 2
+            }
+            for obj, (t, p) in tests.items()
+        }
+    return report
+
+
 def build_surrogate(
     data: str | os.PathLike[str] | Any,
     space: str | os.PathLike[str] | SearchSpace,
@@ -622,43 +760,40 @@ def build_surrogate(
     ``space``: ``"ps"``, ``"dfs"``, a SPACE.json path or a :class:`SearchSpace`.
     ``extra_data``: optional second table (same columns) whose rows are only trained on, never held
     out, e.g. truth-labelled configurations where a first surrogate was exploited
-    (:func:`smm_plugins.lab.validate.exploit_rows`); the test report stays on ``data`` alone.
+    (:func:`smm_plugins.lab.validate.exploit_rows`), weighted by ``config.extra_weight``; the test
+    report stays on ``data`` alone. With ``config.features`` (or a space whose metadata names
+    ``"features"``) the boosters are trained on that built-in feature map of the raw rows and the
+    directory gets a ``features.json``; ``label.json`` and ``space.json`` stay the raw configuration's.
     Returns a :class:`BuildResult` (paths, the test-split report, build info, file sizes in bytes).
     """
     cfg = config or BuildConfig()
     t0 = time.perf_counter()
-    table: pd.DataFrame = data if hasattr(data, "columns") else read_table(data)
     sp = resolve_space(space)
     if cfg.space_name:
         sp = dataclasses.replace(sp, name=cfg.space_name)
-    X, ys = validate_table(table, sp, cfg.objectives, allow_extra_columns=cfg.allow_extra_columns)
-    n = len(X)
-    split = split_indices(n, seed=cfg.seed, test_fraction=cfg.test_fraction, val_fraction=cfg.val_fraction)
-    n_extra = 0
-    if extra_data is not None:
-        extra = extra_data if hasattr(extra_data, "columns") else read_table(extra_data)
-        X_extra, ys_extra = validate_table(extra, sp, cfg.objectives, allow_extra_columns=cfg.allow_extra_columns)
-        n_extra = len(X_extra)
-        # Extra rows join the training split only: tuning and CV see them, the test report does not.
-        X = np.vstack([X, X_extra])
-        ys = {o: np.concatenate([ys[o], ys_extra[o]]) for o in ys}
-        split["train"] = np.concatenate([split["train"], np.arange(n, n + n_extra)])
-    fit_idx = np.sort(np.concatenate([split["train"], split["val"]]))
-    if len(fit_idx) < 2 * cfg.n_folds:
-        raise ValueError(f"DATA has {n} rows: too few for {cfg.n_folds}-fold CV after the test split")
-    cat_cols = [int(i) for i in np.flatnonzero(sp.is_categorical)] if cfg.categorical else []
+    fmap = _resolve_feature_map(sp, cfg)
+    rows = _read_rows(data, extra_data, sp, cfg)
+    if fmap is None:
+        X_model, names = rows.X, sp.names
+        cat_cols = [int(i) for i in np.flatnonzero(sp.is_categorical)]
+    else:
+        X_model, names, cat_cols = fmap.transform(rows.X, sp), fmap.output_names(sp), fmap.categorical_outputs(sp)
+    cat_cols = cat_cols if cfg.categorical else []
+    split = rows.split
     logger.info(
-        "building %s surrogate of space %r (%d params, %d categorical) from %d rows: train %d, val %d, test %d",
+        "building %s surrogate of space %r (%d params, %d model inputs, %d categorical) from %d rows "
+        "(+%d extra): train %d, val %d, test %d",
         "/".join(cfg.objectives),
         sp.name,
         sp.dim,
+        len(names),
         len(cat_cols),
-        n,
+        rows.n_data,
+        rows.n_extra,
         len(split["train"]),
         len(split["val"]),
         len(split["test"]),
     )
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
@@ -667,75 +802,27 @@ def build_surrogate(
     cv_info: dict[str, Any] = {}
     metrics: dict[str, Any] = {}
     tests: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    X_test = X[split["test"]]
     for obj in cfg.objectives:
-        y = ys[obj]
-        if cfg.params is not None:
-            params = dict(cfg.params)
-            tuning[obj] = {"n_trials": 0, "fixed_params": True}
-        elif cfg.n_trials == 0:
-            params = dict(DEFAULT_LGB_PARAMS)
-            tuning[obj] = {"n_trials": 0, "fixed_params": True}
-        else:
-            params, tuning[obj] = _tune(
-                obj,
-                X[split["train"]],
-                y[split["train"]],
-                X[split["val"]],
-                y[split["val"]],
-                sp,
-                cat_cols,
-                cfg,
-                progress,
-            )
-        tuned[obj] = params
-        cvb, cv_info[obj] = _cv_booster(obj, X[fit_idx], y[fit_idx], params, sp, cat_cols, cfg, progress)
+        cvb, tuned[obj], tuning[obj], cv_info[obj] = _fit_objective(obj, rows, X_model, names, cat_cols, cfg, progress)
         # Same JSON as CVBooster.save_model, but through the core writer (atomic, reproducible gzip).
         boosters = [b.model_to_string(num_iteration=None) for b in cvb.boosters]
-        name = MODEL_FILES[obj]
-        if not cfg.compress or cfg.keep_plain:
-            files[obj] = write_cv_booster(out / name, boosters, cvb.best_iteration)
-        if cfg.compress:
-            files[obj + ".gz"] = write_cv_booster(out / (name + ".gz"), boosters, cvb.best_iteration)
-        for stale in ([out / (name + ".gz")] if not cfg.compress else []) + (
-            [out / name] if cfg.compress and not cfg.keep_plain else []
-        ):
-            # A previous build in another format would shadow or contradict this one.
-            if stale.exists():
-                stale.unlink()
-        pred = _predict_files(boosters, X_test)
-        tests[obj] = (ys[obj][split["test"]], pred)
+        files.update(_write_models(out, obj, boosters, cvb.best_iteration, cfg))
+        tests[obj] = (rows.ys[obj][split["test"]], _predict_files(boosters, X_model[split["test"]]))
         metrics[obj] = fidelity_metrics(*tests[obj])
         logger.info(
-            "%s: test R2 %.4f tau %.4f RMSE %.5f",
-            obj,
-            metrics[obj]["r2"],
-            metrics[obj]["kendall_tau"],
-            metrics[obj]["rmse"],
+            "%s: test R2 %.4f tau %.4f RMSE %.5f", obj, *(metrics[obj][k] for k in ("r2", "kendall_tau", "rmse"))
         )
 
     write_labels(out / "label.json", sp.names)
     sp.to_json(str(out / "space.json"))
     files["label"] = out / "label.json"
     files["space"] = out / "space.json"
-
-    report: dict[str, Any] = {
-        "space": sp.name,
-        "split": "held-out test split (never used for tuning or training)",
-        "prediction": "mean over CV folds, clipped to [0, 1] (benchmark semantics)",
-        "mean_signed_error": "pred - true: > 0 means the surrogate over-estimates accuracy",
-        "objectives": metrics,
-    }
-    if "strategy" in table.columns:
-        strat = table["strategy"].astype(str).to_numpy()[split["test"]]
-        report["by_strategy"] = {
-            obj: {
-                s: fidelity_metrics(t[strat == s], p[strat == s])
-                for s in sorted(set(strat.tolist()))
-                if int((strat == s).sum()) >= 2
-            }
-            for obj, (t, p) in tests.items()
-        }
+    features_path = out / FEATURES_FILE
+    if fmap is not None:
+        files["features"] = write_feature_map(features_path, fmap, sp)
+    elif features_path.exists():
+        features_path.unlink()  # a previous build's map would be applied to these raw-input models
+    report = _test_report(rows, sp, metrics, tests)
     atomic_write_text(out / "report.json", json.dumps(report, indent=1, sort_keys=True))
     files["report"] = out / "report.json"
     _scatter_png(
@@ -745,17 +832,19 @@ def build_surrogate(
 
     cfg_dict = asdict(cfg)
     cfg_dict["objectives"] = list(cfg.objectives)
+    table = rows.table
     build_info: dict[str, Any] = {
         "space": sp.name,
-        "data_sha256": _data_hash(sp, X, ys),
-        "rows": {"total": n, "extra_train_rows": n_extra, **{k: int(len(v)) for k, v in split.items()}},
+        "feature_map": fmap.key if fmap is not None else None,
+        "data_sha256": _data_hash(sp, rows.X, rows.ys),
+        "rows": {"total": rows.n_data, "extra_train_rows": rows.n_extra, **{k: int(len(v)) for k, v in split.items()}},
         "strategies": (
             {str(k): int(v) for k, v in table["strategy"].astype(str).value_counts().sort_index().items()}
             if "strategy" in table.columns
             else None
         ),
         "config": cfg_dict,
-        "categorical_features": [sp.names[i] for i in cat_cols],
+        "categorical_features": [names[i] for i in cat_cols],
         "tuned_params": tuned,
         "tuning": tuning,
         "cv": cv_info,

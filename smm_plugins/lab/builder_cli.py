@@ -31,6 +31,19 @@ def add_subcommands(subparsers: Any) -> None:
         metavar="DATA2",
         help="extra table (same columns) used for training only, never held out (see docs/surrogates.md)",
     )
+    b.add_argument(
+        "--augment-weight",
+        type=float,
+        default=1.0,
+        metavar="W",
+        help="sample weight of each --augment row relative to a DATA row",
+    )
+    b.add_argument(
+        "--features",
+        metavar="NAME",
+        help="built-in feature map the boosters are trained on (e.g. dfs-path; written to features.json); "
+        "default: the space's own, else the raw parameters",
+    )
     b.add_argument("--space", required=True, help="'ps', 'dfs', or a SPACE.json describing the parameters")
     b.add_argument("--out", required=True, metavar="DIR", help="output directory (created; files replaced)")
     b.add_argument("--seed", type=int, default=0, help="seed of split, tuning and CV")
@@ -64,11 +77,12 @@ def add_subcommands(subparsers: Any) -> None:
 
     v = subparsers.add_parser(
         "validate",
-        help="behavioural fidelity: random search, CMA-ES and TPE on the truth and on the surrogate",
+        help="behavioural fidelity: random search, CMA-ES, TPE and a (1+1)-ES on the truth and on the surrogate",
         description=(
-            "Run random search, CMA-ES and TPE (Optuna samplers) with the same seeds on the true objective "
-            "and on the surrogate NAME; report final values on both, the Kendall tau of the optimiser ranking, "
-            "and a trajectories plot."
+            "Run random search, CMA-ES, TPE (Optuna samplers) and a (1+1)-ES with the same seeds on the true "
+            "objective and on the surrogate NAME; report final values on both, the Kendall tau of the optimiser "
+            "ranking, the over-estimation of each surrogate run's pick re-scored on the truth, and a trajectories "
+            "plot."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -77,7 +91,11 @@ def add_subcommands(subparsers: Any) -> None:
     v.add_argument("--seeds", type=int, default=5, help="number of seeds (0..seeds-1, offset by --seed0)")
     v.add_argument("--seed0", type=int, default=0, help="first seed")
     v.add_argument("--evals", type=int, default=500, help="evaluations per run")
-    v.add_argument("--optimizers", default="random,cmaes,tpe", help="comma-separated subset of random,cmaes,tpe")
+    v.add_argument("--optimizers", default="random,cmaes,tpe,es", help="comma-separated subset of random,cmaes,tpe,es")
+    v.add_argument(
+        "--uniform", type=int, default=2000, help="uniform random configurations for R²/tau against the truth (0: skip)"
+    )
+    v.add_argument("--workers", type=int, default=1, help="processes running the runs (results do not depend on it)")
     v.add_argument("--out", metavar="DIR", help="output directory (default: validate-NAME)")
     v.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     v.set_defaults(func=_cmd_validate)
@@ -115,6 +133,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
             allow_extra_columns=args.ignore_extra_columns,
             params=params,
             space_name=args.space_name,
+            features=args.features,
+            extra_weight=args.augment_weight,
             learning_rate_range=_pair(args.learning_rate_range, float, "--learning-rate-range"),
             num_leaves_range=_pair(args.num_leaves_range, int, "--num-leaves-range"),
         )
@@ -147,6 +167,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             n_evals=args.evals,
             seed0=args.seed0,
             optimizers=tuple(o.strip() for o in args.optimizers.split(",") if o.strip()),
+            n_uniform=args.uniform,
+            workers=args.workers,
         )
         rep = validate_benchmark(args.name, args.truth, out, cfg, progress=not args.quiet)
     except (ValueError, FileNotFoundError, KeyError) as exc:
@@ -157,5 +179,17 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     print(f"ranking on surrogate: {' > '.join(rep['ranking']['surrogate'])}")
     print(f"Kendall tau of optimiser ranking: {rep['ranking_kendall_tau']:.3f}; ", end="")
     print(f"over all runs: {rep['runs_kendall_tau']:.3f}")
+    picks = rep["picks_on_truth"]
+    print("surrogate - truth of each surrogate run's pick (median / max):")
+    for opt, st in picks["by_optimizer"].items():
+        print(f"  {opt:<8} {st['median']:+.4f} / {st['max']:+.4f}")
+    print(f"  {'all':<8} {picks['all_runs']['median']:+.4f} / {picks['all_runs']['max']:+.4f}")
+    if "spearman_fold_std_vs_overestimation" in picks:
+        print(f"Spearman(fold std of pick, over-estimation): {picks['spearman_fold_std_vs_overestimation']:+.3f}")
+    if rep["uniform"]:
+        for obj, m in rep["uniform"]["objectives"].items():
+            print(
+                f"uniform configurations (n={rep['uniform']['n']}) {obj}: R2 {m['r2']:.3f} tau {m['kendall_tau']:.3f}"
+            )
     print(f"wrote {out}/validate_report.json, trajectories.png, final_values.md")
     return 0

@@ -1,6 +1,7 @@
 """Behavioural fidelity: do optimisers behave on a surrogate as they do on the true objective?
 
-For each optimiser (random search, CMA-ES, TPE; Optuna samplers) and each seed, one run of
+For each optimiser (random search, CMA-ES, TPE: Optuna samplers; ``es``: a (1+1)-ES with the 1/5th
+success rule) and each seed, one run of
 ``n_evals`` evaluations maximises ``train_acc`` on the true objective and, with the same seed, on the
 surrogate. The report compares
 
@@ -11,6 +12,9 @@ surrogate. The report compares
   tau over all (optimiser, seed) final values;
 * the surrogate's error on the configurations the optimisers visited on the truth (re-predicted),
   i.e. fidelity where optimisers actually go, not only on the training distribution;
+* picks on the truth: each surrogate run's returned configuration re-scored on the truth, and the
+  over-estimation ``surrogate value - true value`` (median and max per optimiser and over all runs):
+  what an optimiser developed on the surrogate is rewarded for that is not real;
 
 and draws best-so-far trajectories (median and inter-quartile band over seeds).
 
@@ -39,6 +43,7 @@ from smm_plugins.space import SearchSpace
 
 __all__ = [
     "OPTIMIZERS",
+    "uniform_fidelity",
     "exploit_rows",
     "RunTrace",
     "ValidateConfig",
@@ -48,8 +53,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Optimisers compared by default (Optuna samplers).
-OPTIMIZERS: tuple[str, ...] = ("random", "cmaes", "tpe")
+#: Optimisers compared by default (Optuna samplers, then the (1+1)-ES).
+OPTIMIZERS: tuple[str, ...] = ("random", "cmaes", "tpe", "es")
 
 
 @dataclass(frozen=True)
@@ -63,9 +68,18 @@ class ValidateConfig:
     objective: str = "train_acc"
     #: Also evaluate ``test_acc`` of each run's returned configuration (on the same benchmark).
     report_test_acc: bool = True
+    #: Uniform random configurations (seeded by ``seed0``) on which surrogate and truth are compared
+    #: (R², Kendall tau per objective); 0 skips this.
+    n_uniform: int = 2000
+    #: Processes running the (optimiser, seed, side) runs; results do not depend on it.
+    workers: int = 1
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "optimizers", tuple(self.optimizers))
+        if self.workers < 1:
+            raise ValueError(f"workers = {self.workers} is not allowed; allowed: an integer >= 1")
+        if self.n_uniform < 0 or self.n_uniform == 1:
+            raise ValueError(f"n_uniform = {self.n_uniform} is not allowed; allowed: 0 (skip) or an integer >= 2")
         if self.n_seeds < 1 or self.n_evals < 2:
             raise ValueError(f"n_seeds must be >= 1 and n_evals >= 2, got {self.n_seeds} and {self.n_evals}")
         bad = [o for o in self.optimizers if o not in OPTIMIZERS]
@@ -139,11 +153,48 @@ def _suggest_row(trial: Any, space: SearchSpace, optimizer: str) -> np.ndarray:
     return row
 
 
+def _one_plus_one_es(bench: Benchmark, seed: int, n_evals: int, objective: str) -> RunTrace:
+    """(1+1)-ES: Gaussian steps on the continuous variables (step size by the 1/5th success rule, in
+    units of each range, starting at 0.1), each categorical resampled with probability 1 / dim; ties accepted."""
+    space = bench.space
+    rng = np.random.default_rng(seed)
+    span = space.upper - space.lower
+    cat = space.is_categorical
+    choices = [np.asarray(p.choices or (0,), dtype=np.float64) for p in space.parameters]
+    p_cat = 1.0 / space.dim
+    sigma = 0.1
+    t0 = time.perf_counter()
+    x = space.sample(1, rng)[0]
+    rows, vals = [x], [float(bench.evaluate(x, objective))]
+    best = vals[0]
+    for _ in range(n_evals - 1):
+        step = np.clip(x + sigma * span * rng.standard_normal(space.dim), space.lower, space.upper)
+        y = np.where(cat, x, step)
+        for i in np.flatnonzero(cat & (rng.random(space.dim) < p_cat)):
+            others = choices[i][choices[i] != x[i]]
+            y[i] = rng.choice(others) if len(others) else x[i]
+        v = float(bench.evaluate(y, objective))
+        rows.append(y)
+        vals.append(v)
+        success = v >= best
+        # 1/5th rule: sigma is stationary when one step in five succeeds.
+        sigma = float(np.clip(sigma * (np.exp(0.2) if success else np.exp(-0.05)), 1e-3, 1.0))
+        if success:
+            x, best = y, v
+    return RunTrace("es", seed, np.array(rows), np.array(vals), time.perf_counter() - t0)
+
+
 def run_optimizer(
     bench: Benchmark, optimizer: str, seed: int, n_evals: int, *, objective: str = "train_acc"
 ) -> RunTrace:
-    """Maximise ``objective`` of ``bench`` with one seeded Optuna sampler for ``n_evals`` evaluations."""
+    """Maximise ``objective`` of ``bench`` for ``n_evals`` evaluations with one seeded optimiser.
+
+    ``optimizer``: ``random``, ``cmaes``, ``tpe`` (Optuna samplers) or ``es`` (a (1+1)-ES).
+    """
     import optuna
+
+    if optimizer == "es":
+        return _one_plus_one_es(bench, seed, n_evals, objective)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     space = bench.space
@@ -197,7 +248,7 @@ def _plot(path: Path, curves: Mapping[str, Mapping[str, np.ndarray]], labels: Ma
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    colours = {"random": "tab:gray", "cmaes": "tab:red", "tpe": "tab:blue"}
+    colours = {"random": "tab:gray", "cmaes": "tab:red", "tpe": "tab:blue", "es": "tab:green"}
     fig, axes = plt.subplots(1, len(curves), figsize=(5.2 * len(curves), 4.0), squeeze=False, sharey=True)
     for ax, (side, by_opt) in zip(axes[0], curves.items(), strict=True):
         for opt, mat in by_opt.items():
@@ -254,7 +305,6 @@ def validate_benchmark(
     ``out_dir``: if given, writes ``validate_report.json``, ``trajectories.png`` and
     ``final_values.md`` there. Values are accuracies in [0, 1].
     """
-    from tqdm.auto import tqdm
 
     cfg = config or ValidateConfig()
     if truth is None:
@@ -274,19 +324,7 @@ def validate_benchmark(
             f"({benches['truth'].space.dim} vs {benches['surrogate'].space.dim} parameters); pass the matching --truth"
         )
     seeds = list(range(cfg.seed0, cfg.seed0 + cfg.n_seeds))
-    traces: dict[str, dict[str, list[RunTrace]]] = {s: {o: [] for o in cfg.optimizers} for s in benches}
-    bar = tqdm(total=len(benches) * len(cfg.optimizers) * len(seeds), desc="validate", unit="run", disable=not progress)
-    try:
-        for opt in cfg.optimizers:
-            for seed in seeds:
-                for side, b in benches.items():
-                    bar.set_postfix_str(f"{opt} seed {seed} on {side}")
-                    traces[side][opt].append(run_optimizer(b, opt, seed, cfg.n_evals, objective=cfg.objective))
-                    if on_run is not None:
-                        on_run(side, opt, seed)
-                    bar.update(1)
-    finally:
-        bar.close()
+    traces = _run_all(benches, cfg, seeds, progress, on_run)
 
     final: dict[str, dict[str, Any]] = {}
     for side, by_opt in traces.items():
@@ -310,12 +348,16 @@ def validate_benchmark(
                 real = np.asarray(benches["truth"].evaluate(chosen, cfg.objective), dtype=np.float64)
                 entry["true_value_of_best"] = _stats(real)
                 entry["true_value_per_seed"] = real.tolist()
+                entry["overestimation_of_pick"] = _stats(best - real)
+                folds = getattr(benches["surrogate"], "fold_predictions", None)
+                if folds is not None:  # how far the CV fold boosters disagree on each pick
+                    entry["fold_std_per_seed"] = folds(chosen, cfg.objective).std(axis=1).tolist()
             final[side][opt] = entry
 
     means = {side: [final[side][o]["best_train_acc"]["mean"] for o in cfg.optimizers] for side in final}
     all_runs = {side: [v for o in cfg.optimizers for v in final[side][o]["per_seed"]] for side in final}
     ranking = {
-        side: sorted(cfg.optimizers, key=lambda o, s=side: -final[s][o]["best_train_acc"]["mean"]) for side in final
+        side: sorted(cfg.optimizers, key=lambda o: -float(final[side][o]["best_train_acc"]["mean"])) for side in final
     }
     # Where optimisers go on the truth, how wrong is the surrogate? (same rows re-predicted)
     visited = {}
@@ -340,6 +382,10 @@ def validate_benchmark(
         "ranking_agrees": ranking["truth"] == ranking["surrogate"],
         "runs_kendall_tau": _kendall(all_runs["truth"], all_runs["surrogate"]),
         "surrogate_error_on_truth_trajectories": visited,
+        "uniform": uniform_fidelity(benches["surrogate"], benches["truth"], cfg.n_uniform, seed=cfg.seed0)
+        if cfg.n_uniform
+        else None,
+        "picks_on_truth": _picks_on_truth(final["surrogate"], cfg.optimizers),
         "encoding": (
             "random/TPE: categoricals as categorical; CMA-ES: contiguous integer categoricals as integers (with margin)"
         ),
@@ -405,6 +451,87 @@ def exploit_rows(
         df["run_id"] = seed
         frames.append(df)
     return pd.concat(frames, ignore_index=True)
+
+
+def _run_all(
+    benches: Mapping[str, Benchmark],
+    cfg: ValidateConfig,
+    seeds: Sequence[int],
+    progress: bool,
+    on_run: Callable[[str, str, int], None] | None,
+) -> dict[str, dict[str, list[RunTrace]]]:
+    """Every (optimiser, seed, side) run, serially or on ``cfg.workers`` processes (same traces either way)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tqdm.auto import tqdm
+
+    jobs = [(opt, seed, side) for opt in cfg.optimizers for seed in seeds for side in benches]
+    traces: dict[str, dict[str, list[RunTrace]]] = {s: {o: [] for o in cfg.optimizers} for s in benches}
+    bar = tqdm(total=len(jobs), desc="validate", unit="run", disable=not progress)
+    # spawn: a forked child would inherit the parent's OpenMP/numba thread state
+    pool = (
+        ProcessPoolExecutor(cfg.workers, mp_context=multiprocessing.get_context("spawn")) if cfg.workers > 1 else None
+    )
+    try:
+        if pool is None:
+            results = (run_optimizer(benches[side], o, s, cfg.n_evals, objective=cfg.objective) for o, s, side in jobs)
+        else:
+            futures = [
+                pool.submit(run_optimizer, benches[side], o, s, cfg.n_evals, objective=cfg.objective)
+                for o, s, side in jobs
+            ]
+            results = (f.result() for f in futures)
+        for (opt, seed, side), trace in zip(jobs, results, strict=True):
+            traces[side][opt].append(trace)  # in job order, so seeds stay sorted within each list
+            if on_run is not None:
+                on_run(side, opt, seed)
+            bar.update(1)
+    finally:
+        bar.close()
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    return traces
+
+
+def uniform_fidelity(
+    surrogate: Benchmark, truth: Benchmark, n: int, *, seed: int = 0, objectives: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """Fidelity (R², Kendall tau, errors) of ``surrogate`` against ``truth`` on ``n`` uniform random configurations.
+
+    The regime of random search and of an optimiser's first steps, unlike a held-out split of the
+    training table (which mixes in the optimisers' rows). Configurations: ``space.sample(n, seed)``.
+    """
+    from smm_plugins.lab.builder import fidelity_metrics
+
+    X = truth.space.sample(n, rng=seed)
+    objs = [o for o in (objectives or truth.objectives) if o in surrogate.objectives]
+    out: dict[str, Any] = {"n": int(n), "seed": int(seed), "objectives": {}}
+    for obj in objs:
+        t = np.asarray(truth.evaluate(X, obj), dtype=np.float64)
+        out["objectives"][obj] = fidelity_metrics(t, np.asarray(surrogate.evaluate(X, obj), dtype=np.float64))
+    return out
+
+
+def _picks_on_truth(final: Mapping[str, Any], optimizers: Sequence[str]) -> dict[str, Any]:
+    """Surrogate value - true value of each surrogate run's returned configuration (> 0: over-estimated)."""
+    per_opt = {
+        o: (np.asarray(final[o]["per_seed"]) - np.asarray(final[o]["true_value_per_seed"])).tolist() for o in optimizers
+    }
+    every = np.concatenate([np.asarray(v) for v in per_opt.values()])
+    out: dict[str, Any] = {
+        "definition": "surrogate value - true value of the configuration each surrogate run returns (accuracy)",
+        "by_optimizer": {o: {**_stats(np.asarray(v)), "per_seed": v} for o, v in per_opt.items()},
+        "all_runs": _stats(every),
+    }
+    if all("fold_std_per_seed" in final[o] for o in optimizers) and len(every) > 2:
+        from scipy.stats import spearmanr
+
+        std = np.concatenate([np.asarray(final[o]["fold_std_per_seed"]) for o in optimizers])
+        rho = spearmanr(std, every).statistic
+        # Does the fold boosters' disagreement flag the over-estimated picks?
+        out["spearman_fold_std_vs_overestimation"] = float(rho) if np.isfinite(rho) else float("nan")
+    return out
 
 
 def _checkpoints(n: int) -> list[int]:

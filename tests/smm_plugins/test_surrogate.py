@@ -497,3 +497,18 @@ def test_engine_failures_become_file_errors(tmp_path: Path, ps_dir: Path, monkey
         ),
     ):
         bench.evaluate(np.full(64, 0.5))
+
+
+def test_fold_predictions_are_each_boosters_and_average_to_evaluate(
+    dfs_cat: SurrogateBenchmark, dfs_cat_dir: Path
+) -> None:
+    X = dfs_cat.space.sample(300, 4)
+    folds = dfs_cat.fold_predictions(X, "test_acc")
+    doc = json.loads((dfs_cat_dir / OFFICIAL_FILES["test_acc"]).read_text())
+    ref = np.column_stack([lgb.Booster(model_str=m).predict(X) for m in doc["boosters"]])
+    assert folds.shape == (300, len(doc["boosters"]))
+    np.testing.assert_allclose(folds, ref, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(np.clip(folds.mean(axis=1), 0, 1), dfs_cat.evaluate(X, "test_acc"), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(dfs_cat.fold_predictions(X[0], "test_acc"), ref[:1], rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="layer_00"):
+        dfs_cat.fold_predictions(np.where(np.arange(95) == 0, 7.0, X[0]), "test_acc")

@@ -62,7 +62,7 @@ def test_validate_report_and_files(pair, tmp_path: Path) -> None:
     truth, out = pair
     cfg = ValidateConfig(n_seeds=2, n_evals=20)
     rep = validate_benchmark(str(out), truth, tmp_path / "v", cfg)
-    assert rep["optimizers"] == ["random", "cmaes", "tpe"] and rep["seeds"] == [0, 1]
+    assert rep["optimizers"] == ["random", "cmaes", "tpe", "es"] and rep["seeds"] == [0, 1]
     for side in ("truth", "surrogate"):
         for opt in rep["optimizers"]:
             entry = rep["final"][side][opt]
@@ -82,6 +82,38 @@ def test_validate_report_and_files(pair, tmp_path: Path) -> None:
     assert saved["final"]["truth"]["tpe"]["per_seed"] == rep["final"]["truth"]["tpe"]["per_seed"]
     assert (tmp_path / "v" / "trajectories.png").read_bytes()[:4] == b"\x89PNG"
     assert "| cmaes |" in (tmp_path / "v" / "final_values.md").read_text()
+    # Picks on the truth: the surrogate's own best value minus the truth's value of that configuration.
+    picks = rep["picks_on_truth"]
+    every = []
+    for opt in rep["optimizers"]:
+        sur = rep["final"]["surrogate"][opt]
+        want = np.array(sur["per_seed"]) - np.array(sur["true_value_per_seed"])
+        np.testing.assert_allclose(picks["by_optimizer"][opt]["per_seed"], want)
+        assert picks["by_optimizer"][opt]["max"] == pytest.approx(want.max())
+        every += want.tolist()
+    assert picks["all_runs"]["median"] == pytest.approx(np.median(every))
+    assert -1.0 <= picks["spearman_fold_std_vs_overestimation"] <= 1.0
+    assert all(s >= 0 for s in rep["final"]["surrogate"]["tpe"]["fold_std_per_seed"])
+    # Uniform configurations: the seeded sample, scored on both sides.
+    from smm_plugins.lab.builder import fidelity_metrics
+    from smm_plugins.registry import load_benchmark
+
+    X = truth.space.sample(2000, rng=0)
+    want = fidelity_metrics(truth.evaluate(X, "test_acc"), load_benchmark(str(out)).evaluate(X, "test_acc"))
+    assert rep["uniform"]["n"] == 2000 and rep["uniform"]["objectives"]["test_acc"] == pytest.approx(want)
+    assert rep["uniform"]["objectives"]["train_acc"]["r2"] > 0.5
+    with pytest.raises(ValueError, match="n_uniform = 1 is not allowed"):
+        ValidateConfig(n_uniform=1)
+
+
+def test_one_plus_one_es_climbs_and_stays_valid(pair) -> None:
+    truth, _ = pair
+    es = run_optimizer(truth, "es", 5, 150)
+    truth.space.validate(es.X)
+    assert es.X.shape == (150, truth.space.dim) and es.optimizer == "es"
+    np.testing.assert_array_equal(run_optimizer(truth, "es", 5, 150).X, es.X)  # seeded
+    rnd = np.mean([run_optimizer(truth, "random", s, 150).values.max() for s in range(3)])
+    assert np.mean([run_optimizer(truth, "es", s, 150).values.max() for s in range(3)]) > rnd
 
 
 def test_validate_cli_with_registered_truth(
@@ -149,3 +181,21 @@ def test_exploit_rows_feed_a_rebuild_without_touching_the_test_split(pair, tmp_p
     assert aug.build_info["rows"]["test"] == plain.build_info["rows"]["test"] == 60
     assert aug.report["objectives"]["train_acc"]["n"] == 60
     assert aug.build_info["data_sha256"] != plain.build_info["data_sha256"]
+
+
+def test_workers_give_the_same_report(pair, tmp_path: Path) -> None:
+    from smm_plugins.testing import SyntheticBenchmark
+
+    _, out = pair
+    truth = SyntheticBenchmark(dfs_space("tiny-dfs", n_layers=2))  # importable: spawned workers unpickle it
+    reps = [
+        validate_benchmark(str(out), truth, None, ValidateConfig(n_seeds=2, n_evals=15, n_uniform=0, workers=w))
+        for w in (1, 2)
+    ]
+    for side in ("truth", "surrogate"):
+        for opt in reps[0]["optimizers"]:
+            a, b = reps[0]["final"][side][opt], reps[1]["final"][side][opt]
+            assert a["per_seed"] == b["per_seed"] and a["test_acc_per_seed"] == b["test_acc_per_seed"]
+    assert reps[0]["picks_on_truth"] == reps[1]["picks_on_truth"]
+    with pytest.raises(ValueError, match="workers = 0 is not allowed"):
+        ValidateConfig(workers=0)

@@ -1,0 +1,204 @@
+"""Named, versioned feature maps: raw configurations -> the inputs a surrogate's boosters were trained on.
+
+A benchmark directory may declare one in ``features.json`` (``{"name": "dfs-path", "version": 1}``); the
+benchmark then applies it to every validated raw configuration before its boosters predict. Users,
+optimisers, validation and every adapter keep passing raw configurations. Maps are built-in functions
+looked up by name and version (nothing is unpickled); a directory naming an unknown map is an error
+naming it and the maps that exist.
+
+Built-in maps (DFS spaces: ``L`` layer codes in {0, 1, 2}, then ``2L - 1`` hop scales > 0):
+
+``dfs-path``
+    the raw inputs, then for each of the ``2L`` blocks (A_l, B_l) the log of its weight in the final
+    residual stream, ``log w_k = sum_{i=k-1}^{H-2} log scale_i`` for the block at hop ``k`` of a path of
+    ``H`` hops (0 for the last hop, NaN for a block off the path), then ``H``, the total log-scale
+    (the embedding's weight) and ``logsumexp`` of the blocks' log-weights. Which scale multiplies which
+    block depends on every earlier layer code; the raw encoding hides that from the trees.
+``dfs-path-rel``
+    ``dfs-path`` plus each block's relative log-weight ``log w_k - logsumexp_j log w_j`` (the head reads
+    a normalised stream, so only relative weights matter).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from smm_plugins.space import SearchSpace
+
+__all__ = ["FeatureMap", "get_feature_map", "list_feature_maps", "dfs_path_log_weights"]
+
+_MODELS = ("A", "B")
+
+
+@dataclass(frozen=True)
+class FeatureMap:
+    """A named, versioned map from raw configurations (validated rows of a space) to model inputs."""
+
+    name: str
+    version: int
+    description: str
+    _check: Callable[[SearchSpace], None]
+    _names: Callable[[SearchSpace], list[str]]
+    _apply: Callable[[np.ndarray, SearchSpace], np.ndarray]
+
+    @property
+    def key(self) -> str:
+        """``"name@version"``, as listed in errors and ``build_info.json``."""
+        return f"{self.name}@{self.version}"
+
+    def check_space(self, space: SearchSpace) -> None:
+        """Raise ``ValueError`` naming the first variable of ``space`` this map cannot take."""
+        self._check(space)
+
+    def output_names(self, space: SearchSpace) -> list[str]:
+        """Names of the model inputs, in column order (raw names first where the map keeps them)."""
+        self._check(space)
+        return self._names(space)
+
+    def categorical_outputs(self, space: SearchSpace) -> list[int]:
+        """Output columns that are the space's categorical variables passed through (LightGBM categoricals)."""
+        outputs = {n: i for i, n in enumerate(self.output_names(space))}
+        return [outputs[p.name] for p in space.parameters if p.kind == "categorical" and p.name in outputs]
+
+    def transform(self, X: np.ndarray, space: SearchSpace) -> np.ndarray:
+        """Model inputs (n, n_outputs) float64 of raw rows ``X`` (n, space.dim), already validated."""
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != space.dim:
+            raise ValueError(f"X must have shape (n, {space.dim}) for feature map {self.key}; got {X.shape}")
+        return self._apply(X, space)
+
+
+# -- DFS path features -----------------------------------------------------------------------------
+
+
+def _dfs_layers(space: SearchSpace) -> int:
+    n_layers = space.n_categorical
+    params = space.parameters
+    if n_layers == 0 or space.dim != 3 * n_layers - 1:
+        raise ValueError(
+            f"search space {space.name!r} ({space.dim} variables, {n_layers} categorical) is not a DFS space; "
+            "the dfs-path feature maps need L layer codes in {0, 1, 2} followed by 2L - 1 hop scales"
+        )
+    for p in params[:n_layers]:
+        if p.kind != "categorical" or set(p.choices or ()) != {0, 1, 2}:
+            raise ValueError(f"variable {p.name!r} must be a layer code with choices {{0, 1, 2}} for dfs-path")
+    for p in params[n_layers:]:
+        if p.kind != "float" or p.lower is None or p.lower <= 0:
+            raise ValueError(f"variable {p.name!r} must be a hop scale with a lower bound > 0 for dfs-path")
+    return n_layers
+
+
+def dfs_path_log_weights(
+    X: np.ndarray, n_layers: int, names: Sequence[str] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Path structure of DFS rows: (log-weights (n, 2L), hops H (n,), total log-scale (n,)).
+
+    Column ``m * L + l`` is block ``l`` of model ``m`` (A = 0, B = 1); NaN where the block is off the
+    path. Hop ``k`` (1-based) of a path receives ``scale_{k-2} * h``, so the update of the block at hop
+    ``k`` ends up multiplied by ``scale_{k-1} ... scale_{H-2}``. ``names`` (of X's columns) are used in
+    the error for a layer code outside {0, 1, 2}.
+    """
+    codes = X[:, :n_layers]
+    bad = ~np.isin(codes, (0.0, 1.0, 2.0))
+    if bad.any():
+        r, c = map(int, np.argwhere(bad)[0])
+        where = names[c] if names is not None else f"layer code in column {c}"
+        raise ValueError(f"{where} = {float(codes[r, c])!r} in row {r} is not allowed; allowed: 0, 1 or 2")
+    log_s = np.log(X[:, n_layers : 3 * n_layers - 1])
+    n = X.shape[0]
+    on_a, on_b = codes != 1, codes != 0
+    hops_per_layer = on_a.astype(np.int64) + on_b
+    hops = hops_per_layer.sum(axis=1)
+    start = np.cumsum(hops_per_layer, axis=1) - hops_per_layer  # hops before layer l (0-based start)
+    prefix = np.zeros((n, 2 * n_layers), dtype=np.float64)  # prefix[:, j] = sum_{i < j} log_s[:, i]
+    np.cumsum(log_s, axis=1, out=prefix[:, 1:])
+    rows = np.arange(n)[:, None]
+    total = prefix[np.arange(n), hops - 1]
+    hop_a = start  # 0-based hop of A_l when on the path
+    hop_b = start + on_a  # B_l follows A_l at a layer coded 2
+    log_w = np.full((n, 2 * n_layers), np.nan)
+    log_w[:, :n_layers] = np.where(on_a, total[:, None] - prefix[rows, hop_a], np.nan)
+    log_w[:, n_layers:] = np.where(on_b, total[:, None] - prefix[rows, hop_b], np.nan)
+    return log_w, hops, total
+
+
+def _logsumexp_rows(log_w: np.ndarray) -> np.ndarray:
+    top = np.nanmax(log_w, axis=1)
+    return top + np.log(np.nansum(np.exp(log_w - top[:, None]), axis=1))
+
+
+def _dfs_block_names(space: SearchSpace, prefix: str) -> list[str]:
+    n_layers = _dfs_layers(space)
+    return [f"{prefix}_{m}_{layer:02d}" for m in _MODELS for layer in range(n_layers)]
+
+
+def _dfs_path_names(space: SearchSpace) -> list[str]:
+    return space.names + _dfs_block_names(space, "logw") + ["n_hops", "log_scale_total", "log_weight_lse"]
+
+
+def _dfs_path(X: np.ndarray, space: SearchSpace) -> np.ndarray:
+    log_w, hops, total = dfs_path_log_weights(X, _dfs_layers(space), space.names)
+    return np.column_stack([X, log_w, hops.astype(np.float64), total, _logsumexp_rows(log_w)])
+
+
+def _dfs_path_rel_names(space: SearchSpace) -> list[str]:
+    return _dfs_path_names(space) + _dfs_block_names(space, "relw")
+
+
+def _dfs_path_rel(X: np.ndarray, space: SearchSpace) -> np.ndarray:
+    log_w, hops, total = dfs_path_log_weights(X, _dfs_layers(space), space.names)
+    lse = _logsumexp_rows(log_w)
+    return np.column_stack([X, log_w, hops.astype(np.float64), total, lse, log_w - lse[:, None]])
+
+
+def _check_dfs(space: SearchSpace) -> None:
+    _dfs_layers(space)
+
+
+_MAPS: dict[tuple[str, int], FeatureMap] = {
+    (m.name, m.version): m
+    for m in (
+        FeatureMap(
+            "dfs-path",
+            1,
+            "raw DFS inputs + per-block log-weights on the inference path, hop count, total and logsumexp",
+            _check_dfs,
+            _dfs_path_names,
+            _dfs_path,
+        ),
+        FeatureMap(
+            "dfs-path-rel",
+            1,
+            "dfs-path + per-block log-weights relative to the path's logsumexp",
+            _check_dfs,
+            _dfs_path_rel_names,
+            _dfs_path_rel,
+        ),
+    )
+}
+
+
+def list_feature_maps() -> list[str]:
+    """Every built-in feature map as ``"name@version"``."""
+    return [_MAPS[k].key for k in sorted(_MAPS)]
+
+
+def get_feature_map(name: str, version: int | None = None) -> FeatureMap:
+    """The built-in feature map ``name`` (its newest version unless ``version`` is given).
+
+    Raises ``ValueError`` naming the unknown name or version and the maps that exist.
+    """
+    versions = sorted(v for n, v in _MAPS if n == name)
+    if not versions:
+        raise ValueError(f"feature map {name!r} is not known; allowed: {', '.join(list_feature_maps())}")
+    if version is None:
+        version = versions[-1]
+    if isinstance(version, bool) or not isinstance(version, (int, np.integer)) or int(version) not in versions:
+        raise ValueError(
+            f"feature map {name!r} has no version {version!r}; allowed: {', '.join(map(str, versions))} "
+            "(a newer smm-plugins may know it)"
+        )
+    return _MAPS[(name, int(version))]
