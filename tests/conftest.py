@@ -31,6 +31,8 @@ def _import_hpobench_in_a_temporary_home() -> None:
 
 _import_hpobench_in_a_temporary_home()
 
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -86,3 +88,16 @@ def tiny_ps() -> Benchmark:
 def tiny_dfs() -> Benchmark:
     """An in-memory DFS benchmark."""
     return SyntheticBenchmark(dfs_space("tiny-dfs"))
+
+
+_OUR_PACKAGES = ("smm_plugins", "optuna_ext", "hpobench_ext", "synetune_ext", "carps_ext", "hposuite_ext")
+
+
+@pytest.fixture(autouse=True)
+def _our_loggers_stay_enabled() -> Iterator[None]:
+    """Undo a framework's ``logging.config.dictConfig`` (hposuite's SMAC wrapper calls it), which disables
+    every logger that exists at that moment, ours included; later tests assert on our warnings."""
+    yield
+    for name, log in logging.Logger.manager.loggerDict.items():
+        if isinstance(log, logging.Logger) and log.disabled and name.split(".")[0] in _OUR_PACKAGES:
+            log.disabled = False
