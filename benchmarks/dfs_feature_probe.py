@@ -15,8 +15,8 @@ import time
 import numpy as np
 
 from smm_plugins.features import get_feature_map
-from smm_plugins.lab.builder import fidelity_metrics, read_table, validate_table
 from smm_plugins.lab.objectives import dfs_space
+from smm_plugins.surrogate_tools.build import fidelity_metrics, read_table, validate_table
 
 PARAMS = {
     "objective": "regression",

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import sys
 
-from smm_plugins.lab.builder import fidelity_metrics, read_table, validate_table
 from smm_plugins.registry import load_benchmark
+from smm_plugins.surrogate_tools.build import fidelity_metrics, read_table, validate_table
 
 
 def main() -> None:

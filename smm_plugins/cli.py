@@ -30,7 +30,7 @@ __all__ = ["main", "build_parser", "read_configs", "EXTENSIONS"]
 log = logging.getLogger(__name__)
 
 #: Modules that add sub-commands, if present.
-EXTENSIONS: tuple[str, ...] = ("smm_plugins.lab.cli", "smm_plugins.lab.builder_cli", "smm_plugins.compare.cli")
+EXTENSIONS: tuple[str, ...] = ("smm_plugins.lab.cli", "smm_plugins.surrogate_tools.cli", "smm_plugins.compare.cli")
 _CHUNK = 2048
 _HANDLER_TAG = "_smm_bench_cli"
 

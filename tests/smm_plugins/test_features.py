@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from smm_plugins.features import dfs_path_log_weights, get_feature_map, list_feature_maps
-from smm_plugins.lab.builder import BuildConfig, build_surrogate
 from smm_plugins.lab.merge import dfs_path
 from smm_plugins.model_files import FEATURES_FILE, ModelFileError, check_model_dir
 from smm_plugins.space import dfs_space, ps_space
+from smm_plugins.surrogate_tools.build import BuildConfig, build_surrogate
 from smm_plugins.testing import synthetic_accuracy
 
 TINY = dict(n_trials=2, max_rounds=60, early_stopping_rounds=10, tune_rows=None)
@@ -148,8 +148,8 @@ def test_benchmark_applies_the_map_to_raw_configurations(path_build: Path) -> No
 
 
 def test_path_features_beat_raw_inputs_on_a_path_landscape(path_build: Path, tmp_path: Path) -> None:
-    from smm_plugins.lab.builder import fidelity_metrics
     from smm_plugins.registry import load_benchmark
+    from smm_plugins.surrogate_tools.build import fidelity_metrics
 
     df = _dfs_table(3, 900, seed=0)
     raw = build_surrogate(df, dfs_space("tiny-dfs", n_layers=3), tmp_path / "raw", BuildConfig(**TINY))

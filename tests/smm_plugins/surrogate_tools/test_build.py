@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from smm_plugins.lab.builder import BuildConfig, build_surrogate, fidelity_metrics, read_table, validate_table
 from smm_plugins.space import SearchSpace, dfs_space, ps_space
+from smm_plugins.surrogate_tools.build import BuildConfig, build_surrogate, fidelity_metrics, read_table, validate_table
 from smm_plugins.testing import synthetic_accuracy
 
 TINY = dict(n_trials=2, max_rounds=80, early_stopping_rounds=10, tune_rows=None)
@@ -85,7 +85,7 @@ def test_official_files_and_report(ps_build) -> None:
 @pytest.mark.slow
 def test_report_matches_reference_cvbooster_on_test_split(ps_build) -> None:
     space, df, res = ps_build
-    from smm_plugins.lab.builder import split_indices
+    from smm_plugins.surrogate_tools.build import split_indices
 
     test = split_indices(len(df), seed=0)["test"]
     X = df[space.names].to_numpy()[test]
@@ -144,7 +144,7 @@ def test_same_seed_same_files(tmp_path: Path) -> None:
 def test_three_source_models_space_json_via_cli(tmp_path: Path) -> None:
     import argparse
 
-    from smm_plugins.lab.builder_cli import add_subcommands
+    from smm_plugins.surrogate_tools.cli import add_subcommands
 
     space = ps_space("merge-of-three", n_layers=3, n_models=3)  # w_A_00 .. w_C_02: 9 weights
     space_file = tmp_path / "SPACE.json"
@@ -182,7 +182,7 @@ def test_three_source_models_space_json_via_cli(tmp_path: Path) -> None:
 def test_cli_reports_missing_columns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import argparse
 
-    from smm_plugins.lab.builder_cli import add_subcommands
+    from smm_plugins.surrogate_tools.cli import add_subcommands
 
     space = ps_space(n_layers=32)  # the official 64-weight space
     df = _table(ps_space(n_layers=4), n=50)
@@ -244,9 +244,9 @@ def test_read_table_folder_skips_hidden_parts(tmp_path: Path) -> None:
 
 
 def test_named_spaces_are_the_core_ones() -> None:
-    from smm_plugins.lab.builder import resolve_space
     from smm_plugins.space import dfs_space as core_dfs
     from smm_plugins.space import ps_space as core_ps
+    from smm_plugins.surrogate_tools.build import resolve_space
 
     # A user's table built with --space ps must not be labelled as one of the lab's benchmarks.
     assert resolve_space("ps") == core_ps() and resolve_space("PS").name == "smm-bench-ps"

@@ -760,7 +760,7 @@ def build_surrogate(
     ``space``: ``"ps"``, ``"dfs"``, a SPACE.json path or a :class:`SearchSpace`.
     ``extra_data``: optional second table (same columns) whose rows are only trained on, never held
     out, e.g. truth-labelled configurations where a first surrogate was exploited
-    (:func:`smm_plugins.lab.validate.exploit_rows`), weighted by ``config.extra_weight``; the test
+    (:func:`smm_plugins.surrogate_tools.validate.exploit_rows`), weighted by ``config.extra_weight``; the test
     report stays on ``data`` alone. With ``config.features`` (or a space whose metadata names
     ``"features"``) the boosters are trained on that built-in feature map of the raw rows and the
     directory gets a ``features.json``; ``label.json`` and ``space.json`` stay the raw configuration's.

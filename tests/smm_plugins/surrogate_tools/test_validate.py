@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from smm_plugins.benchmark import Benchmark
-from smm_plugins.lab.builder import BuildConfig, build_surrogate
-from smm_plugins.lab.validate import ValidateConfig, run_optimizer, validate_benchmark
 from smm_plugins.space import SearchSpace, dfs_space
+from smm_plugins.surrogate_tools.build import BuildConfig, build_surrogate
+from smm_plugins.surrogate_tools.validate import ValidateConfig, run_optimizer, validate_benchmark
 from smm_plugins.testing import synthetic_accuracy
 
 pytestmark = pytest.mark.slow  # the tests validate surrogates they build (train) first
@@ -95,8 +95,8 @@ def test_validate_report_and_files(pair, tmp_path: Path) -> None:
     assert -1.0 <= picks["spearman_fold_std_vs_overestimation"] <= 1.0
     assert all(s >= 0 for s in rep["final"]["surrogate"]["tpe"]["fold_std_per_seed"])
     # Uniform configurations: the seeded sample, scored on both sides.
-    from smm_plugins.lab.builder import fidelity_metrics
     from smm_plugins.registry import load_benchmark
+    from smm_plugins.surrogate_tools.build import fidelity_metrics
 
     X = truth.space.sample(2000, rng=0)
     want = fidelity_metrics(truth.evaluate(X, "test_acc"), load_benchmark(str(out)).evaluate(X, "test_acc"))
@@ -119,8 +119,8 @@ def test_one_plus_one_es_climbs_and_stays_valid(pair) -> None:
 def test_validate_cli_with_registered_truth(
     pair, tmp_path: Path, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest
 ) -> None:
-    from smm_plugins.lab.builder_cli import add_subcommands
     from smm_plugins.registry import register_benchmark, unregister_benchmark
+    from smm_plugins.surrogate_tools.cli import add_subcommands
 
     truth, out = pair
     register_benchmark("tiny-truth-for-validate-test", lambda: truth, overwrite=True)
@@ -163,7 +163,7 @@ def test_validate_rejects_mismatched_spaces_and_missing_truth(pair) -> None:
 
 
 def test_exploit_rows_feed_a_rebuild_without_touching_the_test_split(pair, tmp_path: Path) -> None:
-    from smm_plugins.lab.validate import exploit_rows
+    from smm_plugins.surrogate_tools.validate import exploit_rows
 
     truth, out = pair
     rows = exploit_rows(str(out), truth, optimizers=("cmaes",), seeds=(7,), n_evals=15)

@@ -361,7 +361,7 @@ def validate_benchmark(
     }
     # Where optimisers go on the truth, how wrong is the surrogate? (same rows re-predicted)
     visited = {}
-    from smm_plugins.lab.builder import fidelity_metrics
+    from smm_plugins.surrogate_tools.build import fidelity_metrics
 
     for opt in cfg.optimizers:
         X = np.concatenate([r.X for r in traces["truth"][opt]])
@@ -502,7 +502,7 @@ def uniform_fidelity(
     The regime of random search and of an optimiser's first steps, unlike a held-out split of the
     training table (which mixes in the optimisers' rows). Configurations: ``space.sample(n, seed)``.
     """
-    from smm_plugins.lab.builder import fidelity_metrics
+    from smm_plugins.surrogate_tools.build import fidelity_metrics
 
     X = truth.space.sample(n, rng=seed)
     objs = [o for o in (objectives or truth.objectives) if o in surrogate.objectives]

@@ -110,7 +110,7 @@ def _pair(text: str, kind: type, flag: str) -> tuple[Any, Any]:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from smm_plugins.lab.builder import BuildConfig, build_surrogate
+    from smm_plugins.surrogate_tools.build import BuildConfig, build_surrogate
 
     try:
         params = json.loads(args.params) if args.params else None
@@ -158,7 +158,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from smm_plugins.lab.validate import ValidateConfig, validate_benchmark
+    from smm_plugins.surrogate_tools.validate import ValidateConfig, validate_benchmark
 
     out = args.out or f"validate-{args.name.rstrip('/').split('/')[-1]}"
     try:
