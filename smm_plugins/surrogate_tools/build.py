@@ -813,15 +813,7 @@ def build_surrogate(
             "%s: test R2 %.4f tau %.4f RMSE %.5f", obj, *(metrics[obj][k] for k in ("r2", "kendall_tau", "rmse"))
         )
 
-    write_labels(out / "label.json", sp.names)
-    sp.to_json(str(out / "space.json"))
-    files["label"] = out / "label.json"
-    files["space"] = out / "space.json"
-    features_path = out / FEATURES_FILE
-    if fmap is not None:
-        files["features"] = write_feature_map(features_path, fmap, sp)
-    elif features_path.exists():
-        features_path.unlink()  # a previous build's map would be applied to these raw-input models
+    files.update(_write_inputs(out, sp, fmap))
     report = _test_report(rows, sp, metrics, tests)
     atomic_write_text(out / "report.json", json.dumps(report, indent=1, sort_keys=True))
     files["report"] = out / "report.json"
@@ -830,10 +822,43 @@ def build_surrogate(
     )
     files["scatter"] = out / "scatter.png"
 
+    build_info = _build_info(sp, fmap, rows, cfg, [names[i] for i in cat_cols], tuned, tuning, cv_info)
+    atomic_write_text(out / "build_info.json", json.dumps(build_info, indent=1, sort_keys=True, default=_json_default))
+    files["build_info"] = out / "build_info.json"
+    sizes = {k: p.stat().st_size for k, p in files.items()}
+    logger.info("built %s in %.1f s (%.2f MB of files)", out, time.perf_counter() - t0, sum(sizes.values()) / 1e6)
+    return BuildResult(out_dir=out, files=files, report=report, build_info=build_info, sizes_bytes=sizes)
+
+
+def _write_inputs(out: Path, sp: SearchSpace, fmap: FeatureMap | None) -> dict[str, Path]:
+    """label.json and space.json (the raw configuration's), and features.json where a feature map is used."""
+    write_labels(out / "label.json", sp.names)
+    sp.to_json(str(out / "space.json"))
+    files = {"label": out / "label.json", "space": out / "space.json"}
+    features_path = out / FEATURES_FILE
+    if fmap is not None:
+        files["features"] = write_feature_map(features_path, fmap, sp)
+    elif features_path.exists():
+        features_path.unlink()  # a previous build's map would be applied to these raw-input models
+    return files
+
+
+def _build_info(
+    sp: SearchSpace,
+    fmap: FeatureMap | None,
+    rows: _Rows,
+    cfg: BuildConfig,
+    categorical_features: list[str],
+    tuned: dict[str, Any],
+    tuning: dict[str, Any],
+    cv_info: dict[str, Any],
+) -> dict[str, Any]:
+    """What build_info.json records: data hash and row counts, configuration, tuning, CV and versions."""
     cfg_dict = asdict(cfg)
     cfg_dict["objectives"] = list(cfg.objectives)
     table = rows.table
-    build_info: dict[str, Any] = {
+    split = rows.split
+    return {
         "space": sp.name,
         "feature_map": fmap.key if fmap is not None else None,
         "data_sha256": _data_hash(sp, rows.X, rows.ys),
@@ -844,17 +869,12 @@ def build_surrogate(
             else None
         ),
         "config": cfg_dict,
-        "categorical_features": [names[i] for i in cat_cols],
+        "categorical_features": categorical_features,
         "tuned_params": tuned,
         "tuning": tuning,
         "cv": cv_info,
         "versions": _versions(),
     }
-    atomic_write_text(out / "build_info.json", json.dumps(build_info, indent=1, sort_keys=True, default=_json_default))
-    files["build_info"] = out / "build_info.json"
-    sizes = {k: p.stat().st_size for k, p in files.items()}
-    logger.info("built %s in %.1f s (%.2f MB of files)", out, time.perf_counter() - t0, sum(sizes.values()) / 1e6)
-    return BuildResult(out_dir=out, files=files, report=report, build_info=build_info, sizes_bytes=sizes)
 
 
 def _json_default(obj: Any) -> Any:
