@@ -31,6 +31,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _has_ray_client() -> bool:
+    from ray._private.utils import get_ray_client_dependency_error
+
+    return get_ray_client_dependency_error() is None
+
+
 def _hiding_supported() -> bool:
     # A private mount namespace (root, or unprivileged user namespaces) lets a node's processes see an
     # empty folder where the driver has files: the same as a remote machine that lacks them.
@@ -80,19 +86,17 @@ class LocalRayCluster:
     def start_head(self, num_cpus: int, node_env: Mapping[str, str] | None = None) -> str:
         """Start the head node; returns its ``HOST:PORT`` address."""
         port = _free_port()
-        self._start(
-            [
-                "--head",
-                f"--port={port}",
-                "--include-dashboard=false",
-                f"--temp-dir={self.temp_dir}",
-                # Ray's fixed defaults (10001, 8265) would clash with any other cluster on this machine.
-                f"--ray-client-server-port={_free_port()}",
-                f"--dashboard-port={_free_port()}",
-            ],
-            num_cpus,
-            node_env,
-        )
+        args = [
+            "--head",
+            f"--port={port}",
+            "--include-dashboard=false",
+            f"--temp-dir={self.temp_dir}",
+            # Ray's fixed defaults (10001, 8265) would clash with any other cluster on this machine.
+            f"--dashboard-port={_free_port()}",
+        ]
+        if _has_ray_client():  # the minimal `ray` starts no client server and refuses the option
+            args.append(f"--ray-client-server-port={_free_port()}")
+        self._start(args, num_cpus, node_env)
         self.address = f"127.0.0.1:{port}"
         return self.address
 
