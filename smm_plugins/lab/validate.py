@@ -38,8 +38,8 @@ from typing import Any
 import numpy as np
 
 from smm_plugins._io import atomic_write_bytes, atomic_write_text
+from smm_plugins._optuna import optuna_distributions
 from smm_plugins.benchmark import Benchmark
-from smm_plugins.space import SearchSpace
 
 __all__ = [
     "OPTIMIZERS",
@@ -138,21 +138,6 @@ def _sampler(optimizer: str, seed: int) -> Any:
     raise ValueError(f"optimizer = {optimizer!r} is not known; allowed: {', '.join(OPTIMIZERS)}")
 
 
-def _suggest_row(trial: Any, space: SearchSpace, optimizer: str) -> np.ndarray:
-    row = np.empty(space.dim, dtype=np.float64)
-    for i, p in enumerate(space.parameters):
-        if p.kind == "float":
-            row[i] = trial.suggest_float(p.name, *p.bounds)
-        else:
-            choices = sorted(p.choices or ())
-            contiguous = choices == list(range(choices[0], choices[-1] + 1))
-            if optimizer == "cmaes" and contiguous:
-                row[i] = trial.suggest_int(p.name, choices[0], choices[-1])
-            else:
-                row[i] = trial.suggest_categorical(p.name, list(p.choices or ()))
-    return row
-
-
 def _one_plus_one_es(bench: Benchmark, seed: int, n_evals: int, objective: str) -> RunTrace:
     """(1+1)-ES: Gaussian steps on the continuous variables (step size by the 1/5th success rule, in
     units of each range, starting at 0.1), each categorical resampled with probability 1 / dim; ties accepted."""
@@ -198,21 +183,21 @@ def run_optimizer(
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     space = bench.space
+    # CMA-ES only handles numbers: contiguous integer categoricals are given to it as integers.
+    dists = optuna_distributions(space, integer_categoricals=optimizer == "cmaes")
     rows: list[np.ndarray] = []
     vals: list[float] = []
-
-    def f(trial: Any) -> float:
-        row = _suggest_row(trial, space, optimizer)
-        v = float(bench.evaluate(row, objective))
-        rows.append(row)
-        vals.append(v)
-        return v
-
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Optuna's experimental / independent-sampling notices
         study = optuna.create_study(direction="maximize", sampler=_sampler(optimizer, seed))
-        study.optimize(f, n_trials=n_evals, gc_after_trial=False)
+        for _ in range(n_evals):
+            trial = study.ask(dists)
+            row = np.array([float(trial.params[n]) for n in space.names])
+            v = float(bench.evaluate(row, objective))
+            study.tell(trial, v)
+            rows.append(row)
+            vals.append(v)
     return RunTrace(optimizer, seed, np.array(rows), np.array(vals), time.perf_counter() - t0)
 
 
