@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from smm_plugins._deps import require
+from smm_plugins._optuna import optuna_distributions
 from smm_plugins.benchmark import Benchmark
 from smm_plugins.cost import dfs_hops, is_dfs_space
 from smm_plugins.fidelity import subset_seed
@@ -28,15 +29,10 @@ __all__ = ["Problem", "HopsProblem", "search_space", "resolve"]
 def search_space(space: SearchSpace) -> dict[str, optuna.distributions.BaseDistribution]:
     """Translate a canonical :class:`SearchSpace` into Optuna distributions (same names and order).
 
-    Floats become ``FloatDistribution(lower, upper)``, categorical codes ``CategoricalDistribution`` of ints.
+    Floats become ``FloatDistribution(lower, upper)``, categorical codes ``CategoricalDistribution`` of ints
+    (see :func:`smm_plugins._optuna.optuna_distributions`).
     """
-    out: dict[str, optuna.distributions.BaseDistribution] = {}
-    for p in space.parameters:
-        if p.kind == "float":
-            out[p.name] = optuna.distributions.FloatDistribution(*p.bounds)
-        else:
-            out[p.name] = optuna.distributions.CategoricalDistribution(list(p.codes))
-    return out
+    return optuna_distributions(space)
 
 
 def resolve(benchmark: str | Benchmark) -> Benchmark:

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from smm_plugins._io import atomic_write_bytes, atomic_write_text
+from smm_plugins._optuna import optuna_distributions
 from smm_plugins.lab.network import N_BLOCKS
 
 __all__ = [
@@ -227,15 +228,9 @@ def _cma_batches(
 
 def _tpe_batches(bench: Any, unit: Unit, plan: CollectPlan) -> Iterator[Batch]:
     import optuna
-    from optuna.distributions import CategoricalDistribution, FloatDistribution
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    dists: dict[str, optuna.distributions.BaseDistribution] = {
-        p.name: (
-            CategoricalDistribution(list(p.choices)) if p.kind == "categorical" else FloatDistribution(p.lower, p.upper)
-        )
-        for p in bench.space.parameters
-    }
+    dists = optuna_distributions(bench.space)
     sampler = optuna.samplers.TPESampler(seed=unit.seed)
     study = optuna.create_study(direction="maximize", sampler=sampler)
     done = 0

@@ -1,7 +1,7 @@
 """Behavioural fidelity: do optimisers behave on a surrogate as they do on the true objective?
 
-For each optimiser (random search, CMA-ES, TPE: Optuna samplers; ``es``: a (1+1)-ES with the 1/5th
-success rule) and each seed, one run of
+For each optimiser (random search and TPE: the optimisers of ``smm-bench compare`` of those names;
+CMA-ES with margin: an Optuna sampler; ``es``: a (1+1)-ES with the 1/5th success rule) and each seed, one run of
 ``n_evals`` evaluations maximises ``train_acc`` on the true objective and, with the same seed, on the
 surrogate. The report compares
 
@@ -38,8 +38,8 @@ from typing import Any
 import numpy as np
 
 from smm_plugins._io import atomic_write_bytes, atomic_write_text
+from smm_plugins._optuna import optuna_distributions
 from smm_plugins.benchmark import Benchmark
-from smm_plugins.space import SearchSpace
 
 __all__ = [
     "OPTIMIZERS",
@@ -124,33 +124,48 @@ def _bench_label(b: Benchmark, fallback: str) -> str:
 # -- one run ----------------------------------------------------------------------------------------
 
 
-def _sampler(optimizer: str, seed: int) -> Any:
+def _cmaes_margin(bench: Benchmark, seed: int, n_evals: int, objective: str) -> RunTrace:
+    """CMA-ES with margin, contiguous integer categoricals given to it as integers.
+
+    The comparison runner's ``cmaes`` samples every categorical independently at random (Optuna's
+    default); here CMA-ES also searches the DFS layer choices, as the published validations and the
+    exploit rows of the shipped surrogates did.
+    """
     import optuna
 
-    if optimizer == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
-    if optimizer == "tpe":
-        return optuna.samplers.TPESampler(seed=seed)
-    if optimizer == "cmaes":
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # with_margin is flagged experimental
-            return optuna.samplers.CmaEsSampler(seed=seed, with_margin=True, warn_independent_sampling=False)
-    raise ValueError(f"optimizer = {optimizer!r} is not known; allowed: {', '.join(OPTIMIZERS)}")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    space = bench.space
+    dists = optuna_distributions(space, integer_categoricals=True)
+    rows: list[np.ndarray] = []
+    vals: list[float] = []
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # with_margin is flagged experimental
+        sampler = optuna.samplers.CmaEsSampler(seed=seed, with_margin=True, warn_independent_sampling=False)
+        study = optuna.create_study(direction="maximize", sampler=sampler)
+        for _ in range(n_evals):
+            trial = study.ask(dists)
+            row = np.array([float(trial.params[n]) for n in space.names])
+            v = float(bench.evaluate(row, objective))
+            study.tell(trial, v)
+            rows.append(row)
+            vals.append(v)
+    return RunTrace("cmaes", seed, np.array(rows), np.array(vals), time.perf_counter() - t0)
 
 
-def _suggest_row(trial: Any, space: SearchSpace, optimizer: str) -> np.ndarray:
-    row = np.empty(space.dim, dtype=np.float64)
-    for i, p in enumerate(space.parameters):
-        if p.kind == "float":
-            row[i] = trial.suggest_float(p.name, *p.bounds)
-        else:
-            choices = sorted(p.choices or ())
-            contiguous = choices == list(range(choices[0], choices[-1] + 1))
-            if optimizer == "cmaes" and contiguous:
-                row[i] = trial.suggest_int(p.name, choices[0], choices[-1])
-            else:
-                row[i] = trial.suggest_categorical(p.name, list(p.choices or ()))
-    return row
+def _compare_optimizer(bench: Benchmark, optimizer: str, seed: int, n_evals: int, objective: str) -> RunTrace:
+    """One run of the comparison runner's optimiser ``optimizer``, recorded by a traced benchmark."""
+    from smm_plugins.compare.optimizers import get_optimizer
+    from smm_plugins.compare.traced import TracedBenchmark
+
+    opt = get_optimizer(optimizer)
+    traced = TracedBenchmark(bench, objective, budget=n_evals)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        opt(traced, seed, n_evals, objective=objective)
+    X, values, _ = traced.trace()
+    return RunTrace(optimizer, seed, X, values, time.perf_counter() - t0)
 
 
 def _one_plus_one_es(bench: Benchmark, seed: int, n_evals: int, objective: str) -> RunTrace:
@@ -189,31 +204,16 @@ def run_optimizer(
 ) -> RunTrace:
     """Maximise ``objective`` of ``bench`` for ``n_evals`` evaluations with one seeded optimiser.
 
-    ``optimizer``: ``random``, ``cmaes``, ``tpe`` (Optuna samplers) or ``es`` (a (1+1)-ES).
+    ``optimizer``: ``random`` or ``tpe`` (the optimisers of ``smm-bench compare`` of those names), ``cmaes``
+    (CMA-ES with margin, contiguous integer categoricals as integers) or ``es`` (a (1+1)-ES).
     """
-    import optuna
-
     if optimizer == "es":
         return _one_plus_one_es(bench, seed, n_evals, objective)
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    space = bench.space
-    rows: list[np.ndarray] = []
-    vals: list[float] = []
-
-    def f(trial: Any) -> float:
-        row = _suggest_row(trial, space, optimizer)
-        v = float(bench.evaluate(row, objective))
-        rows.append(row)
-        vals.append(v)
-        return v
-
-    t0 = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Optuna's experimental / independent-sampling notices
-        study = optuna.create_study(direction="maximize", sampler=_sampler(optimizer, seed))
-        study.optimize(f, n_trials=n_evals, gc_after_trial=False)
-    return RunTrace(optimizer, seed, np.array(rows), np.array(vals), time.perf_counter() - t0)
+    if optimizer == "cmaes":
+        return _cmaes_margin(bench, seed, n_evals, objective)
+    if optimizer in ("random", "tpe"):
+        return _compare_optimizer(bench, optimizer, seed, n_evals, objective)
+    raise ValueError(f"optimizer = {optimizer!r} is not known; allowed: {', '.join(OPTIMIZERS)}")
 
 
 # -- summaries --------------------------------------------------------------------------------------

@@ -199,3 +199,27 @@ def test_workers_give_the_same_report(pair, tmp_path: Path) -> None:
     assert reps[0]["picks_on_truth"] == reps[1]["picks_on_truth"]
     with pytest.raises(ValueError, match="workers = 0 is not allowed"):
         ValidateConfig(workers=0)
+
+
+@pytest.mark.parametrize("name", ["random", "tpe"])
+def test_random_and_tpe_are_the_comparison_runners(name: str) -> None:
+    """The same configurations as the Optuna sampler of that name asked on ``optuna_ext.Problem``."""
+    optuna = pytest.importorskip("optuna")
+    from optuna_ext import Problem
+
+    truth = _Truth(dfs_space("tiny-dfs", n_layers=2))
+    trace = run_optimizer(truth, name, 4, 15)
+    problem = Problem(truth, extras=False)
+    sampler = {"random": optuna.samplers.RandomSampler, "tpe": optuna.samplers.TPESampler}[name](seed=4)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(problem, n_trials=15)
+    want = np.array([problem.to_vector(t.params) for t in study.trials])
+    np.testing.assert_array_equal(trace.X, want)
+    np.testing.assert_array_equal(trace.values, [t.value for t in study.trials])
+    assert trace.optimizer == name and trace.seed == 4
+
+
+def test_unknown_optimizer_is_named() -> None:
+    truth = _Truth(dfs_space("tiny-dfs", n_layers=2))
+    with pytest.raises(ValueError, match=r"optimizer = 'bogus' is not known; allowed: random, cmaes, tpe, es"):
+        run_optimizer(truth, "bogus", 0, 5)
