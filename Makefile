@@ -45,7 +45,7 @@ demo: install-demo
 	$(VENV)/bin/smm-bench report $(OUT)
 
 test: install
-	OMP_NUM_THREADS=1 $(PY) -m pytest -q
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q --durations=15
 
 bench: install
 	$(PY) benchmarks/bench_inference.py
