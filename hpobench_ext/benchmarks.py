@@ -9,9 +9,9 @@ Below full, the accuracy is the core's fixed-subset value (:mod:`smm_plugins.fid
 from __future__ import annotations
 
 import functools
-import importlib
 import math
 import os
+import pkgutil
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
@@ -331,8 +331,10 @@ def benchmark_class(benchmark: str | Benchmark) -> type[SMMBenchmark]:
     if benchmark in BENCHMARK_CLASSES:
         return BENCHMARK_CLASSES[benchmark]
     if ":" in benchmark and not os.path.exists(benchmark):  # "module:Class" (a path may hold ":" too)
-        module, _, qualname = benchmark.partition(":")
-        cls = getattr(importlib.import_module(module), qualname, None)
+        try:
+            cls = pkgutil.resolve_name(benchmark)
+        except (ImportError, AttributeError, ValueError):
+            cls = None
         if not (isinstance(cls, type) and issubclass(cls, SMMBenchmark)):
             raise ValueError(
                 f"{benchmark!r} is not an SMM-Bench HPOBench class; allowed: {', '.join(CLASS_PATHS.values())}"

@@ -1,8 +1,9 @@
 """Optuna samplers as optimisers of ``smm-bench compare`` (a plugin of ``smm_plugins.compare.optimizers``).
 
 Built-in names (entry points of group ``smm_plugins.optimizers``): ``random``, ``tpe``, ``cmaes``,
-``sep-cmaes``, ``qmc`` (scrambled Sobol), ``gp`` (needs torch), ``nsga2`` (on DFS benchmarks the
-two-objective accuracy/hops problem, elsewhere the single objective). Each run is one in-memory study on
+``cmaes-margin`` (CMA-ES with margin, searching contiguous integer categoricals such as the DFS layer
+choices as integers), ``sep-cmaes``, ``qmc`` (scrambled Sobol), ``gp`` (needs torch), ``nsga2`` (on DFS
+benchmarks the two-objective accuracy/hops problem, elsewhere the single objective). Each run is one in-memory study on
 :class:`optuna_ext.Problem`, asked and told ``budget`` times.
 
 :func:`resolve` (entry point of group ``smm_plugins.optimizer_resolvers``) accepts any other sampler:
@@ -29,12 +30,14 @@ from pathlib import Path
 from typing import Any
 
 from optuna_ext.problem import HopsProblem, Problem, optuna
+from smm_plugins._optuna import optuna_distributions
 from smm_plugins.benchmark import Benchmark
 from smm_plugins.compare.optimizers import OptimizerInfo, quiet_output
 from smm_plugins.cost import is_dfs_space
 
 __all__ = [
     "CMAES",
+    "CMAES_MARGIN",
     "GP",
     "NSGA2",
     "QMC",
@@ -51,10 +54,20 @@ __all__ = [
 HUB_PREFIX = "optunahub:"
 
 
-def run_study(benchmark: Benchmark, sampler: Any, budget: int, objective: str, *, two_objective: bool = False) -> None:
+def run_study(
+    benchmark: Benchmark,
+    sampler: Any,
+    budget: int,
+    objective: str,
+    *,
+    two_objective: bool = False,
+    integer_categoricals: bool = False,
+) -> None:
     """Ask and tell ``budget`` trials of ``sampler`` on ``benchmark`` in one in-memory study.
 
     ``two_objective``: the (accuracy, hops) problem of a DFS benchmark (:class:`optuna_ext.HopsProblem`).
+    ``integer_categoricals``: categoricals with contiguous integer codes are asked as ``IntDistribution``
+    (see :func:`smm_plugins._optuna.optuna_distributions`), so numeric samplers such as CMA-ES search them.
     """
     problem = HopsProblem(benchmark, objective=objective) if two_objective else Problem(benchmark, objective=objective)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -63,7 +76,11 @@ def run_study(benchmark: Benchmark, sampler: Any, budget: int, objective: str, *
         study = optuna.create_study(directions=problem.directions, sampler=sampler)
         # Ask/tell with the problem's search space and evaluate(): the same trials as study.optimize(problem),
         # without the per-trial test_acc/cost user attributes (the runner adds test_acc afterwards).
-        space = problem.search_space
+        space = (
+            optuna_distributions(benchmark.space, integer_categoricals=True)
+            if integer_categoricals
+            else problem.search_space
+        )
         for _ in range(budget):
             trial = study.ask(space)
             study.tell(trial, problem.evaluate(trial.params))
@@ -104,6 +121,8 @@ class SamplerOptimizer:
     sampler: type | HubSampler
     #: On DFS benchmarks optimise (accuracy, hops) with a two-objective study (NSGA-II's problem).
     two_objective_on_dfs: bool = False
+    #: Ask contiguous integer categoricals as integers (see :func:`run_study`).
+    integer_categoricals: bool = False
 
     def __call__(
         self, benchmark: Benchmark, seed: int, budget: int, *, objective: str = "train_acc", **options: Any
@@ -113,7 +132,9 @@ class SamplerOptimizer:
         with quiet_output():  # experimental-feature warnings of some sampler arguments
             sampler = cls(seed=seed, **options)
         two = self.two_objective_on_dfs and objective == "train_acc" and is_dfs_space(benchmark.space)
-        run_study(benchmark, sampler, budget, objective, two_objective=two)
+        run_study(
+            benchmark, sampler, budget, objective, two_objective=two, integer_categoricals=self.integer_categoricals
+        )
 
 
 def _check_takes_seed(cls: type) -> None:
@@ -144,11 +165,12 @@ def _pick_sampler_class(module: Any, class_name: str | None, *, where: str) -> t
 
 def _info(name: str, sampler: type | HubSampler, description: str, **kw: Any) -> OptimizerInfo:
     two = kw.pop("two_objective_on_dfs", False)
+    integer_categoricals = kw.pop("integer_categoricals", False)
     framework = "optunahub" if isinstance(sampler, HubSampler) else "optuna"
     requires = ("optuna", "optunahub") if isinstance(sampler, HubSampler) else ("optuna",)
     return OptimizerInfo(
         name,
-        SamplerOptimizer(sampler, two_objective_on_dfs=two),
+        SamplerOptimizer(sampler, two_objective_on_dfs=two, integer_categoricals=integer_categoricals),
         framework=framework,
         description=description,
         requires=requires + tuple(kw.pop("requires", ())),
@@ -211,6 +233,15 @@ CMAES = _info(
     optuna.samplers.CmaEsSampler,
     "CMA-ES (categoricals sampled independently at random, as Optuna does)",
     cost_hint=20,
+    **_NO_WARN,
+)
+CMAES_MARGIN = _info(
+    "cmaes-margin",
+    optuna.samplers.CmaEsSampler,
+    "CMA-ES with margin; DFS layer choices searched as integers (the surrogate validation's CMA-ES)",
+    cost_hint=20,
+    integer_categoricals=True,
+    with_margin=True,
     **_NO_WARN,
 )
 SEP_CMAES = _info(

@@ -153,17 +153,18 @@ def _seed_list(value: Any) -> list[int]:
 
 #: Named experiments for ``smm-bench compare --preset NAME``.
 PRESETS: dict[str, dict[str, Any]] = {
-    # README main job: both embedded spaces, 5 fast optimisers x 10 seeds x 300 evaluations, 2 workers.
+    # README main job: both embedded spaces, 5 fast optimisers x 10 seeds x 200 evaluations, 2 workers.
     # 10 seeds let a real difference be significant: the smallest two-sided Wilcoxon p is 2 / 2^10, and
     # times the 10 pairs of Holm's correction 0.02 < 0.05 (5 seeds: 0.0625 before any correction).
-    # ~440 CPU seconds on a busy 2-core machine, ~1.5 minutes on 2 free cores (extrapolated from the 5-seed
-    # grid measured in docs/compare.md); TPE is the slowest at ~15-30 ms per trial.
+    # 200 evaluations keep compare + report under 3 minutes on 2 free cores (measured: 131 s + 9 s; 300
+    # evaluations took 212 s + 11 s): Optuna's ask costs ~17 ms per trial on 95 parameters and TPE's grows
+    # with the history, so the optimisers, not the surrogate, set the time.
     "demo": dict(
         name="demo",
         benchmarks=["smm-mini-ps", "smm-mini-dfs"],
         optimizers=["random", "tpe", "cmaes", "sep-cmaes", "de"],
         seeds=10,
-        budget=300,
+        budget=200,
         workers=2,
     ),
     # The full comparison: 5 optimisers x 10 seeds x 1,000 evaluations.

@@ -161,15 +161,23 @@ def train_sources(
     torch.use_deterministic_algorithms(True)
     gen = torch.Generator().manual_seed(recipe.seed)
     torch.manual_seed(recipe.seed)
+    # The stages share one generator, so they must run in this order for the same weights.
+    base = _train_base(recipe, tasks, gen, progress)
+    model_a = _train_translator(base, recipe, tasks, gen, progress)
+    model_b = _train_math_expert(base, recipe, tasks, gen, progress)
+    return {"base": base.to_labnet(), "A": model_a.to_labnet(), "B": model_b.to_labnet()}
 
-    def tensor(a: np.ndarray) -> Any:
-        return torch.from_numpy(np.ascontiguousarray(a))
 
-    # --- base: general tasks + a little math, plain inputs ----------------------------------------
+def _tensor(a: np.ndarray) -> Any:
+    return torch.from_numpy(np.ascontiguousarray(a))
+
+
+def _train_base(recipe: TrainRecipe, tasks: LabTasks, gen: Any, progress: bool) -> _TorchNet:
+    """The base: general tasks and a little math on plain inputs; returned frozen."""
     parts = [tasks.sample(recipe.n_general, t, rotated=False, seed=100 + t) for t in GENERAL_TASKS]
     parts.append(tasks.sample(recipe.n_math_base, MATH_TASK, rotated=False, seed=110))
-    xb = tensor(np.concatenate([p[0] for p in parts]))
-    yb = tensor(np.concatenate([p[1] for p in parts]))
+    xb = _tensor(np.concatenate([p[0] for p in parts]))
+    yb = _tensor(np.concatenate([p[1] for p in parts]))
     base = _TorchNet(gen)
     ce = torch.nn.functional.cross_entropy
     _fit(
@@ -185,14 +193,17 @@ def train_sources(
     )
     for p in base.parameters():
         p.requires_grad_(False)
+    return base
 
-    # --- A: translator, matches the base's residual stream after `match_block` -------------------
+
+def _train_translator(base: _TorchNet, recipe: TrainRecipe, tasks: LabTasks, gen: Any, progress: bool) -> _TorchNet:
+    """Source A: its blocks learn to map rotated inputs onto the base's residual stream after ``match_block``."""
     rng = np.random.default_rng([tasks.spec.seed, recipe.seed, 200])
     content = rng.standard_normal((recipe.n_translate, tasks.rotation.shape[0]))
     flags = rng.integers(0, N_TASKS, size=recipe.n_translate)
-    x_rot = tensor(tasks.encode(content, flags, rotated=True))
+    x_rot = _tensor(tasks.encode(content, flags, rotated=True))
     with torch.no_grad():
-        target = base.hidden(tensor(tasks.encode(content, flags, rotated=False)), recipe.match_block)
+        target = base.hidden(_tensor(tasks.encode(content, flags, rotated=False)), recipe.match_block)
         scale = target.square().mean()
     model_a = _copy(base, gen)
     a_params = model_a.block_parameters()
@@ -209,16 +220,19 @@ def train_sources(
         "A (language)",
         progress,
     )
+    return model_a
 
-    # --- B: math expert on plain inputs ----------------------------------------------------------
-    xm, ym = (tensor(a) for a in tasks.sample(recipe.n_math_b, MATH_TASK, rotated=False, seed=300))
+
+def _train_math_expert(base: _TorchNet, recipe: TrainRecipe, tasks: LabTasks, gen: Any, progress: bool) -> _TorchNet:
+    """Source B: the base's blocks fine-tuned on math problems with plain inputs."""
+    xm, ym = (_tensor(a) for a in tasks.sample(recipe.n_math_b, MATH_TASK, rotated=False, seed=300))
     model_b = _copy(base, gen)
     b_params = model_b.block_parameters()
     for p in b_params:
         p.requires_grad_(True)
     _fit(
         b_params,
-        lambda i: ce(model_b(xm[i]), ym[i]),
+        lambda i: torch.nn.functional.cross_entropy(model_b(xm[i]), ym[i]),
         len(ym),
         recipe.b_epochs,
         recipe.b_lr,
@@ -227,8 +241,7 @@ def train_sources(
         "B (math)",
         progress,
     )
-
-    return {"base": base.to_labnet(), "A": model_a.to_labnet(), "B": model_b.to_labnet()}
+    return model_b
 
 
 def build_lab(

@@ -773,12 +773,7 @@ def build_surrogate(
         sp = dataclasses.replace(sp, name=cfg.space_name)
     fmap = _resolve_feature_map(sp, cfg)
     rows = _read_rows(data, extra_data, sp, cfg)
-    if fmap is None:
-        X_model, names = rows.X, sp.names
-        cat_cols = [int(i) for i in np.flatnonzero(sp.is_categorical)]
-    else:
-        X_model, names, cat_cols = fmap.transform(rows.X, sp), fmap.output_names(sp), fmap.categorical_outputs(sp)
-    cat_cols = cat_cols if cfg.categorical else []
+    X_model, names, cat_cols = _model_inputs(rows.X, sp, fmap, cfg)
     split = rows.split
     logger.info(
         "building %s surrogate of space %r (%d params, %d model inputs, %d categorical) from %d rows "
@@ -815,19 +810,39 @@ def build_surrogate(
 
     files.update(_write_inputs(out, sp, fmap))
     report = _test_report(rows, sp, metrics, tests)
-    atomic_write_text(out / "report.json", json.dumps(report, indent=1, sort_keys=True))
-    files["report"] = out / "report.json"
-    _scatter_png(
-        out / "scatter.png", tests, metrics, f"surrogate fidelity on {len(split['test'])} held-out rows ({sp.name})"
-    )
-    files["scatter"] = out / "scatter.png"
-
+    files.update(_write_test_report(out, report, tests, metrics, sp.name))
     build_info = _build_info(sp, fmap, rows, cfg, [names[i] for i in cat_cols], tuned, tuning, cv_info)
     atomic_write_text(out / "build_info.json", json.dumps(build_info, indent=1, sort_keys=True, default=_json_default))
     files["build_info"] = out / "build_info.json"
     sizes = {k: p.stat().st_size for k, p in files.items()}
     logger.info("built %s in %.1f s (%.2f MB of files)", out, time.perf_counter() - t0, sum(sizes.values()) / 1e6)
     return BuildResult(out_dir=out, files=files, report=report, build_info=build_info, sizes_bytes=sizes)
+
+
+def _model_inputs(
+    X: np.ndarray, sp: SearchSpace, fmap: FeatureMap | None, cfg: BuildConfig
+) -> tuple[np.ndarray, list[str], list[int]]:
+    """The boosters' inputs for raw rows ``X``: (matrix, column names, categorical column indices)."""
+    if fmap is None:
+        X_model, names = X, list(sp.names)
+        cat_cols = [int(i) for i in np.flatnonzero(sp.is_categorical)]
+    else:
+        X_model, names, cat_cols = fmap.transform(X, sp), fmap.output_names(sp), fmap.categorical_outputs(sp)
+    return X_model, names, (cat_cols if cfg.categorical else [])
+
+
+def _write_test_report(
+    out: Path,
+    report: Mapping[str, Any],
+    tests: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    metrics: Mapping[str, Any],
+    space_name: str,
+) -> dict[str, Path]:
+    """report.json and the held-out scatter plot."""
+    atomic_write_text(out / "report.json", json.dumps(report, indent=1, sort_keys=True))
+    n_test = len(next(iter(tests.values()))[0]) if tests else 0
+    _scatter_png(out / "scatter.png", tests, metrics, f"surrogate fidelity on {n_test} held-out rows ({space_name})")
+    return {"report": out / "report.json", "scatter": out / "scatter.png"}
 
 
 def _write_inputs(out: Path, sp: SearchSpace, fmap: FeatureMap | None) -> dict[str, Path]:

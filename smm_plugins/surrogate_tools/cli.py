@@ -13,6 +13,11 @@ __all__ = ["add_subcommands"]
 
 def add_subcommands(subparsers: Any) -> None:
     """Add ``build-surrogate`` and ``validate`` to an argparse sub-parser set; each sets ``func(args) -> int``."""
+    _add_build_parser(subparsers)
+    _add_validate_parser(subparsers)
+
+
+def _add_build_parser(subparsers: Any) -> None:
     b = subparsers.add_parser(
         "build-surrogate",
         help="build a LightGBM CV-booster surrogate (official SMM-Bench format) from a table of merges",
@@ -75,6 +80,8 @@ def add_subcommands(subparsers: Any) -> None:
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     b.set_defaults(func=_cmd_build)
 
+
+def _add_validate_parser(subparsers: Any) -> None:
     v = subparsers.add_parser(
         "validate",
         help="behavioural fidelity: random search, CMA-ES, TPE and a (1+1)-ES on the truth and on the surrogate",

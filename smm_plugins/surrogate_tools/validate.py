@@ -1,7 +1,7 @@
 """Behavioural fidelity: do optimisers behave on a surrogate as they do on the true objective?
 
-For each optimiser (random search and TPE: the optimisers of ``smm-bench compare`` of those names;
-CMA-ES with margin: an Optuna sampler; ``es``: a (1+1)-ES with the 1/5th success rule) and each seed, one run of
+For each optimiser (random search, TPE and CMA-ES with margin: the optimisers ``random``, ``tpe`` and
+``cmaes-margin`` of ``smm-bench compare``; ``es``: a (1+1)-ES with the 1/5th success rule) and each seed, one run of
 ``n_evals`` evaluations maximises ``train_acc`` on the true objective and, with the same seed, on the
 surrogate. The report compares
 
@@ -38,7 +38,6 @@ from typing import Any
 import numpy as np
 
 from smm_plugins._io import atomic_write_bytes, atomic_write_text
-from smm_plugins._optuna import optuna_distributions
 from smm_plugins.benchmark import Benchmark
 
 __all__ = [
@@ -124,41 +123,18 @@ def _bench_label(b: Benchmark, fallback: str) -> str:
 # -- one run ----------------------------------------------------------------------------------------
 
 
-def _cmaes_margin(bench: Benchmark, seed: int, n_evals: int, objective: str) -> RunTrace:
-    """CMA-ES with margin, contiguous integer categoricals given to it as integers.
-
-    The comparison runner's ``cmaes`` samples every categorical independently at random (Optuna's
-    default); here CMA-ES also searches the DFS layer choices, as the published validations and the
-    exploit rows of the shipped surrogates did.
-    """
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    space = bench.space
-    dists = optuna_distributions(space, integer_categoricals=True)
-    rows: list[np.ndarray] = []
-    vals: list[float] = []
-    t0 = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # with_margin is flagged experimental
-        sampler = optuna.samplers.CmaEsSampler(seed=seed, with_margin=True, warn_independent_sampling=False)
-        study = optuna.create_study(direction="maximize", sampler=sampler)
-        for _ in range(n_evals):
-            trial = study.ask(dists)
-            row = np.array([float(trial.params[n]) for n in space.names])
-            v = float(bench.evaluate(row, objective))
-            study.tell(trial, v)
-            rows.append(row)
-            vals.append(v)
-    return RunTrace("cmaes", seed, np.array(rows), np.array(vals), time.perf_counter() - t0)
+#: Validation optimiser -> the comparison runner's optimiser it runs. ``cmaes`` is CMA-ES with margin
+#: searching the DFS layer choices as integers, as the published validations and exploit rows did (the
+#: runner's ``cmaes`` samples categoricals independently, as Optuna does).
+_RUNNER_OPTIMIZERS: Mapping[str, str] = {"random": "random", "tpe": "tpe", "cmaes": "cmaes-margin"}
 
 
 def _compare_optimizer(bench: Benchmark, optimizer: str, seed: int, n_evals: int, objective: str) -> RunTrace:
-    """One run of the comparison runner's optimiser ``optimizer``, recorded by a traced benchmark."""
+    """One run of the comparison runner's optimiser for ``optimizer``, recorded by a traced benchmark."""
     from smm_plugins.compare.optimizers import get_optimizer
     from smm_plugins.compare.traced import TracedBenchmark
 
-    opt = get_optimizer(optimizer)
+    opt = get_optimizer(_RUNNER_OPTIMIZERS[optimizer])
     traced = TracedBenchmark(bench, objective, budget=n_evals)
     t0 = time.perf_counter()
     with warnings.catch_warnings():
@@ -204,14 +180,12 @@ def run_optimizer(
 ) -> RunTrace:
     """Maximise ``objective`` of ``bench`` for ``n_evals`` evaluations with one seeded optimiser.
 
-    ``optimizer``: ``random`` or ``tpe`` (the optimisers of ``smm-bench compare`` of those names), ``cmaes``
-    (CMA-ES with margin, contiguous integer categoricals as integers) or ``es`` (a (1+1)-ES).
+    ``optimizer``: ``random``, ``tpe`` or ``cmaes`` (the optimisers ``random``, ``tpe`` and ``cmaes-margin``
+    of ``smm-bench compare``) or ``es`` (a (1+1)-ES).
     """
     if optimizer == "es":
         return _one_plus_one_es(bench, seed, n_evals, objective)
-    if optimizer == "cmaes":
-        return _cmaes_margin(bench, seed, n_evals, objective)
-    if optimizer in ("random", "tpe"):
+    if optimizer in _RUNNER_OPTIMIZERS:
         return _compare_optimizer(bench, optimizer, seed, n_evals, objective)
     raise ValueError(f"optimizer = {optimizer!r} is not known; allowed: {', '.join(OPTIMIZERS)}")
 
@@ -305,69 +279,11 @@ def validate_benchmark(
     ``out_dir``: if given, writes ``validate_report.json``, ``trajectories.png`` and
     ``final_values.md`` there. Values are accuracies in [0, 1].
     """
-
     cfg = config or ValidateConfig()
-    if truth is None:
-        if isinstance(surrogate, Benchmark) or Path(os.fspath(surrogate)).exists():
-            raise ValueError(
-                "truth is required when the surrogate is a directory or an object (e.g. --truth smm-mini-ps-true)"
-            )
-        truth = os.fspath(surrogate) + "-true"
-    benches = {"truth": _load(truth), "surrogate": _load(surrogate)}
-    labels = {
-        "truth": _bench_label(benches["truth"], str(truth)),
-        "surrogate": _bench_label(benches["surrogate"], str(surrogate)),
-    }
-    if benches["truth"].space.names != benches["surrogate"].space.names:
-        raise ValueError(
-            f"{labels['truth']} and {labels['surrogate']} have different search spaces "
-            f"({benches['truth'].space.dim} vs {benches['surrogate'].space.dim} parameters); pass the matching --truth"
-        )
+    benches, labels = _resolve_pair(surrogate, truth)
     seeds = list(range(cfg.seed0, cfg.seed0 + cfg.n_seeds))
     traces = _run_all(benches, cfg, seeds, progress, on_run)
-
-    final: dict[str, dict[str, Any]] = {}
-    for side, by_opt in traces.items():
-        final[side] = {}
-        for opt, runs in by_opt.items():
-            best = np.array([r.values.max() for r in runs])
-            entry: dict[str, Any] = {
-                "best_train_acc": _stats(best),
-                "per_seed": best.tolist(),
-                "seconds_per_run": float(np.mean([r.seconds for r in runs])),
-            }
-            if cfg.report_test_acc and "test_acc" in benches[side].objectives and cfg.objective != "test_acc":
-                # The configuration each run returns, scored on the held-out split of the same benchmark.
-                chosen = np.array([r.X[r.best_index] for r in runs])
-                test = np.asarray(benches[side].evaluate(chosen, "test_acc"), dtype=np.float64)
-                entry["test_acc_of_best"] = _stats(test)
-                entry["test_acc_per_seed"] = test.tolist()
-            if side == "surrogate":
-                # What the surrogate-optimised configurations are really worth: their true accuracy.
-                chosen = np.array([r.X[r.best_index] for r in runs])
-                real = np.asarray(benches["truth"].evaluate(chosen, cfg.objective), dtype=np.float64)
-                entry["true_value_of_best"] = _stats(real)
-                entry["true_value_per_seed"] = real.tolist()
-                entry["overestimation_of_pick"] = _stats(best - real)
-                folds = getattr(benches["surrogate"], "fold_predictions", None)
-                if folds is not None:  # how far the CV fold boosters disagree on each pick
-                    entry["fold_std_per_seed"] = folds(chosen, cfg.objective).std(axis=1).tolist()
-            final[side][opt] = entry
-
-    means = {side: [final[side][o]["best_train_acc"]["mean"] for o in cfg.optimizers] for side in final}
-    all_runs = {side: [v for o in cfg.optimizers for v in final[side][o]["per_seed"]] for side in final}
-    ranking = {
-        side: sorted(cfg.optimizers, key=lambda o: -float(final[side][o]["best_train_acc"]["mean"])) for side in final
-    }
-    # Where optimisers go on the truth, how wrong is the surrogate? (same rows re-predicted)
-    visited = {}
-    from smm_plugins.surrogate_tools.build import fidelity_metrics
-
-    for opt in cfg.optimizers:
-        X = np.concatenate([r.X for r in traces["truth"][opt]])
-        y = np.concatenate([r.values for r in traces["truth"][opt]])
-        pred = np.asarray(benches["surrogate"].evaluate(X, cfg.objective), dtype=np.float64)
-        visited[opt] = fidelity_metrics(y, pred)
+    final = {side: {o: _final_entry(side, runs, benches, cfg) for o, runs in by.items()} for side, by in traces.items()}
     report: dict[str, Any] = {
         "truth": labels["truth"],
         "surrogate": labels["surrogate"],
@@ -377,11 +293,8 @@ def validate_benchmark(
         "n_evals": cfg.n_evals,
         "optimizers": list(cfg.optimizers),
         "final": final,
-        "ranking": ranking,
-        "ranking_kendall_tau": _kendall(means["truth"], means["surrogate"]),
-        "ranking_agrees": ranking["truth"] == ranking["surrogate"],
-        "runs_kendall_tau": _kendall(all_runs["truth"], all_runs["surrogate"]),
-        "surrogate_error_on_truth_trajectories": visited,
+        **_ranking_agreement(final, cfg.optimizers),
+        "surrogate_error_on_truth_trajectories": _error_on_truth_trajectories(traces["truth"], benches, cfg),
         "uniform": uniform_fidelity(benches["surrogate"], benches["truth"], cfg.n_uniform, seed=cfg.seed0)
         if cfg.n_uniform
         else None,
@@ -399,21 +312,108 @@ def validate_benchmark(
         for side, by in curves.items()
     }
     report["trajectory_checkpoints"] = _checkpoints(cfg.n_evals)
-    table = _table(final, labels)
-    report["table_markdown"] = table
+    report["table_markdown"] = _table(final, labels)
     if out_dir is not None:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "validate_report.json", json.dumps(report, indent=1, sort_keys=True))
-        atomic_write_text(out / "final_values.md", table + "\n")
-        _plot(
-            out / "trajectories.png",
-            curves,
-            labels,
-            f"{cfg.n_seeds} seeds x {cfg.n_evals} evaluations; ranking tau = {report['ranking_kendall_tau']:.2f}",
-        )
-        logger.info("wrote %s", out)
+        _write_report(Path(out_dir), report, curves, labels)
     return report
+
+
+def _resolve_pair(
+    surrogate: str | os.PathLike[str] | Benchmark, truth: str | os.PathLike[str] | Benchmark | None
+) -> tuple[dict[str, Benchmark], dict[str, str]]:
+    """The truth and surrogate benchmarks (same search space) and their labels, keyed ``truth``/``surrogate``."""
+    if truth is None:
+        if isinstance(surrogate, Benchmark) or Path(os.fspath(surrogate)).exists():
+            raise ValueError(
+                "truth is required when the surrogate is a directory or an object (e.g. --truth smm-mini-ps-true)"
+            )
+        truth = os.fspath(surrogate) + "-true"
+    benches = {"truth": _load(truth), "surrogate": _load(surrogate)}
+    labels = {
+        "truth": _bench_label(benches["truth"], str(truth)),
+        "surrogate": _bench_label(benches["surrogate"], str(surrogate)),
+    }
+    if benches["truth"].space.names != benches["surrogate"].space.names:
+        raise ValueError(
+            f"{labels['truth']} and {labels['surrogate']} have different search spaces "
+            f"({benches['truth'].space.dim} vs {benches['surrogate'].space.dim} parameters); pass the matching --truth"
+        )
+    return benches, labels
+
+
+def _final_entry(
+    side: str, runs: Sequence[RunTrace], benches: Mapping[str, Benchmark], cfg: ValidateConfig
+) -> dict[str, Any]:
+    """Final values of one optimiser's runs on one side; for the surrogate also what its picks are truly worth."""
+    best = np.array([r.values.max() for r in runs])
+    chosen = np.array([r.X[r.best_index] for r in runs])  # the configuration each run returns
+    entry: dict[str, Any] = {
+        "best_train_acc": _stats(best),
+        "per_seed": best.tolist(),
+        "seconds_per_run": float(np.mean([r.seconds for r in runs])),
+    }
+    if cfg.report_test_acc and "test_acc" in benches[side].objectives and cfg.objective != "test_acc":
+        # Scored on the held-out split of the same benchmark.
+        test = np.asarray(benches[side].evaluate(chosen, "test_acc"), dtype=np.float64)
+        entry["test_acc_of_best"] = _stats(test)
+        entry["test_acc_per_seed"] = test.tolist()
+    if side == "surrogate":
+        real = np.asarray(benches["truth"].evaluate(chosen, cfg.objective), dtype=np.float64)
+        entry["true_value_of_best"] = _stats(real)
+        entry["true_value_per_seed"] = real.tolist()
+        entry["overestimation_of_pick"] = _stats(best - real)
+        folds = getattr(benches["surrogate"], "fold_predictions", None)
+        if folds is not None:  # how far the CV fold boosters disagree on each pick
+            entry["fold_std_per_seed"] = folds(chosen, cfg.objective).std(axis=1).tolist()
+    return entry
+
+
+def _ranking_agreement(final: Mapping[str, Mapping[str, Any]], optimizers: Sequence[str]) -> dict[str, Any]:
+    """Rankings by mean final value on each side and their Kendall tau; tau over all (optimiser, seed) runs."""
+    means = {side: [final[side][o]["best_train_acc"]["mean"] for o in optimizers] for side in final}
+    all_runs = {side: [v for o in optimizers for v in final[side][o]["per_seed"]] for side in final}
+    ranking = {
+        side: sorted(optimizers, key=lambda o: -float(final[side][o]["best_train_acc"]["mean"])) for side in final
+    }
+    return {
+        "ranking": ranking,
+        "ranking_kendall_tau": _kendall(means["truth"], means["surrogate"]),
+        "ranking_agrees": ranking["truth"] == ranking["surrogate"],
+        "runs_kendall_tau": _kendall(all_runs["truth"], all_runs["surrogate"]),
+    }
+
+
+def _error_on_truth_trajectories(
+    truth_traces: Mapping[str, Sequence[RunTrace]], benches: Mapping[str, Benchmark], cfg: ValidateConfig
+) -> dict[str, Any]:
+    """Where optimisers go on the truth, how wrong is the surrogate? (the same rows re-predicted)"""
+    from smm_plugins.surrogate_tools.build import fidelity_metrics
+
+    visited = {}
+    for opt in cfg.optimizers:
+        X = np.concatenate([r.X for r in truth_traces[opt]])
+        y = np.concatenate([r.values for r in truth_traces[opt]])
+        pred = np.asarray(benches["surrogate"].evaluate(X, cfg.objective), dtype=np.float64)
+        visited[opt] = fidelity_metrics(y, pred)
+    return visited
+
+
+def _write_report(
+    out: Path,
+    report: Mapping[str, Any],
+    curves: Mapping[str, Mapping[str, np.ndarray]],
+    labels: Mapping[str, str],
+) -> None:
+    """``validate_report.json``, ``final_values.md`` and ``trajectories.png`` in ``out`` (each written atomically)."""
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "validate_report.json", json.dumps(report, indent=1, sort_keys=True))
+    atomic_write_text(out / "final_values.md", report["table_markdown"] + "\n")
+    title = (
+        f"{report['n_seeds']} seeds x {report['n_evals']} evaluations; "
+        f"ranking tau = {report['ranking_kendall_tau']:.2f}"
+    )
+    _plot(out / "trajectories.png", curves, labels, title)
+    logger.info("wrote %s", out)
 
 
 def exploit_rows(

@@ -212,8 +212,11 @@ def test_lookup_paths():
         module, _, cls_name = path.partition(":")
         cls = getattr(importlib.import_module(module), cls_name)
         assert cls.benchmark_name == name and H.benchmark_class(path) is cls and H.benchmark_class(name) is cls
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not an SMM-Bench HPOBench class"):
         H.benchmark_class("smm_plugins:Benchmark")
+    for missing in ("no_such_module_xyz:Bench", "hpobench_ext:NoSuchClass"):
+        with pytest.raises(ValueError, match="allowed: hpobench_ext:"):
+            H.benchmark_class(missing)
     with pytest.raises(TypeError):
         H.SMMBenchmark()
 

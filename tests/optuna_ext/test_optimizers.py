@@ -9,6 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -198,3 +199,26 @@ def test_samplers_by_spec_through_ray_match_serial(user: dict[str, str], tmp_pat
     assert (ray_summary.backend, ray_summary.done, ray_summary.failed) == ("ray", 12, 0), ray_summary.failures
     run_experiment(exp, tmp_path / "serial", workers=1, progress=False)
     pd.testing.assert_frame_equal(_values(tmp_path / "ray"), _values(tmp_path / "serial"))
+
+
+def test_cmaes_margin_searches_layer_choices_as_integers(tiny_dfs) -> None:
+    from smm_plugins.compare.traced import TracedBenchmark
+
+    space = tiny_dfs.space
+    cat = space.is_categorical
+    runs = {}
+    for name in ("cmaes", "cmaes-margin"):
+        traced = TracedBenchmark(tiny_dfs, "train_acc", budget=60)
+        get_optimizer(name)(traced, 7, 60, objective="train_acc")
+        runs[name] = traced.trace()[0]
+    X = runs["cmaes-margin"]
+    assert X.shape == (60, space.dim)
+    # Every layer choice stays a valid code of its parameter, and it is CMA-ES's (not independent sampling):
+    # the same seed gives other layer choices than the independent-sampling `cmaes`, the same on a rerun.
+    codes = [set(p.codes) for p in space.parameters if p.kind != "float"]
+    assert all(set(np.unique(X[:, i])) <= c for i, c in zip(np.flatnonzero(cat), codes, strict=True))
+    assert not np.array_equal(X[:, cat], runs["cmaes"][:, cat])
+    again = TracedBenchmark(tiny_dfs, "train_acc", budget=60)
+    get_optimizer("cmaes-margin")(again, 7, 60, objective="train_acc")
+    assert np.array_equal(again.trace()[0], X)
+    assert "integers" in get_optimizer("cmaes-margin").description
