@@ -18,6 +18,9 @@ TORCH ?= torch==2.13.0
 # HPOBench is not on PyPI: the tests install it from a wheel next to the repository when there is one.
 HPOBENCH_WHEEL ?= $(firstword $(wildcard ../shared/wheels/hpobench-*.whl))
 OUT ?= results/demo
+# pytest-xdist processes of `make test`: many tests wait on subprocesses and Ray start-up, so two processes
+# halve the suite's time on 2 cores. Each test still runs in one process with its own temporary folders.
+TEST_WORKERS ?= 2
 
 .PHONY: install install-demo demo test bench clean
 
@@ -45,7 +48,7 @@ demo: install-demo
 	$(VENV)/bin/smm-bench report $(OUT)
 
 test: install
-	OMP_NUM_THREADS=1 $(PY) -m pytest -q --durations=15
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n $(TEST_WORKERS) --durations=15
 
 bench: install
 	$(PY) benchmarks/bench_inference.py

@@ -22,7 +22,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import math
@@ -36,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from smm_plugins._deps import require
-from smm_plugins._io import atomic_write_bytes, atomic_write_text
+from smm_plugins._io import atomic_save_png, atomic_write_text
 from smm_plugins.compare.stats import (
     METRICS,
     CriticalDifference,
@@ -270,13 +269,6 @@ def _pyplot() -> Any:
     return plt
 
 
-def _save_png(fig: Any, path: Path) -> None:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    _pyplot().close(fig)
-    atomic_write_bytes(path, buf.getvalue())
-
-
 #: Line styles of the reference configurations on the curves, in the order reference_configs lists them.
 _REF_STYLES = ((0, (1, 1.5)), (0, (5, 2, 1, 2)), (0, (5, 3)), (0, (2, 2)), (0, (8, 2)))
 
@@ -352,7 +344,7 @@ def _plot(df: pd.DataFrame, x: str, path: Path, order: dict[str, list[str]], ref
         "median over seeds, band = inter-quartile range; grey lines = reference configurations", fontsize=10, y=0.995
     )
     fig.tight_layout()
-    _save_png(fig, path)
+    atomic_save_png(fig, path)
 
 
 def _plot_cd(cds: list[CriticalDifference], out: Path) -> list[Path]:
@@ -369,7 +361,7 @@ def _plot_cd(cds: list[CriticalDifference], out: Path) -> list[Path]:
             draw_cd_diagram(ax, cd)
         fig.tight_layout()
         path = out / f"cd_{_file_part(bench)}.png"
-        _save_png(fig, path)
+        atomic_save_png(fig, path)
         paths.append(path)
     return paths
 

@@ -109,15 +109,24 @@ def write_result(out: Path, spec: RunSpec, result: RunResult) -> None:
     failure_path(out, spec).unlink(missing_ok=True)
 
 
-def read_runs(out: str | os.PathLike[str]) -> Any:
-    """All finished runs of a directory as one pandas DataFrame (columns :data:`COLUMNS`)."""
+def read_runs(out: str | os.PathLike[str], *, reproducible: bool = False) -> Any:
+    """All finished runs of a directory as one pandas DataFrame (columns :data:`COLUMNS`).
+
+    ``reproducible=True``: without ``wall_time`` and sorted by (benchmark, optimizer, seed, trial), i.e. what
+    the same experiment gives bit-identically however it was run (serially, on Ray, resumed).
+    """
     import pandas as pd
     import pyarrow.parquet as pq
 
     files = sorted((Path(out) / "runs").glob("*.parquet"))
     if not files:
-        return pd.DataFrame({c: [] for c in COLUMNS})
-    return pd.concat([pq.read_table(f).to_pandas() for f in files], ignore_index=True)
+        df = pd.DataFrame({c: [] for c in COLUMNS})
+    else:
+        df = pd.concat([pq.read_table(f).to_pandas() for f in files], ignore_index=True)
+    if reproducible:
+        df = df.drop(columns="wall_time").sort_values(["benchmark", "optimizer", "seed", "trial"])
+        df = df.reset_index(drop=True)
+    return df
 
 
 def read_run_meta(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -139,10 +139,14 @@ def _fit(
     logger.info("trained %s: final epoch mean loss %.4f", label, total / n)
 
 
-def _copy(net: _TorchNet, gen: Any) -> _TorchNet:
+def _trainable_copy(net: _TorchNet, gen: Any) -> tuple[_TorchNet, list[Any]]:
+    """A copy of ``net`` whose blocks (returned as the second item) are trainable, the rest frozen."""
     twin = _TorchNet(gen)
     twin.load_state_dict(net.state_dict())
-    return twin
+    params = twin.block_parameters()
+    for p in params:
+        p.requires_grad_(True)
+    return twin, params
 
 
 def train_sources(
@@ -205,10 +209,7 @@ def _train_translator(base: _TorchNet, recipe: TrainRecipe, tasks: LabTasks, gen
     with torch.no_grad():
         target = base.hidden(_tensor(tasks.encode(content, flags, rotated=False)), recipe.match_block)
         scale = target.square().mean()
-    model_a = _copy(base, gen)
-    a_params = model_a.block_parameters()
-    for p in a_params:
-        p.requires_grad_(True)
+    model_a, a_params = _trainable_copy(base, gen)
     _fit(
         a_params,
         lambda i: (model_a.hidden(x_rot[i], recipe.match_block) - target[i]).square().mean() / scale,
@@ -226,10 +227,7 @@ def _train_translator(base: _TorchNet, recipe: TrainRecipe, tasks: LabTasks, gen
 def _train_math_expert(base: _TorchNet, recipe: TrainRecipe, tasks: LabTasks, gen: Any, progress: bool) -> _TorchNet:
     """Source B: the base's blocks fine-tuned on math problems with plain inputs."""
     xm, ym = (_tensor(a) for a in tasks.sample(recipe.n_math_b, MATH_TASK, rotated=False, seed=300))
-    model_b = _copy(base, gen)
-    b_params = model_b.block_parameters()
-    for p in b_params:
-        p.requires_grad_(True)
+    model_b, b_params = _trainable_copy(base, gen)
     _fit(
         b_params,
         lambda i: torch.nn.functional.cross_entropy(model_b(xm[i]), ym[i]),

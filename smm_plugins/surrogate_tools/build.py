@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from smm_plugins._io import atomic_write_bytes, atomic_write_text
+from smm_plugins._io import atomic_save_png, atomic_write_text
 from smm_plugins.features import FeatureMap, get_feature_map
 from smm_plugins.model_files import FEATURES_FILE, OFFICIAL_FILES, write_cv_booster, write_feature_map, write_labels
 from smm_plugins.space import SearchSpace, dfs_space, ps_space
@@ -574,7 +574,6 @@ def _predict_files(model_strings: Sequence[str], X: np.ndarray) -> np.ndarray:
 def _scatter_png(
     path: Path, tests: Mapping[str, tuple[np.ndarray, np.ndarray]], metrics: Mapping[str, Any], title: str
 ) -> None:
-    import io
 
     import matplotlib
 
@@ -602,10 +601,7 @@ def _scatter_png(
         ax.set_aspect("equal")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_save_png(fig, path)
 
 
 def _versions() -> dict[str, str]:

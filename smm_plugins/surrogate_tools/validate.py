@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from smm_plugins._io import atomic_write_bytes, atomic_write_text
+from smm_plugins._io import atomic_save_png, atomic_write_text
 from smm_plugins.benchmark import Benchmark
 
 __all__ = [
@@ -215,7 +215,6 @@ def _kendall(a: Sequence[float], b: Sequence[float]) -> float:
 
 
 def _plot(path: Path, curves: Mapping[str, Mapping[str, np.ndarray]], labels: Mapping[str, str], title: str) -> None:
-    import io
 
     import matplotlib
 
@@ -237,10 +236,7 @@ def _plot(path: Path, curves: Mapping[str, Mapping[str, np.ndarray]], labels: Ma
     axes[0][0].legend(fontsize=8, loc="lower right")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_save_png(fig, path)
 
 
 def _table(final: Mapping[str, Mapping[str, Any]], labels: Mapping[str, str]) -> str:

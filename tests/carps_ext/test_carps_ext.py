@@ -130,48 +130,34 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
 
 
+def _run_module(cwd: Path, module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m module args`` in ``cwd``, as a user runs it; fails the test with its stderr."""
+    proc = subprocess.run(
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, env=_env(), cwd=cwd, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
 @pytest.mark.slow
 def test_carps_runner_and_results_tooling_on_a_user_directory(tmp_path, ps_dir):
     # The documented workflow: generate configs for your own benchmark, run CARP-S's runner on them
     # through Hydra's search path, gather the logs with CARP-S's analysis tooling.
-    gen = subprocess.run(
-        [sys.executable, "-m", "carps_ext.generate_tasks", "--out", str(tmp_path / "configs"), str(ps_dir)],
-        capture_output=True,
-        text=True,
-        env=_env(),
-        check=True,
-    )
+    gen = _run_module(tmp_path, "carps_ext.generate_tasks", "--out", str(tmp_path / "configs"), str(ps_dir))
     assert gen.stdout.split() == [
         str(tmp_path / "configs" / "task" / "SMM" / k / "smm-bench-ps.yaml") for k in ("blackbox", "multifidelity")
     ]
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "carps.run",
-            "+task/SMM/blackbox=smm-bench-ps",
-            "+optimizer/randomsearch=config",
-            f"hydra.searchpath=[file://{tmp_path / 'configs'}]",
-            "task.optimization_resources.n_trials=15",
-            f"baserundir={tmp_path / 'runs'}",
-            "seed=2",
-        ],
-        capture_output=True,
-        text=True,
-        env=_env(),
-        cwd=tmp_path,
-        timeout=300,
+    _run_module(
+        tmp_path,
+        "carps.run",
+        "+task/SMM/blackbox=smm-bench-ps",
+        "+optimizer/randomsearch=config",
+        f"hydra.searchpath=[file://{tmp_path / 'configs'}]",
+        "task.optimization_resources.n_trials=15",
+        f"baserundir={tmp_path / 'runs'}",
+        "seed=2",
     )
-    assert run.returncode == 0, run.stderr[-3000:]
-    gather = subprocess.run(
-        [sys.executable, "-m", "carps.analysis.gather_data", str(tmp_path / "runs")],
-        capture_output=True,
-        text=True,
-        env=_env(),
-        cwd=tmp_path,
-        timeout=300,
-    )
-    assert gather.returncode == 0, gather.stderr[-3000:]
+    _run_module(tmp_path, "carps.analysis.gather_data", str(tmp_path / "runs"))
     import pandas as pd
 
     logs = pd.read_parquet(tmp_path / "runs" / "logs.parquet")
@@ -196,25 +182,16 @@ def test_missing_carps_is_one_line_naming_the_extra():
 @pytest.mark.slow
 def test_carps_runner_multifidelity_smac_hyperband(tmp_path):
     pytest.importorskip("smac")
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "carps.run",
-            "+task/SMM/multifidelity=smm-mini-dfs",
-            "+optimizer/smac20=multifidelity",
-            f"hydra.searchpath=[{carps_ext.SEARCH_PATH}]",
-            "task.optimization_resources.n_trials=10",
-            f"baserundir={tmp_path / 'runs'}",
-            "seed=1",
-        ],
-        capture_output=True,
-        text=True,
-        env=_env(),
-        cwd=tmp_path,
-        timeout=300,
+    _run_module(
+        tmp_path,
+        "carps.run",
+        "+task/SMM/multifidelity=smm-mini-dfs",
+        "+optimizer/smac20=multifidelity",
+        f"hydra.searchpath=[{carps_ext.SEARCH_PATH}]",
+        "task.optimization_resources.n_trials=10",
+        f"baserundir={tmp_path / 'runs'}",
+        "seed=1",
     )
-    assert run.returncode == 0, run.stderr[-3000:]
     (log,) = (tmp_path / "runs").rglob("trial_logs.jsonl")
     rows = [json.loads(line) for line in log.read_text().splitlines()]
     bench = load_benchmark("smm-mini-dfs")

@@ -108,11 +108,6 @@ def user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return {"hub": f"optunahub:samplers/annealing@{tmp_path / 'registry'}", **env}
 
 
-def _values(out: Path) -> pd.DataFrame:
-    df = read_runs(out).drop(columns="wall_time")
-    return df.sort_values(["benchmark", "optimizer", "seed", "trial"]).reset_index(drop=True)
-
-
 def test_a_sampler_class_by_import_path_equals_the_builtin(user: dict[str, str], tmp_path: Path) -> None:
     # QMC by import path with the built-in's options gives the built-in `qmc` runs: the run seed arrives
     # as `seed` and the options as keyword arguments, from the command line.
@@ -125,7 +120,7 @@ def test_a_sampler_class_by_import_path_equals_the_builtin(user: dict[str, str],
     for cmd in (by_path, builtin):
         res = subprocess.run(cmd, env=user, capture_output=True, text=True, timeout=300)
         assert res.returncode == 0, res.stderr
-    a, b = _values(tmp_path / "path"), _values(tmp_path / "builtin")
+    a, b = read_runs(tmp_path / "path", reproducible=True), read_runs(tmp_path / "builtin", reproducible=True)
     assert set(a["optimizer"]) == {spec} and len(a) == 2 * 2 * 12
     pd.testing.assert_frame_equal(a.drop(columns="optimizer"), b.drop(columns="optimizer"))
     saved = (tmp_path / "path" / "experiment.toml").read_text()
@@ -154,7 +149,9 @@ def test_a_users_sampler_class_and_an_optunahub_package(user: dict[str, str], tm
     assert (info.framework, info.name) == ("optunahub", hub)
     # Same seed, same numbers.
     run_experiment(exp, tmp_path / "b", progress=False)
-    pd.testing.assert_frame_equal(_values(tmp_path / "a"), _values(tmp_path / "b"))
+    pd.testing.assert_frame_equal(
+        read_runs(tmp_path / "a", reproducible=True), read_runs(tmp_path / "b", reproducible=True)
+    )
 
 
 def test_spec_errors_name_the_problem(user: dict[str, str], tmp_path: Path) -> None:
@@ -198,7 +195,9 @@ def test_samplers_by_spec_through_ray_match_serial(user: dict[str, str], tmp_pat
             os.environ["PYTHONPATH"] = old
     assert (ray_summary.backend, ray_summary.done, ray_summary.failed) == ("ray", 12, 0), ray_summary.failures
     run_experiment(exp, tmp_path / "serial", workers=1, progress=False)
-    pd.testing.assert_frame_equal(_values(tmp_path / "ray"), _values(tmp_path / "serial"))
+    pd.testing.assert_frame_equal(
+        read_runs(tmp_path / "ray", reproducible=True), read_runs(tmp_path / "serial", reproducible=True)
+    )
 
 
 def test_cmaes_margin_searches_layer_choices_as_integers(tiny_dfs) -> None:

@@ -74,11 +74,6 @@ def _env(mod_dir: Path) -> dict[str, str]:
     return env
 
 
-def _values(out: Path) -> pd.DataFrame:
-    df = read_runs(out).drop(columns="wall_time")
-    return df.sort_values(["benchmark", "optimizer", "seed", "trial"]).reset_index(drop=True)
-
-
 # -- runner -----------------------------------------------------------------------------------------
 
 
@@ -107,7 +102,9 @@ def test_serial_grid_rows_budget_and_determinism(toy: Path, tmp_path: Path) -> N
     s2 = run_experiment(exp, tmp_path / "a", progress=False)
     assert (s2.done, s2.skipped) == (0, 8)
     run_experiment(exp, tmp_path / "b", progress=False)
-    pd.testing.assert_frame_equal(_values(tmp_path / "a"), _values(tmp_path / "b"))
+    pd.testing.assert_frame_equal(
+        read_runs(tmp_path / "a", reproducible=True), read_runs(tmp_path / "b", reproducible=True)
+    )
 
 
 def test_failure_isolation_with_registered_optimizer(toy: Path, tmp_path: Path) -> None:
@@ -214,7 +211,7 @@ def test_resume_after_kill(toy: Path, tmp_path: Path) -> None:
         options={"cmp_toy:slow_random": {"delay": 0.0}},
     )
     run_experiment(exp, tmp_path / "ref", progress=False)
-    pd.testing.assert_frame_equal(_values(out), _values(tmp_path / "ref"))
+    pd.testing.assert_frame_equal(read_runs(out, reproducible=True), read_runs(tmp_path / "ref", reproducible=True))
 
 
 def test_resume_refuses_a_different_budget(toy: Path, tmp_path: Path) -> None:
@@ -506,7 +503,9 @@ def test_without_ray_the_grid_runs_serially(toy: Path, tmp_path: Path, monkeypat
     s = run_experiment(exp, tmp_path / "a", progress=False)
     assert (s.backend, s.done) == ("serial", 2)
     run_experiment(exp, tmp_path / "b", workers=1, progress=False)
-    pd.testing.assert_frame_equal(_values(tmp_path / "a"), _values(tmp_path / "b"))
+    pd.testing.assert_frame_equal(
+        read_runs(tmp_path / "a", reproducible=True), read_runs(tmp_path / "b", reproducible=True)
+    )
 
 
 def test_resume_accepts_a_new_optimizer_with_options_but_not_changed_options(toy: Path, tmp_path: Path) -> None:

@@ -85,15 +85,6 @@ def ray_head(ray_cluster_factory: type) -> Iterator[tuple[str, dict[str, str]]]:
         shutil.rmtree(mod_dir, ignore_errors=True)
 
 
-def _values(out: Path) -> pd.DataFrame:
-    return (
-        read_runs(out)
-        .drop(columns="wall_time")
-        .sort_values(["benchmark", "optimizer", "seed", "trial"])
-        .reset_index(drop=True)
-    )
-
-
 def test_ray_cluster_matches_serial_and_isolates_failures(
     ray_head: tuple[str, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -139,7 +130,9 @@ def test_ray_cluster_matches_serial_and_isolates_failures(
         "boom on a DFS space"
         in json.loads((tmp_path / "ray" / "failures" / f"{ray_fail[0]}.json").read_text())["traceback"]
     )
-    pd.testing.assert_frame_equal(_values(tmp_path / "ray"), _values(tmp_path / "serial"))  # bit-identical
+    pd.testing.assert_frame_equal(
+        read_runs(tmp_path / "ray", reproducible=True), read_runs(tmp_path / "serial", reproducible=True)
+    )  # bit-identical
     pids = {read_run_meta(p)["pid"] for p in (tmp_path / "ray" / "runs").glob("*.parquet")}
     assert os.getpid() not in pids and 1 <= len(pids) <= 4  # ran in worker processes
     # One benchmark build per (worker process, benchmark): the per-process cache, not one per task.

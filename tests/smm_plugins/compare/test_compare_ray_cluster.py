@@ -99,20 +99,11 @@ def _write_experiment(path: Path, exp: Experiment) -> Path:
     return path
 
 
-def _values(out: Path) -> pd.DataFrame:
-    return (
-        read_runs(out)
-        .drop(columns="wall_time")
-        .sort_values(["benchmark", "optimizer", "seed", "trial"])
-        .reset_index(drop=True)
-    )
-
-
 def _serial(exp: Experiment, out: Path, monkeypatch: pytest.MonkeyPatch) -> pd.DataFrame:
     monkeypatch.setenv("CLUSTER_LOG", str(out.with_suffix(".log")))
     summary = run_experiment(exp, out, workers=1, progress=False)
     assert summary.backend == "serial" and not summary.failures
-    return _values(out)
+    return read_runs(out, reproducible=True)
 
 
 def _events(log: Path) -> list[tuple[str, str, str]]:
@@ -175,7 +166,7 @@ def test_two_node_cluster_ships_user_directories_and_matches_serial(
     assert not (home / ".ray").exists()
     serial = _serial(exp, tmp_path / "serial", monkeypatch)
     assert len(serial) == exp.n_runs * exp.budget
-    pd.testing.assert_frame_equal(_values(tmp_path / "ray"), serial)  # bit-identical
+    pd.testing.assert_frame_equal(read_runs(tmp_path / "ray", reproducible=True), serial)  # bit-identical
 
 
 def test_grid_completes_when_a_worker_node_dies(
@@ -232,6 +223,6 @@ def test_grid_completes_when_a_worker_node_dies(
         f"my-ps__cluster_toy-tagged_random__seed{k}" for k in range(exp.n_runs)
     )
     assert not (out / "failures").is_dir() or not any((out / "failures").iterdir())
-    ray_values = _values(out)
+    ray_values = read_runs(out, reproducible=True)
     assert not ray_values.duplicated(["benchmark", "optimizer", "seed", "trial"]).any()
     pd.testing.assert_frame_equal(ray_values, _serial(exp, tmp_path / "serial", monkeypatch))
