@@ -33,21 +33,14 @@ TOY = textwrap.dedent(
     """
     import time
     import numpy as np
-    from smm_plugins.benchmark import Benchmark
     from smm_plugins.space import dfs_space, ps_space
-    from smm_plugins.testing import synthetic_accuracy
-
-    class Toy(Benchmark):
-        def __init__(self, space):
-            self.space, self.name = space, space.name
-        def _predict(self, X, objective):
-            return synthetic_accuracy(self.space, X, objective)
+    from smm_plugins.testing import SyntheticBenchmark
 
     def ps():
-        return Toy(ps_space("toy-ps", n_layers=6))
+        return SyntheticBenchmark(ps_space("toy-ps", n_layers=6))
 
     def dfs():
-        return Toy(dfs_space("toy-dfs", n_layers=4))
+        return SyntheticBenchmark(dfs_space("toy-dfs", n_layers=4))
 
     def slow_random(benchmark, seed, budget, *, objective="train_acc", delay=0.0):
         rng = np.random.default_rng(seed)

@@ -26,18 +26,15 @@ TOY = textwrap.dedent(
     """
     import os
     import numpy as np
-    from smm_plugins.benchmark import Benchmark
     from smm_plugins.space import dfs_space, ps_space
-    from smm_plugins.testing import synthetic_accuracy
+    from smm_plugins.testing import SyntheticBenchmark
 
     LOADS = []
 
-    class Toy(Benchmark):
+    class Toy(SyntheticBenchmark):
         def __init__(self, space):
-            self.space, self.name = space, space.name
+            super().__init__(space)
             LOADS.append(os.getpid())
-        def _predict(self, X, objective):
-            return synthetic_accuracy(self.space, X, objective)
 
     def ps():
         return Toy(ps_space("toy-ps", n_layers=6))
