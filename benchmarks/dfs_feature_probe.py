@@ -50,7 +50,7 @@ def main() -> None:
     ap.add_argument("train", help="comma-separated folders of uniform Parquet parts")
     ap.add_argument("test", help="folder of uniform test parts (seeds not used in training)")
     ap.add_argument("--sizes", default="20000,40000")
-    ap.add_argument("--features", default="raw,dfs-path,dfs-path-rel")
+    ap.add_argument("--features", default="raw,dfs-path,dfs-path-rel,dfs-path-ctx")
     ap.add_argument("--objectives", default="train_acc")
     ap.add_argument("--rounds", type=int, default=1500)
     args = ap.parse_args()

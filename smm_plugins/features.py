@@ -17,6 +17,13 @@ Built-in maps (DFS spaces: ``L`` layer codes in {0, 1, 2}, then ``2L - 1`` hop s
 ``dfs-path-rel``
     ``dfs-path`` plus each block's relative log-weight ``log w_k - logsumexp_j log w_j`` (the head reads
     a normalised stream, so only relative weights matter).
+``dfs-path-ctx``
+    ``dfs-path-rel`` plus what each block reads: a block normalises its input stream, which holds the
+    embedding and every earlier block's update, each multiplied by the scales applied since. For the block
+    at hop ``k`` (``P_k = sum_{i<k} log scale_i``, ``Z_k = logsumexp(0, -P_0, ..., -P_{k-1})``): the
+    log-share of the embedding in its input, ``-Z_k``, and of the previous block's update,
+    ``-P_{k-1} - Z_k`` (NaN at hop 0 and off the path); then the embedding's log-share in the final
+    stream, ``-Z_H``. Shares count every update with the same norm.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ import numpy as np
 
 from smm_plugins.space import SearchSpace
 
-__all__ = ["FeatureMap", "get_feature_map", "list_feature_maps", "dfs_path_log_weights"]
+__all__ = ["FeatureMap", "get_feature_map", "list_feature_maps", "dfs_path_log_weights", "dfs_input_shares"]
 
 _MODELS = ("A", "B")
 
@@ -154,6 +161,58 @@ def _dfs_path_rel(X: np.ndarray, space: SearchSpace) -> np.ndarray:
     return np.column_stack([X, log_w, hops.astype(np.float64), total, lse, log_w - lse[:, None]])
 
 
+def dfs_input_shares(X: np.ndarray, n_layers: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What each block of DFS rows reads: (embedding log-share (n, 2L), previous-update log-share (n, 2L),
+    embedding log-share of the final stream (n,)).
+
+    Columns as in :func:`dfs_path_log_weights` (``m * L + l``: block ``l`` of model ``m``), NaN off the path;
+    the previous-update share is NaN at hop 0. ``X`` must hold valid layer codes (see
+    :func:`dfs_path_log_weights`).
+    """
+    codes = X[:, :n_layers]
+    n = X.shape[0]
+    on_a, on_b = codes != 1, codes != 0
+    hops_per_layer = on_a.astype(np.int64) + on_b
+    hops = hops_per_layer.sum(axis=1)
+    hop_a = np.cumsum(hops_per_layer, axis=1) - hops_per_layer
+    hop_b = hop_a + on_a
+    prefix = np.zeros((n, 2 * n_layers), dtype=np.float64)  # prefix[:, k] = P_k
+    np.cumsum(np.log(X[:, n_layers : 3 * n_layers - 1]), axis=1, out=prefix[:, 1:])
+    # Z[:, k] = logsumexp(0, -P_0, ..., -P_{k-1}): the normaliser of hop k's input, k = 0 .. 2L.
+    z = np.logaddexp.accumulate(np.column_stack([np.zeros(n), -prefix]), axis=1)
+    emb = -z[:, :-1]
+    prev = np.full_like(emb, np.nan)
+    prev[:, 1:] = -prefix[:, :-1] - z[:, 1:-1]
+    rows = np.arange(n)[:, None]
+    emb_share = np.column_stack(
+        [
+            np.where(on_a, emb[rows, hop_a], np.nan),
+            np.where(on_b, emb[rows, np.minimum(hop_b, 2 * n_layers - 1)], np.nan),
+        ]
+    )
+    prev_share = np.column_stack(
+        [
+            np.where(on_a, prev[rows, hop_a], np.nan),
+            np.where(on_b, prev[rows, np.minimum(hop_b, 2 * n_layers - 1)], np.nan),
+        ]
+    )
+    return emb_share, prev_share, -z[np.arange(n), hops]
+
+
+def _dfs_path_ctx_names(space: SearchSpace) -> list[str]:
+    return (
+        _dfs_path_rel_names(space)
+        + _dfs_block_names(space, "inemb")
+        + _dfs_block_names(space, "inprev")
+        + ["final_embedding_share"]
+    )
+
+
+def _dfs_path_ctx(X: np.ndarray, space: SearchSpace) -> np.ndarray:
+    emb_share, prev_share, final = dfs_input_shares(X, _dfs_layers(space))
+    return np.column_stack([_dfs_path_rel(X, space), emb_share, prev_share, final])
+
+
 def _check_dfs(space: SearchSpace) -> None:
     _dfs_layers(space)
 
@@ -176,6 +235,14 @@ _MAPS: dict[tuple[str, int], FeatureMap] = {
             _check_dfs,
             _dfs_path_rel_names,
             _dfs_path_rel,
+        ),
+        FeatureMap(
+            "dfs-path-ctx",
+            1,
+            "dfs-path-rel + each block's input mix: log-shares of the embedding and of the previous update",
+            _check_dfs,
+            _dfs_path_ctx_names,
+            _dfs_path_ctx,
         ),
     )
 }

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from smm_plugins.features import dfs_path_log_weights, get_feature_map, list_feature_maps
+from smm_plugins.features import dfs_input_shares, dfs_path_log_weights, get_feature_map, list_feature_maps
 from smm_plugins.lab.merge import dfs_path
 from smm_plugins.model_files import FEATURES_FILE, ModelFileError, check_model_dir
 from smm_plugins.space import dfs_space, ps_space
@@ -46,6 +46,54 @@ def test_dfs_path_log_weights_match_the_lab_path(n_layers: int) -> None:
     assert np.isnan(log_w[1, n_layers:]).all() and (hops[0], hops[1]) == (2 * n_layers, n_layers)
 
 
+def _expected_input_shares(row: np.ndarray, n_layers: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Replays the lab's path on scalar weights: before hop k > 0 the whole stream is scaled by scale_{k-1},
+    a block reads the normalised stream and adds one update of weight 1."""
+    path = dfs_path(row[:n_layers])
+    scales = row[n_layers:]
+    emb_w, updates = 1.0, []
+    emb, prev = np.full(2 * n_layers, np.nan), np.full(2 * n_layers, np.nan)
+    for k, (model, layer) in enumerate(path):
+        if k > 0:
+            emb_w, updates = emb_w * scales[k - 1], [u * scales[k - 1] for u in updates]
+        total = emb_w + sum(updates)
+        emb[model * n_layers + layer] = np.log(emb_w / total)
+        if updates:
+            prev[model * n_layers + layer] = np.log(updates[-1] / total)
+        updates.append(1.0)
+    return emb, prev, float(np.log(emb_w / (emb_w + sum(updates))))
+
+
+@pytest.mark.parametrize("n_layers", [1, 3, 32])
+def test_dfs_input_shares_match_the_lab_path(n_layers: int) -> None:
+    space = dfs_space(n_layers=n_layers)
+    X = space.sample(200, rng=10 + n_layers)
+    X[0, :n_layers] = 2
+    X[1, :n_layers] = 0
+    X[2, :n_layers] = 1
+    emb, prev, final = dfs_input_shares(X, n_layers)
+    for r in range(len(X)):
+        want_emb, want_prev, want_final = _expected_input_shares(X[r], n_layers)
+        np.testing.assert_allclose(emb[r], want_emb, rtol=0, atol=1e-10, equal_nan=True)
+        np.testing.assert_allclose(prev[r], want_prev, rtol=0, atol=1e-10, equal_nan=True)
+        assert final[r] == pytest.approx(want_final, abs=1e-10)
+    # The first block reads the embedding alone; a block off the path reads nothing.
+    assert emb[1, 0] == 0.0 and np.isnan(prev[1, 0]) and np.isnan(emb[1, n_layers:]).all()
+    ctx = get_feature_map("dfs-path-ctx")
+    F = ctx.transform(X, space)
+    names = ctx.output_names(space)
+    assert F.shape == (len(X), len(names)) and names[-1] == "final_embedding_share"
+    np.testing.assert_array_equal(
+        F[:, : len(get_feature_map("dfs-path-rel").output_names(space))],
+        get_feature_map("dfs-path-rel").transform(X, space),
+    )
+    np.testing.assert_array_equal(F[:, -1], final)
+    bad = X[:3].copy()
+    bad[1, 0] = 3.0
+    with pytest.raises(ValueError, match=r"layer_00 = 3.0 in row 1 is not allowed"):
+        ctx.transform(bad, space)
+
+
 def test_maps_keep_raw_inputs_and_add_named_columns() -> None:
     space = dfs_space(n_layers=4)
     X = space.sample(50, rng=0)
@@ -60,11 +108,13 @@ def test_maps_keep_raw_inputs_and_add_named_columns() -> None:
     np.testing.assert_allclose(lse, np.log(np.nansum(np.exp(F[:, space.dim : space.dim + 8]), axis=1)))
     np.testing.assert_allclose(G[:, F.shape[1] :], F[:, space.dim : space.dim + 8] - lse[:, None], equal_nan=True)
     assert path.categorical_outputs(space) == [0, 1, 2, 3]
-    assert set(list_feature_maps()) >= {"dfs-path@1", "dfs-path-rel@1"}
+    assert set(list_feature_maps()) >= {"dfs-path@1", "dfs-path-rel@1", "dfs-path-ctx@1"}
 
 
 def test_unknown_map_or_version_or_space_is_a_clear_error() -> None:
-    with pytest.raises(ValueError, match=r"feature map 'dfs-pth' is not known; allowed: dfs-path@1, dfs-path-rel@1"):
+    with pytest.raises(
+        ValueError, match=r"feature map 'dfs-pth' is not known; allowed: dfs-path@1, dfs-path-ctx@1, dfs-path-rel@1"
+    ):
         get_feature_map("dfs-pth")
     with pytest.raises(ValueError, match=r"feature map 'dfs-path' has no version 7; allowed: 1"):
         get_feature_map("dfs-path", 7)
@@ -197,7 +247,10 @@ def test_cli_names_the_allowed_maps(tmp_path: Path, capsys: pytest.CaptureFixtur
         ["build-surrogate", str(data), "--space", str(space_json), "--out", str(tmp_path / "o"), "--features", "nope"]
     )
     assert rc == 2
-    assert "feature map 'nope' is not known; allowed: dfs-path@1, dfs-path-rel@1" in capsys.readouterr().err
+    assert (
+        "feature map 'nope' is not known; allowed: dfs-path@1, dfs-path-ctx@1, dfs-path-rel@1"
+        in capsys.readouterr().err
+    )
 
 
 def test_space_metadata_names_the_map_and_extra_rows_are_weighted(tmp_path: Path) -> None:
