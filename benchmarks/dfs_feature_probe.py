@@ -5,11 +5,13 @@ Trains one fixed-parameter LightGBM per (feature set, training size) on uniform 
 never used for training. Prints one Markdown row per (objective, size, feature set).
 
     python benchmarks/dfs_feature_probe.py TRAIN_DIR[,TRAIN_DIR2] TEST_DIR [--sizes 20000,40000,80000]
+        [--params '{"num_leaves": 31, "learning_rate": 0.03}'] [--rounds 5000] [--patience 100]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
 import numpy as np
@@ -53,7 +55,10 @@ def main() -> None:
     ap.add_argument("--features", default="raw,dfs-path,dfs-path-rel,dfs-path-ctx")
     ap.add_argument("--objectives", default="train_acc")
     ap.add_argument("--rounds", type=int, default=1500)
+    ap.add_argument("--patience", type=int, default=50, help="early-stopping rounds")
+    ap.add_argument("--params", default="{}", help="LightGBM parameters (JSON) that replace the defaults")
     args = ap.parse_args()
+    params = {**PARAMS, **json.loads(args.params)}
     space = dfs_space()
     objectives = args.objectives.split(",")
     train = pd.concat([read_table(d) for d in args.train.split(",")], ignore_index=True)
@@ -77,11 +82,11 @@ def main() -> None:
                 d_tr = lgb.Dataset(F[n_val:], y_all[obj][idx][n_val:], categorical_feature=cats or "auto")
                 d_va = lgb.Dataset(F[:n_val], y_all[obj][idx][:n_val], reference=d_tr)
                 booster = lgb.train(
-                    PARAMS,
+                    params,
                     d_tr,
                     args.rounds,
                     valid_sets=[d_va],
-                    callbacks=[lgb.early_stopping(50, verbose=False)],
+                    callbacks=[lgb.early_stopping(args.patience, verbose=False)],
                 )
                 m = fidelity_metrics(y_te[obj], np.clip(booster.predict(F_te, num_threads=1), 0, 1))
                 print(
