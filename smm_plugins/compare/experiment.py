@@ -156,7 +156,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # README main job: both embedded spaces, 5 fast optimisers x 10 seeds x 200 evaluations, 2 workers.
     # 10 seeds let a real difference be significant: the smallest two-sided Wilcoxon p is 2 / 2^10, and
     # times the 10 pairs of Holm's correction 0.02 < 0.05 (5 seeds: 0.0625 before any correction).
-    # 200 evaluations keep compare + report under 3 minutes on 2 free cores (measured: 131 s + 9 s; 300
+    # 200 evaluations keep compare + report under 3 minutes on 2 free cores (measured: 135 s + 14 s; 300
     # evaluations took 212 s + 11 s): Optuna's ask costs ~17 ms per trial on 95 parameters and TPE's grows
     # with the history, so the optimisers, not the surrogate, set the time.
     "demo": dict(
