@@ -28,6 +28,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from smm_plugins._io import atomic_write_bytes, atomic_write_text
 from smm_plugins.features import FeatureMap, get_feature_map
@@ -282,18 +283,23 @@ def write_cv_booster(path: str | os.PathLike[str], boosters: Sequence[str], best
 # -- label.json / space.json -------------------------------------------------------------------
 
 
+def _read_json(p: Path, fix: str, expected_sha256: str | None) -> Any:
+    """The parsed JSON of a small model-directory file, checked against its install-time SHA-256 if given."""
+    raw = _read_bytes(p, fix)
+    if expected_sha256 is not None and hashlib.sha256(raw).hexdigest() != expected_sha256:
+        raise ModelFileError(p, "has changed since it was installed (SHA-256 differs from the manifest)", fix)
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(p, f"is not valid JSON (truncated or corrupt: {exc})", fix) from None
+
+
 def read_labels(
     path: str | os.PathLike[str], *, fix: str = DEFAULT_FIX, expected_sha256: str | None = None
 ) -> list[str]:
     """Variable names (model-input order) from a ``label.json`` file ``{"x": [names]}``."""
     p = Path(path)
-    raw = _read_bytes(p, fix)
-    if expected_sha256 is not None and hashlib.sha256(raw).hexdigest() != expected_sha256:
-        raise ModelFileError(p, "has changed since it was installed (SHA-256 differs from the manifest)", fix)
-    try:
-        obj = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(p, f"is not valid JSON (truncated or corrupt: {exc})", fix) from None
+    obj = _read_json(p, fix, expected_sha256)
     if not isinstance(obj, dict) or not isinstance(obj.get("x"), list):
         raise ModelFileError(p, 'must be a JSON object whose key "x" lists the variable names', fix)
     names = obj["x"]
@@ -339,13 +345,7 @@ def read_feature_map(
     maps that exist) if this version of smm-plugins does not have it.
     """
     p = Path(path)
-    raw = _read_bytes(p, fix)
-    if expected_sha256 is not None and hashlib.sha256(raw).hexdigest() != expected_sha256:
-        raise ModelFileError(p, "has changed since it was installed (SHA-256 differs from the manifest)", fix)
-    try:
-        obj = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(p, f"is not valid JSON (truncated or corrupt: {exc})", fix) from None
+    obj = _read_json(p, fix, expected_sha256)
     name, version = (obj.get("name"), obj.get("version")) if isinstance(obj, dict) else (None, None)
     if not isinstance(name, str) or isinstance(version, bool) or not isinstance(version, int):
         raise ModelFileError(p, 'must be a JSON object {"name": <feature map name>, "version": <integer>}', fix)
