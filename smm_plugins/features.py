@@ -28,6 +28,7 @@ Built-in maps (DFS spaces: ``L`` layer codes in {0, 1, 2}, then ``2L - 1`` hop s
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -75,7 +76,15 @@ class FeatureMap:
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != space.dim:
             raise ValueError(f"X must have shape (n, {space.dim}) for feature map {self.key}; got {X.shape}")
+        # The space check walks every parameter; a surrogate calls this once per evaluation with one space.
+        if _CHECKED.get((self.key, id(space))) is not space:
+            self._check(space)
+            _CHECKED[(self.key, id(space))] = space
         return self._apply(X, space)
+
+
+#: Spaces each map has checked, by (map key, id); weak, so an entry dies with its space and an id is never reused.
+_CHECKED: weakref.WeakValueDictionary[tuple[str, int], SearchSpace] = weakref.WeakValueDictionary()
 
 
 # -- DFS path features -----------------------------------------------------------------------------
@@ -108,28 +117,41 @@ def dfs_path_log_weights(
     ``k`` ends up multiplied by ``scale_{k-1} ... scale_{H-2}``. ``names`` (of X's columns) are used in
     the error for a layer code outside {0, 1, 2}.
     """
-    codes = X[:, :n_layers]
+    _check_codes(X[:, :n_layers], names)
+    on_a, on_b, hops, hop_a, hop_b, prefix = _path_layout(X, n_layers)
+    n = X.shape[0]
+    rows = np.arange(n)[:, None]
+    total = prefix[np.arange(n), hops - 1]
+    log_w = np.full((n, 2 * n_layers), np.nan)
+    log_w[:, :n_layers] = np.where(on_a, total[:, None] - prefix[rows, hop_a], np.nan)
+    log_w[:, n_layers:] = np.where(on_b, total[:, None] - prefix[rows, hop_b], np.nan)
+    return log_w, hops, total
+
+
+def _check_codes(codes: np.ndarray, names: Sequence[str] | None) -> None:
     bad = ~np.isin(codes, (0.0, 1.0, 2.0))
     if bad.any():
         r, c = map(int, np.argwhere(bad)[0])
         where = names[c] if names is not None else f"layer code in column {c}"
         raise ValueError(f"{where} = {float(codes[r, c])!r} in row {r} is not allowed; allowed: 0, 1 or 2")
-    log_s = np.log(X[:, n_layers : 3 * n_layers - 1])
-    n = X.shape[0]
+
+
+def _path_layout(
+    X: np.ndarray, n_layers: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(A_l on path, B_l on path, hops H, 0-based hop of A_l, of B_l, prefix log-scales P (n, 2L)).
+
+    ``P[:, k]`` is the sum of the first ``k`` log hop scales; a hop's position is only meaningful where
+    its block is on the path.
+    """
+    codes = X[:, :n_layers]
     on_a, on_b = codes != 1, codes != 0
     hops_per_layer = on_a.astype(np.int64) + on_b
-    hops = hops_per_layer.sum(axis=1)
-    start = np.cumsum(hops_per_layer, axis=1) - hops_per_layer  # hops before layer l (0-based start)
-    prefix = np.zeros((n, 2 * n_layers), dtype=np.float64)  # prefix[:, j] = sum_{i < j} log_s[:, i]
-    np.cumsum(log_s, axis=1, out=prefix[:, 1:])
-    rows = np.arange(n)[:, None]
-    total = prefix[np.arange(n), hops - 1]
-    hop_a = start  # 0-based hop of A_l when on the path
-    hop_b = start + on_a  # B_l follows A_l at a layer coded 2
-    log_w = np.full((n, 2 * n_layers), np.nan)
-    log_w[:, :n_layers] = np.where(on_a, total[:, None] - prefix[rows, hop_a], np.nan)
-    log_w[:, n_layers:] = np.where(on_b, total[:, None] - prefix[rows, hop_b], np.nan)
-    return log_w, hops, total
+    hop_a = np.cumsum(hops_per_layer, axis=1) - hops_per_layer  # hops before layer l
+    hop_b = hop_a + on_a  # B_l follows A_l at a layer coded 2
+    prefix = np.zeros((X.shape[0], 2 * n_layers), dtype=np.float64)
+    np.cumsum(np.log(X[:, n_layers : 3 * n_layers - 1]), axis=1, out=prefix[:, 1:])
+    return on_a, on_b, hops_per_layer.sum(axis=1), hop_a, hop_b, prefix
 
 
 def _logsumexp_rows(log_w: np.ndarray) -> np.ndarray:
@@ -147,7 +169,7 @@ def _dfs_path_names(space: SearchSpace) -> list[str]:
 
 
 def _dfs_path(X: np.ndarray, space: SearchSpace) -> np.ndarray:
-    log_w, hops, total = dfs_path_log_weights(X, _dfs_layers(space), space.names)
+    log_w, hops, total = dfs_path_log_weights(X, space.n_categorical, space.names)
     return np.column_stack([X, log_w, hops.astype(np.float64), total, _logsumexp_rows(log_w)])
 
 
@@ -156,7 +178,7 @@ def _dfs_path_rel_names(space: SearchSpace) -> list[str]:
 
 
 def _dfs_path_rel(X: np.ndarray, space: SearchSpace) -> np.ndarray:
-    log_w, hops, total = dfs_path_log_weights(X, _dfs_layers(space), space.names)
+    log_w, hops, total = dfs_path_log_weights(X, space.n_categorical, space.names)
     lse = _logsumexp_rows(log_w)
     return np.column_stack([X, log_w, hops.astype(np.float64), total, lse, log_w - lse[:, None]])
 
@@ -169,15 +191,8 @@ def dfs_input_shares(X: np.ndarray, n_layers: int) -> tuple[np.ndarray, np.ndarr
     the previous-update share is NaN at hop 0. ``X`` must hold valid layer codes (see
     :func:`dfs_path_log_weights`).
     """
-    codes = X[:, :n_layers]
+    on_a, on_b, hops, hop_a, hop_b, prefix = _path_layout(X, n_layers)
     n = X.shape[0]
-    on_a, on_b = codes != 1, codes != 0
-    hops_per_layer = on_a.astype(np.int64) + on_b
-    hops = hops_per_layer.sum(axis=1)
-    hop_a = np.cumsum(hops_per_layer, axis=1) - hops_per_layer
-    hop_b = hop_a + on_a
-    prefix = np.zeros((n, 2 * n_layers), dtype=np.float64)  # prefix[:, k] = P_k
-    np.cumsum(np.log(X[:, n_layers : 3 * n_layers - 1]), axis=1, out=prefix[:, 1:])
     # Z[:, k] = logsumexp(0, -P_0, ..., -P_{k-1}): the normaliser of hop k's input, k = 0 .. 2L.
     z = np.logaddexp.accumulate(np.column_stack([np.zeros(n), -prefix]), axis=1)
     emb = -z[:, :-1]
@@ -209,7 +224,7 @@ def _dfs_path_ctx_names(space: SearchSpace) -> list[str]:
 
 
 def _dfs_path_ctx(X: np.ndarray, space: SearchSpace) -> np.ndarray:
-    emb_share, prev_share, final = dfs_input_shares(X, _dfs_layers(space))
+    emb_share, prev_share, final = dfs_input_shares(X, space.n_categorical)
     return np.column_stack([_dfs_path_rel(X, space), emb_share, prev_share, final])
 
 
