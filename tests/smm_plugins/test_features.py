@@ -127,6 +127,19 @@ def test_unknown_map_or_version_or_space_is_a_clear_error() -> None:
         get_feature_map("dfs-path").transform(X, space)
 
 
+def test_transform_checks_each_space_until_it_passes() -> None:
+    # transform checks a space once per map and space: a space that fails must fail on every call.
+    ps = ps_space("ps", n_layers=4)
+    X_ps = ps.sample(2, rng=0)
+    for _ in range(2):
+        with pytest.raises(ValueError, match=r"'ps' .* is not a DFS space"):
+            get_feature_map("dfs-path-ctx").transform(X_ps, ps)
+    space = dfs_space(n_layers=3)
+    X = space.sample(4, rng=1)
+    first = get_feature_map("dfs-path-ctx").transform(X, space)
+    np.testing.assert_array_equal(get_feature_map("dfs-path-ctx").transform(X, space), first)
+
+
 # -- benchmark directories that declare a map --------------------------------------------------------
 
 
