@@ -31,6 +31,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -118,14 +119,17 @@ def dfs_path_log_weights(
     the error for a layer code outside {0, 1, 2}.
     """
     _check_codes(X[:, :n_layers], names)
-    on_a, on_b, hops, hop_a, hop_b, prefix = _path_layout(X, n_layers)
-    n = X.shape[0]
+    return _log_weights(_path_layout(X, n_layers))
+
+
+def _log_weights(layout: _PathLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n, n_layers = layout.on_a.shape
     rows = np.arange(n)[:, None]
-    total = prefix[np.arange(n), hops - 1]
+    total = layout.prefix[np.arange(n), layout.hops - 1]
     log_w = np.full((n, 2 * n_layers), np.nan)
-    log_w[:, :n_layers] = np.where(on_a, total[:, None] - prefix[rows, hop_a], np.nan)
-    log_w[:, n_layers:] = np.where(on_b, total[:, None] - prefix[rows, hop_b], np.nan)
-    return log_w, hops, total
+    log_w[:, :n_layers] = np.where(layout.on_a, total[:, None] - layout.prefix[rows, layout.hop_a], np.nan)
+    log_w[:, n_layers:] = np.where(layout.on_b, total[:, None] - layout.prefix[rows, layout.hop_b], np.nan)
+    return log_w, layout.hops, total
 
 
 def _check_codes(codes: np.ndarray, names: Sequence[str] | None) -> None:
@@ -136,14 +140,18 @@ def _check_codes(codes: np.ndarray, names: Sequence[str] | None) -> None:
         raise ValueError(f"{where} = {float(codes[r, c])!r} in row {r} is not allowed; allowed: 0, 1 or 2")
 
 
-def _path_layout(
-    X: np.ndarray, n_layers: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(A_l on path, B_l on path, hops H, 0-based hop of A_l, of B_l, prefix log-scales P (n, 2L)).
+class _PathLayout(NamedTuple):
+    """Where each block of DFS rows sits on the inference path (all arrays have n rows)."""
 
-    ``P[:, k]`` is the sum of the first ``k`` log hop scales; a hop's position is only meaningful where
-    its block is on the path.
-    """
+    on_a: np.ndarray  #: (n, L) bool, A_l on the path
+    on_b: np.ndarray  #: (n, L) bool, B_l on the path
+    hops: np.ndarray  #: (n,) int, path length H
+    hop_a: np.ndarray  #: (n, L) int, 0-based hop of A_l (meaningful only where on_a)
+    hop_b: np.ndarray  #: (n, L) int, 0-based hop of B_l (meaningful only where on_b)
+    prefix: np.ndarray  #: (n, 2L) float, prefix[:, k] = sum of the first k log hop scales
+
+
+def _path_layout(X: np.ndarray, n_layers: int) -> _PathLayout:
     codes = X[:, :n_layers]
     on_a, on_b = codes != 1, codes != 0
     hops_per_layer = on_a.astype(np.int64) + on_b
@@ -151,7 +159,7 @@ def _path_layout(
     hop_b = hop_a + on_a  # B_l follows A_l at a layer coded 2
     prefix = np.zeros((X.shape[0], 2 * n_layers), dtype=np.float64)
     np.cumsum(np.log(X[:, n_layers : 3 * n_layers - 1]), axis=1, out=prefix[:, 1:])
-    return on_a, on_b, hops_per_layer.sum(axis=1), hop_a, hop_b, prefix
+    return _PathLayout(on_a, on_b, hops_per_layer.sum(axis=1), hop_a, hop_b, prefix)
 
 
 def _logsumexp_rows(log_w: np.ndarray) -> np.ndarray:
@@ -178,7 +186,12 @@ def _dfs_path_rel_names(space: SearchSpace) -> list[str]:
 
 
 def _dfs_path_rel(X: np.ndarray, space: SearchSpace) -> np.ndarray:
-    log_w, hops, total = dfs_path_log_weights(X, space.n_categorical, space.names)
+    _check_codes(X[:, : space.n_categorical], space.names)
+    return _path_rel_columns(X, _path_layout(X, space.n_categorical))
+
+
+def _path_rel_columns(X: np.ndarray, layout: _PathLayout) -> np.ndarray:
+    log_w, hops, total = _log_weights(layout)
     lse = _logsumexp_rows(log_w)
     return np.column_stack([X, log_w, hops.astype(np.float64), total, lse, log_w - lse[:, None]])
 
@@ -191,27 +204,26 @@ def dfs_input_shares(X: np.ndarray, n_layers: int) -> tuple[np.ndarray, np.ndarr
     the previous-update share is NaN at hop 0. ``X`` must hold valid layer codes (see
     :func:`dfs_path_log_weights`).
     """
-    on_a, on_b, hops, hop_a, hop_b, prefix = _path_layout(X, n_layers)
-    n = X.shape[0]
+    return _input_shares(_path_layout(X, n_layers))
+
+
+def _input_shares(layout: _PathLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n, n_layers = layout.on_a.shape
+    prefix = layout.prefix
     # Z[:, k] = logsumexp(0, -P_0, ..., -P_{k-1}): the normaliser of hop k's input, k = 0 .. 2L.
     z = np.logaddexp.accumulate(np.column_stack([np.zeros(n), -prefix]), axis=1)
     emb = -z[:, :-1]
     prev = np.full_like(emb, np.nan)
     prev[:, 1:] = -prefix[:, :-1] - z[:, 1:-1]
     rows = np.arange(n)[:, None]
+    hop_b = np.minimum(layout.hop_b, 2 * n_layers - 1)
     emb_share = np.column_stack(
-        [
-            np.where(on_a, emb[rows, hop_a], np.nan),
-            np.where(on_b, emb[rows, np.minimum(hop_b, 2 * n_layers - 1)], np.nan),
-        ]
+        [np.where(layout.on_a, emb[rows, layout.hop_a], np.nan), np.where(layout.on_b, emb[rows, hop_b], np.nan)]
     )
     prev_share = np.column_stack(
-        [
-            np.where(on_a, prev[rows, hop_a], np.nan),
-            np.where(on_b, prev[rows, np.minimum(hop_b, 2 * n_layers - 1)], np.nan),
-        ]
+        [np.where(layout.on_a, prev[rows, layout.hop_a], np.nan), np.where(layout.on_b, prev[rows, hop_b], np.nan)]
     )
-    return emb_share, prev_share, -z[np.arange(n), hops]
+    return emb_share, prev_share, -z[np.arange(n), layout.hops]
 
 
 def _dfs_path_ctx_names(space: SearchSpace) -> list[str]:
@@ -224,8 +236,10 @@ def _dfs_path_ctx_names(space: SearchSpace) -> list[str]:
 
 
 def _dfs_path_ctx(X: np.ndarray, space: SearchSpace) -> np.ndarray:
-    emb_share, prev_share, final = dfs_input_shares(X, space.n_categorical)
-    return np.column_stack([_dfs_path_rel(X, space), emb_share, prev_share, final])
+    _check_codes(X[:, : space.n_categorical], space.names)
+    layout = _path_layout(X, space.n_categorical)
+    emb_share, prev_share, final = _input_shares(layout)
+    return np.column_stack([_path_rel_columns(X, layout), emb_share, prev_share, final])
 
 
 def _check_dfs(space: SearchSpace) -> None:
