@@ -164,6 +164,21 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_ranking_uncertainty(unc: dict[str, Any]) -> None:
+    boot = unc["bootstrap"]
+    if boot is not None:
+        low, high = boot["tau_interval"]
+        print(
+            f"  bootstrap over runs: tau median {boot['tau_median']:.3f}, "
+            f"{100 * (1 - unc['alpha']):.0f}% interval [{low:.3f}, {high:.3f}], "
+            f"tau = 1 in {100 * boot['share_tau_1']:.0f}% of resamples"
+        )
+    print(
+        f"  pairs the truth's runs separate (Mann-Whitney p < {unc['alpha']}): {unc['separated_pairs']} of "
+        f"{len(unc['pairs'])}, ordered the same on the surrogate: {unc['separated_pairs_agreeing']}"
+    )
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from smm_plugins.surrogate_tools.validate import ValidateConfig, validate_benchmark
 
@@ -186,6 +201,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     print(f"ranking on surrogate: {' > '.join(rep['ranking']['surrogate'])}")
     print(f"Kendall tau of optimiser ranking: {rep['ranking_kendall_tau']:.3f}; ", end="")
     print(f"over all runs: {rep['runs_kendall_tau']:.3f}")
+    _print_ranking_uncertainty(rep["ranking_uncertainty"])
     picks = rep["picks_on_truth"]
     print("surrogate - truth of each surrogate run's pick (median / max):")
     for opt, st in picks["by_optimizer"].items():

@@ -44,6 +44,7 @@ __all__ = [
     "OPTIMIZERS",
     "uniform_fidelity",
     "exploit_rows",
+    "ranking_uncertainty",
     "RunTrace",
     "ValidateConfig",
     "run_optimizer",
@@ -376,7 +377,90 @@ def _ranking_agreement(final: Mapping[str, Mapping[str, Any]], optimizers: Seque
         "ranking_kendall_tau": _kendall(means["truth"], means["surrogate"]),
         "ranking_agrees": ranking["truth"] == ranking["surrogate"],
         "runs_kendall_tau": _kendall(all_runs["truth"], all_runs["surrogate"]),
+        "ranking_uncertainty": ranking_uncertainty(
+            {o: final["truth"][o]["per_seed"] for o in optimizers},
+            {o: final["surrogate"][o]["per_seed"] for o in optimizers},
+        ),
     }
+
+
+def ranking_uncertainty(
+    truth_finals: Mapping[str, Sequence[float]],
+    surrogate_finals: Mapping[str, Sequence[float]],
+    *,
+    n_resamples: int = 2000,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """How much of the optimiser-ranking agreement the seeds can support.
+
+    ``truth_finals`` / ``surrogate_finals``: optimiser -> final values of its runs (one per seed; the
+    seeds of the two sides need not match). Returns the bootstrap distribution (runs resampled with
+    replacement within each optimiser and side, ``n_resamples`` times, seeded by ``seed``) of the Kendall
+    tau between the two sides' mean final values — its median, its ``1 - alpha`` percentile interval and
+    the share of resamples with tau = 1 — and, per pair of optimisers, the difference of means and a
+    two-sided Mann-Whitney U p-value on each side. A pair ``separated`` on the truth (p < ``alpha``) is one
+    the truth's runs can order; ``separated_pairs_agreeing`` counts those the surrogate orders the same way.
+    The bootstrap part is ``None`` when an optimiser has fewer than two runs on a side.
+    """
+    from itertools import combinations
+
+    from scipy.stats import bootstrap, mannwhitneyu
+
+    opts = list(truth_finals)
+    if sorted(opts) != sorted(surrogate_finals):
+        raise ValueError(
+            f"optimizers differ: truth has {sorted(opts)}, surrogate has {sorted(surrogate_finals)}; allowed: the same"
+        )
+    sides = {"truth": truth_finals, "surrogate": surrogate_finals}
+    runs = {side: {o: np.asarray(v[o], dtype=np.float64) for o in opts} for side, v in sides.items()}
+    pairs = []
+    for a, b in combinations(opts, 2):
+        entry: dict[str, Any] = {"a": a, "b": b}
+        for side, by in runs.items():
+            x, y = by[a], by[b]
+            entry[f"{side}_mean_difference"] = float(x.mean() - y.mean())
+            p = mannwhitneyu(x, y, alternative="two-sided").pvalue if min(len(x), len(y)) > 1 else float("nan")
+            entry[f"{side}_p_value"] = float(p)
+        entry["separated_on_truth"] = bool(entry["truth_p_value"] < alpha)
+        entry["same_order"] = bool(
+            np.sign(entry["truth_mean_difference"]) == np.sign(entry["surrogate_mean_difference"])
+        )
+        pairs.append(entry)
+    separated = [e for e in pairs if e["separated_on_truth"]]
+    out: dict[str, Any] = {
+        "alpha": alpha,
+        "pairs": pairs,
+        "separated_pairs": len(separated),
+        "separated_pairs_agreeing": sum(e["same_order"] for e in separated),
+        "bootstrap": None,
+    }
+    samples = [runs["truth"][o] for o in opts] + [runs["surrogate"][o] for o in opts]
+    if len(opts) > 1 and min(len(x) for x in samples) > 1:
+        k = len(opts)
+
+        def tau(*resampled: np.ndarray) -> float:
+            return _kendall([float(np.mean(x)) for x in resampled[:k]], [float(np.mean(x)) for x in resampled[k:]])
+
+        res = bootstrap(
+            samples,
+            tau,
+            n_resamples=n_resamples,
+            vectorized=False,
+            paired=False,
+            confidence_level=1 - alpha,
+            method="percentile",
+            random_state=np.random.default_rng(seed),
+        )
+        dist = res.bootstrap_distribution
+        out["bootstrap"] = {
+            "n_resamples": n_resamples,
+            "seed": seed,
+            "tau_median": float(np.nanmedian(dist)),
+            "tau_interval": [float(res.confidence_interval.low), float(res.confidence_interval.high)],
+            "share_tau_1": float(np.mean(dist >= 1.0 - 1e-12)),
+        }
+    return out
 
 
 def _error_on_truth_trajectories(

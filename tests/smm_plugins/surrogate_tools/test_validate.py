@@ -75,6 +75,9 @@ def test_validate_report_and_files(pair, tmp_path: Path) -> None:
         assert "true_value_of_best" not in rep["final"]["truth"][opt]
     assert -1.0 <= rep["ranking_kendall_tau"] <= 1.0
     assert rep["ranking_agrees"] == (rep["ranking"]["truth"] == rep["ranking"]["surrogate"])
+    unc = rep["ranking_uncertainty"]
+    assert len(unc["pairs"]) == 6 and unc["bootstrap"]["n_resamples"] == 2000
+    assert unc["bootstrap"]["tau_interval"][0] <= unc["bootstrap"]["tau_median"] <= unc["bootstrap"]["tau_interval"][1]
     assert rep["trajectory_checkpoints"][-1] == 20
     # Truth-side trajectories re-predicted by the surrogate: a well-fit surrogate ranks them well.
     assert rep["surrogate_error_on_truth_trajectories"]["random"]["kendall_tau"] > 0.3
@@ -148,6 +151,7 @@ def test_validate_cli_with_registered_truth(
     assert args.func(args) == 0
     text = capsys.readouterr().out
     assert "Kendall tau of optimiser ranking" in text and "| tpe |" in text
+    assert "pairs the truth's runs separate" in text and "bootstrap over runs" not in text  # one seed: no bootstrap
     assert json.loads((tmp_path / "cli" / "validate_report.json").read_text())["optimizers"] == ["random", "tpe"]
 
 
