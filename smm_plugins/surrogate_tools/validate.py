@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from smm_plugins._io import atomic_save_png, atomic_write_text
 from smm_plugins.benchmark import Benchmark
@@ -45,6 +46,7 @@ __all__ = [
     "uniform_fidelity",
     "exploit_rows",
     "ranking_uncertainty",
+    "step_agreement",
     "RunTrace",
     "ValidateConfig",
     "run_optimizer",
@@ -291,7 +293,7 @@ def validate_benchmark(
         "optimizers": list(cfg.optimizers),
         "final": final,
         **_ranking_agreement(final, cfg.optimizers),
-        "surrogate_error_on_truth_trajectories": _error_on_truth_trajectories(traces["truth"], benches, cfg),
+        **_on_truth_trajectories(traces["truth"], benches, cfg),
         "uniform": uniform_fidelity(benches["surrogate"], benches["truth"], cfg.n_uniform, seed=cfg.seed0)
         if cfg.n_uniform
         else None,
@@ -463,19 +465,66 @@ def ranking_uncertainty(
     return out
 
 
-def _error_on_truth_trajectories(
+def _on_truth_trajectories(
     truth_traces: Mapping[str, Sequence[RunTrace]], benches: Mapping[str, Benchmark], cfg: ValidateConfig
 ) -> dict[str, Any]:
-    """Where optimisers go on the truth, how wrong is the surrogate? (the same rows re-predicted)"""
+    """Where optimisers go on the truth, how wrong is the surrogate, and does it judge their steps alike?
+
+    ``surrogate_error_on_truth_trajectories``: fidelity metrics of the surrogate on every configuration the
+    truth-side runs visited. ``step_agreement``: the same runs' steps judged by both (see :func:`step_agreement`).
+    """
     from smm_plugins.surrogate_tools.build import fidelity_metrics
 
-    visited = {}
+    errors, steps = {}, {}
     for opt in cfg.optimizers:
-        X = np.concatenate([r.X for r in truth_traces[opt]])
-        y = np.concatenate([r.values for r in truth_traces[opt]])
-        pred = np.asarray(benches["surrogate"].evaluate(X, cfg.objective), dtype=np.float64)
-        visited[opt] = fidelity_metrics(y, pred)
-    return visited
+        runs = truth_traces[opt]
+        preds = [np.asarray(benches["surrogate"].evaluate(r.X, cfg.objective), dtype=np.float64) for r in runs]
+        errors[opt] = fidelity_metrics(np.concatenate([r.values for r in runs]), np.concatenate(preds))
+        steps[opt] = step_agreement([r.values for r in runs], preds)
+    return {"surrogate_error_on_truth_trajectories": errors, "step_agreement": steps}
+
+
+def step_agreement(truth_runs: Sequence[ArrayLike], surrogate_runs: Sequence[ArrayLike]) -> dict[str, Any]:
+    """Do surrogate and truth judge an optimiser's steps alike? (local fidelity, e.g. at local optima)
+
+    ``truth_runs[k]``: the true values of run ``k``'s evaluations in order; ``surrogate_runs[k]``: the
+    surrogate's values of the same configurations. Each evaluation after the first is a step, compared
+    with the run's incumbent on the truth (its best earlier configuration, first if tied). A step the truth
+    rejects (true value below the incumbent's) that the surrogate rates above the incumbent is a *false
+    improvement*: where it is common, the surrogate smooths away a local optimum the optimiser is stuck in
+    on the truth. Returns the number of judged steps (truth ties left out), the share judged alike
+    (``agreement``), ``false_improvement`` (share of rejected steps) and ``missed_improvement`` (share of
+    the truth's improvements the surrogate rates at or below the incumbent); NaN where there is no such step.
+    """
+    if len(truth_runs) != len(surrogate_runs):
+        raise ValueError(
+            f"truth_runs has {len(truth_runs)} runs and surrogate_runs {len(surrogate_runs)}; allowed: the same number"
+        )
+    better_t, better_s = [], []
+    for k, (t_run, s_run) in enumerate(zip(truth_runs, surrogate_runs, strict=True)):
+        t, s = np.asarray(t_run, dtype=np.float64), np.asarray(s_run, dtype=np.float64)
+        if t.shape != s.shape or t.ndim != 1:
+            raise ValueError(f"run {k}: truth has shape {t.shape}, surrogate {s.shape}; allowed: equal 1-d shapes")
+        if len(t) < 2:
+            continue
+        # A strictly better value makes a new incumbent, so a tie keeps the earlier one.
+        earlier_best = np.concatenate([[-np.inf], np.maximum.accumulate(t)[:-1]])
+        inc = np.maximum.accumulate(np.where(t > earlier_best, np.arange(len(t)), 0))[:-1]
+        judged = t[1:] != t[inc]
+        better_t.append((t[1:] > t[inc])[judged])
+        better_s.append((s[1:] > s[inc])[judged])
+    bt = np.concatenate(better_t) if better_t else np.zeros(0, dtype=bool)
+    bs = np.concatenate(better_s) if better_s else np.zeros(0, dtype=bool)
+
+    def share(mask: np.ndarray) -> float:
+        return float(mask.mean()) if mask.size else float("nan")
+
+    return {
+        "steps": int(bt.size),
+        "agreement": share(bt == bs),
+        "false_improvement": share(bs[~bt]),
+        "missed_improvement": share(~bs[bt]),
+    }
 
 
 def _write_report(

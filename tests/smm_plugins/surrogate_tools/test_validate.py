@@ -81,6 +81,10 @@ def test_validate_report_and_files(pair, tmp_path: Path) -> None:
     assert rep["trajectory_checkpoints"][-1] == 20
     # Truth-side trajectories re-predicted by the surrogate: a well-fit surrogate ranks them well.
     assert rep["surrogate_error_on_truth_trajectories"]["random"]["kendall_tau"] > 0.3
+    # ... and judges the steps of those runs mostly as the truth does (2 seeds x 19 steps, ties left out).
+    steps = rep["step_agreement"]
+    assert set(steps) == set(rep["optimizers"]) and 0 < steps["es"]["steps"] <= 2 * 19
+    assert steps["random"]["agreement"] > 0.5
     saved = json.loads((tmp_path / "v" / "validate_report.json").read_text())
     assert saved["final"]["truth"]["tpe"]["per_seed"] == rep["final"]["truth"]["tpe"]["per_seed"]
     assert (tmp_path / "v" / "trajectories.png").read_bytes()[:4] == b"\x89PNG"
