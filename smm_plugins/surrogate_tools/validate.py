@@ -491,8 +491,9 @@ def step_agreement(truth_runs: Sequence[ArrayLike], surrogate_runs: Sequence[Arr
     surrogate's values of the same configurations. Each evaluation after the first is a step, compared
     with the run's incumbent on the truth (its best earlier configuration, first if tied). A step the truth
     rejects (true value below the incumbent's) that the surrogate rates above the incumbent is a *false
-    improvement*: where it is common, the surrogate smooths away a local optimum the optimiser is stuck in
-    on the truth. Returns the number of judged steps (truth ties left out), the share judged alike
+    improvement*. Late steps of a local search differ from the incumbent by less than any surrogate's
+    error, so compare the rates with those of a faithful surrogate on the same optimiser. Returns the number
+    of judged steps (truth ties left out), the share judged alike
     (``agreement``), ``false_improvement`` (share of rejected steps) and ``missed_improvement`` (share of
     the truth's improvements the surrogate rates at or below the incumbent); NaN where there is no such step.
     """
