@@ -209,9 +209,16 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     print(f"  {'all':<8} {picks['all_runs']['median']:+.4f} / {picks['all_runs']['max']:+.4f}")
     if "spearman_fold_std_vs_overestimation" in picks:
         print(f"Spearman(fold std of pick, over-estimation): {picks['spearman_fold_std_vs_overestimation']:+.3f}")
-    print("steps of the truth's runs judged alike by the surrogate (agreement / false improvement / missed):")
+    margin = next(iter(rep["step_agreement"].values()))["margin"]
+    print(
+        "steps of the truth's runs judged alike by the surrogate "
+        f"(agreement / false improvement / missed / false improvement where the truth is > {margin:g} worse):"
+    )
     for opt, st in rep["step_agreement"].items():
-        print(f"  {opt:<8} {st['agreement']:.3f} / {st['false_improvement']:.3f} / {st['missed_improvement']:.3f}")
+        print(
+            f"  {opt:<8} {st['agreement']:.3f} / {st['false_improvement']:.3f} / {st['missed_improvement']:.3f}"
+            f" / {st['false_improvement_beyond_margin']:.3f} of {st['clear_rejections']}"
+        )
     if rep["uniform"]:
         for obj, m in rep["uniform"]["objectives"].items():
             print(

@@ -484,7 +484,9 @@ def _on_truth_trajectories(
     return {"surrogate_error_on_truth_trajectories": errors, "step_agreement": steps}
 
 
-def step_agreement(truth_runs: Sequence[ArrayLike], surrogate_runs: Sequence[ArrayLike]) -> dict[str, Any]:
+def step_agreement(
+    truth_runs: Sequence[ArrayLike], surrogate_runs: Sequence[ArrayLike], *, margin: float = 0.02
+) -> dict[str, Any]:
     """Do surrogate and truth judge an optimiser's steps alike? (local fidelity, e.g. at local optima)
 
     ``truth_runs[k]``: the true values of run ``k``'s evaluations in order; ``surrogate_runs[k]``: the
@@ -496,12 +498,18 @@ def step_agreement(truth_runs: Sequence[ArrayLike], surrogate_runs: Sequence[Arr
     of judged steps (truth ties left out), the share judged alike
     (``agreement``), ``false_improvement`` (share of rejected steps) and ``missed_improvement`` (share of
     the truth's improvements the surrogate rates at or below the incumbent); NaN where there is no such step.
+    ``clear_rejections`` counts the steps the truth rates more than ``margin`` (accuracy, >= 0) below the
+    incumbent, and ``false_improvement_beyond_margin`` is the share of them the surrogate rates above it: a
+    faithful surrogate keeps it near 0 even where fine-scale steps are a coin toss, so it isolates local
+    optima the surrogate smooths away.
     """
+    if not (np.isfinite(margin) and margin >= 0):
+        raise ValueError(f"margin is {margin}; allowed: a finite accuracy difference >= 0")
     if len(truth_runs) != len(surrogate_runs):
         raise ValueError(
             f"truth_runs has {len(truth_runs)} runs and surrogate_runs {len(surrogate_runs)}; allowed: the same number"
         )
-    better_t, better_s = [], []
+    better_t, better_s, clear = [], [], []
     for k, (t_run, s_run) in enumerate(zip(truth_runs, surrogate_runs, strict=True)):
         t, s = np.asarray(t_run, dtype=np.float64), np.asarray(s_run, dtype=np.float64)
         if t.shape != s.shape or t.ndim != 1:
@@ -514,8 +522,8 @@ def step_agreement(truth_runs: Sequence[ArrayLike], surrogate_runs: Sequence[Arr
         judged = t[1:] != t[inc]
         better_t.append((t[1:] > t[inc])[judged])
         better_s.append((s[1:] > s[inc])[judged])
-    bt = np.concatenate(better_t) if better_t else np.zeros(0, dtype=bool)
-    bs = np.concatenate(better_s) if better_s else np.zeros(0, dtype=bool)
+        clear.append((t[1:] < t[inc] - margin)[judged])
+    bt, bs, bc = (np.concatenate(m) if m else np.zeros(0, dtype=bool) for m in (better_t, better_s, clear))
 
     def share(mask: np.ndarray) -> float:
         return float(mask.mean()) if mask.size else float("nan")
@@ -525,6 +533,9 @@ def step_agreement(truth_runs: Sequence[ArrayLike], surrogate_runs: Sequence[Arr
         "agreement": share(bt == bs),
         "false_improvement": share(bs[~bt]),
         "missed_improvement": share(~bs[bt]),
+        "margin": float(margin),
+        "clear_rejections": int(bc.sum()),
+        "false_improvement_beyond_margin": share(bs[bc]),
     }
 
 

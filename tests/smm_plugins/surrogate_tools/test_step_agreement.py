@@ -13,8 +13,16 @@ def test_steps_are_judged_against_the_incumbent_and_truth_ties_are_left_out() ->
     sur = [0.1, 0.3, 0.35, 0.2, 0.6, 0.7]
     # step 1: both improve; 2: truth rejects, surrogate accepts; 3: truth tie (left out); 4: both improve;
     # 5: truth rejects (incumbent is step 4), surrogate accepts.
-    got = step_agreement([truth], [sur])
-    assert got == {"steps": 4, "agreement": 0.5, "false_improvement": 1.0, "missed_improvement": 0.0}
+    got = step_agreement([truth], [sur], margin=0.05)
+    assert got == {
+        "steps": 4,
+        "agreement": 0.5,
+        "false_improvement": 1.0,
+        "missed_improvement": 0.0,
+        "margin": 0.05,
+        "clear_rejections": 2,  # steps 2 and 5, each 0.1 below its incumbent
+        "false_improvement_beyond_margin": 1.0,
+    }
 
 
 def test_the_first_of_tied_best_values_stays_the_incumbent() -> None:
@@ -42,6 +50,18 @@ def test_a_surrogate_that_smooths_away_a_local_optimum_shows_false_improvements(
     assert 0.3 < got["false_improvement"] < 0.7
 
 
+def test_the_margin_separates_clear_rejections_from_fine_scale_ones() -> None:
+    # Incumbent 0.6 throughout; steps 0.595 (fine: within the margin) and 0.5 (clear: 0.1 below).
+    truth = [0.6, 0.595, 0.5, 0.595, 0.5]
+    sur = [0.6, 0.61, 0.59, 0.59, 0.65]
+    got = step_agreement([truth], [sur], margin=0.02)
+    assert got["steps"] == 4 and got["false_improvement"] == 0.5
+    assert got["clear_rejections"] == 2 and got["false_improvement_beyond_margin"] == 0.5  # step 4 of steps 2, 4
+    assert step_agreement([truth], [sur], margin=0.0)["clear_rejections"] == 4
+    assert step_agreement([truth], [sur], margin=0.2)["clear_rejections"] == 0
+    assert np.isnan(step_agreement([truth], [sur], margin=0.2)["false_improvement_beyond_margin"])
+
+
 def test_short_runs_and_bad_input() -> None:
     got = step_agreement([[0.5]], [[0.4]])
     assert got["steps"] == 0 and np.isnan(got["agreement"])
@@ -49,3 +69,6 @@ def test_short_runs_and_bad_input() -> None:
         step_agreement([[0.1, 0.2], [0.3, 0.4]], [[0.1, 0.2]])
     with pytest.raises(ValueError, match=r"run 0: truth has shape \(2,\), surrogate \(3,\)"):
         step_agreement([[0.1, 0.2]], [[0.1, 0.2, 0.3]])
+    for bad in (-0.01, float("nan")):
+        with pytest.raises(ValueError, match="margin is .*; allowed: a finite accuracy difference >= 0"):
+            step_agreement([[0.1, 0.2]], [[0.1, 0.2]], margin=bad)

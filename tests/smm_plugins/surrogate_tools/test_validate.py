@@ -85,6 +85,7 @@ def test_validate_report_and_files(pair, tmp_path: Path) -> None:
     steps = rep["step_agreement"]
     assert set(steps) == set(rep["optimizers"]) and 0 < steps["es"]["steps"] <= 2 * 19
     assert steps["random"]["agreement"] > 0.5
+    assert steps["es"]["margin"] == 0.02 and 0 <= steps["es"]["clear_rejections"] <= steps["es"]["steps"]
     saved = json.loads((tmp_path / "v" / "validate_report.json").read_text())
     assert saved["final"]["truth"]["tpe"]["per_seed"] == rep["final"]["truth"]["tpe"]["per_seed"]
     assert (tmp_path / "v" / "trajectories.png").read_bytes()[:4] == b"\x89PNG"
@@ -156,6 +157,7 @@ def test_validate_cli_with_registered_truth(
     text = capsys.readouterr().out
     assert "Kendall tau of optimiser ranking" in text and "| tpe |" in text
     assert "pairs the truth's runs separate" in text and "bootstrap over runs" not in text  # one seed: no bootstrap
+    assert "false improvement where the truth is > 0.02 worse" in text
     assert json.loads((tmp_path / "cli" / "validate_report.json").read_text())["optimizers"] == ["random", "tpe"]
 
 
