@@ -118,8 +118,7 @@ def dfs_path_log_weights(
     ``k`` ends up multiplied by ``scale_{k-1} ... scale_{H-2}``. ``names`` (of X's columns) are used in
     the error for a layer code outside {0, 1, 2}.
     """
-    _check_codes(X[:, :n_layers], names)
-    return _log_weights(_path_layout(X, n_layers))
+    return _log_weights(_checked_layout(X, n_layers, names))
 
 
 def _log_weights(layout: _PathLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -162,6 +161,12 @@ def _path_layout(X: np.ndarray, n_layers: int) -> _PathLayout:
     return _PathLayout(on_a, on_b, hops_per_layer.sum(axis=1), hop_a, hop_b, prefix)
 
 
+def _checked_layout(X: np.ndarray, n_layers: int, names: Sequence[str] | None) -> _PathLayout:
+    """The path layout of rows whose layer codes are checked first (the error names the column)."""
+    _check_codes(X[:, :n_layers], names)
+    return _path_layout(X, n_layers)
+
+
 def _logsumexp_rows(log_w: np.ndarray) -> np.ndarray:
     top = np.nanmax(log_w, axis=1)
     return top + np.log(np.nansum(np.exp(log_w - top[:, None]), axis=1))
@@ -186,8 +191,7 @@ def _dfs_path_rel_names(space: SearchSpace) -> list[str]:
 
 
 def _dfs_path_rel(X: np.ndarray, space: SearchSpace) -> np.ndarray:
-    _check_codes(X[:, : space.n_categorical], space.names)
-    return _path_rel_columns(X, _path_layout(X, space.n_categorical))
+    return _path_rel_columns(X, _checked_layout(X, space.n_categorical, space.names))
 
 
 def _path_rel_columns(X: np.ndarray, layout: _PathLayout) -> np.ndarray:
@@ -236,8 +240,7 @@ def _dfs_path_ctx_names(space: SearchSpace) -> list[str]:
 
 
 def _dfs_path_ctx(X: np.ndarray, space: SearchSpace) -> np.ndarray:
-    _check_codes(X[:, : space.n_categorical], space.names)
-    layout = _path_layout(X, space.n_categorical)
+    layout = _checked_layout(X, space.n_categorical, space.names)
     emb_share, prev_share, final = _input_shares(layout)
     return np.column_stack([_path_rel_columns(X, layout), emb_share, prev_share, final])
 
