@@ -75,6 +75,11 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     )
     r.add_argument("dir", help="directory written by smm-bench compare")
     r.add_argument("--out", help="report directory (default DIR/report)")
+    r.add_argument(
+        "--no-truth-check",
+        action="store_true",
+        help='skip the section "Checked on the truth" (re-scoring the returned configurations on exact twins)',
+    )
     r.set_defaults(func=_cmd_report)
 
 
@@ -202,7 +207,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from smm_plugins.compare.report import make_report, markdown_table
 
     try:
-        res = make_report(args.dir, args.out)
+        res = make_report(args.dir, args.out, truth_check=not args.no_truth_check)
     except (ValueError, FileNotFoundError) as exc:
         print(f"smm-bench report: {exc}", file=sys.stderr)
         return 2

@@ -36,6 +36,9 @@ import pandas as pd
 
 from smm_plugins._deps import require
 from smm_plugins._io import atomic_save_png, atomic_write_text
+from smm_plugins.compare.provenance import markdown_sources
+from smm_plugins.compare.reference_lines import draw_references, mark_off_range
+from smm_plugins.compare.replicates import find_identical_runs
 from smm_plugins.compare.stats import (
     METRICS,
     CriticalDifference,
@@ -46,6 +49,7 @@ from smm_plugins.compare.stats import (
     pairwise_wilcoxon,
     wide_finals,
 )
+from smm_plugins.compare.truth_check import truth_section
 
 __all__ = [
     "make_report",
@@ -269,20 +273,6 @@ def _pyplot() -> Any:
     return plt
 
 
-#: Line styles of the reference configurations on the curves, in the order reference_configs lists them.
-_REF_STYLES = ((0, (1, 1.5)), (0, (5, 2, 1, 2)), (0, (5, 3)), (0, (2, 2)), (0, (8, 2)))
-
-
-def _draw_references(ax: Any, refs: pd.DataFrame, column: str) -> list[float]:
-    # Horizontal lines at the accuracy of each reference configuration; returns the values drawn.
-    values = []
-    for (_, r), style in zip(refs.iterrows(), _REF_STYLES * 4, strict=False):
-        v = float(r[column])
-        ax.axhline(v, color="0.35", lw=1.1, ls=style, label=f"{r['reference']}: {v:.3f}")
-        values.append(v)
-    return values
-
-
 def _curve_panel(
     ax: Any, gb: pd.DataFrame, metric: str, xgrid: tuple[str, Any, float], opts: list[str], colors: dict[str, Any]
 ) -> tuple[float, float]:
@@ -328,13 +318,14 @@ def _plot(df: pd.DataFrame, x: str, path: Path, order: dict[str, list[str]], ref
             ax = axes[r, c]
             lo, hi = _curve_panel(ax, gb, metric, (x, grid, scale), order.get(bench, all_opts), colors)
             column = "train_acc" if metric == "best_train" else "test_acc"
-            ref_values = _draw_references(ax, refs[refs["benchmark"] == bench], column)
-            if ref_values and np.isfinite(hi):
-                # Show the best reference (does optimising beat it?); lower ones are named in the legend.
-                hi = max(hi, max(ref_values))
+            drawn = draw_references(ax, refs[refs["benchmark"] == bench], column)
+            if drawn and np.isfinite(hi):
+                # Show the best reference (does optimising beat it?); lower ones get a note at the edge.
+                hi = max(hi, max(v for _, _, v in drawn))
             if np.isfinite(lo) and np.isfinite(hi) and hi > lo:
                 pad = 0.08 * (hi - lo)
                 ax.set_ylim(lo - pad, hi + pad)
+            mark_off_range(ax, drawn)
             ax.set_title(f"{bench}: {METRICS[metric]}", fontsize=11)
             ax.set_xlabel(unit if x == "evals" else f"simulated wall-clock ({unit})")
             ax.set_ylabel(column)
@@ -407,7 +398,7 @@ def markdown_table(table: Any) -> str:
 
 def _markdown_wilcoxon(w: Any) -> str:
     if not len(w):
-        return "No pair of optimisers shares a seed.\n"
+        return "No pair of optimisers in the tests shares a seed.\n"
     lines = [
         "| benchmark | metric | A | B | median A−B | wins A/B | p | p (Holm) |",
         "|---|---|---|---|---|---|---|---|",
@@ -504,7 +495,7 @@ def _markdown_cd(friedman: pd.DataFrame, pngs: list[Path]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for _, r in friedman.iterrows():
-        p = f"{r['friedman_p']:.3g}" if math.isfinite(r["friedman_p"]) else "— (2 optimisers)"
+        p = f"{r['friedman_p']:.3g}" if math.isfinite(r["friedman_p"]) else f"— ({r['optimizers']} optimiser(s))"
         lines.append(
             f"| {r['benchmark']} | {r['metric']} | {r['seeds']} | {p} | {r['ranking']} | {r['groups'] or '—'} |"
         )
@@ -535,8 +526,13 @@ def _markdown_failures(failures: list[Path]) -> str:
     return "\n## Failed runs\n\n" + "\n".join(items) + "\n"
 
 
-def make_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | None = None) -> ReportResult:
-    """Write the report of comparison directory ``run_dir`` into ``out`` (default ``run_dir/report``)."""
+def make_report(
+    run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, *, truth_check: bool = True
+) -> ReportResult:
+    """Write the report of comparison directory ``run_dir`` into ``out`` (default ``run_dir/report``).
+
+    ``truth_check=False`` leaves out the section "Checked on the truth" (:mod:`~smm_plugins.compare.truth_check`).
+    """
     from smm_plugins.compare.runner import read_runs
 
     run_dir = Path(run_dir)
@@ -550,10 +546,13 @@ def make_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | N
     out.mkdir(parents=True, exist_ok=True)
     df = incumbent_curves(raw)
     table = final_table(df)
-    wil = pairwise_wilcoxon(df)
-    cds = critical_differences(df, wil)
+    identical = find_identical_runs(df)
+    tested = identical.drop_from(df)  # runs that repeat each other are not independent replicates
+    wil = pairwise_wilcoxon(tested)
+    cds = critical_differences(tested, wil)
     friedman = _friedman_frame(cds)
-    refs = reference_values(_benchmark_specs(run_dir, sorted(df["benchmark"].unique())))
+    specs = _benchmark_specs(run_dir, sorted(df["benchmark"].unique()))
+    refs = reference_values(specs)
     curves = curves_table(df)
     order = {b: list(g["optimizer"]) for b, g in table.groupby("benchmark")}
 
@@ -564,6 +563,8 @@ def make_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | N
     csvs = [out / n for n in ("final_table.csv", "wilcoxon.csv", "friedman.csv", "references.csv", "curves.csv")]
     for frame, path in zip((table, wil, friedman, refs, curves), csvs, strict=True):
         atomic_write_text(path, frame.to_csv(index=False, float_format="%.6g"))
+    truth_md, truth_csvs = truth_section(run_dir, df, wil, refs, specs, tested, out) if truth_check else ("", [])
+    csvs += truth_csvs
 
     failures = sorted((run_dir / "failures").glob("*.json")) if (run_dir / "failures").is_dir() else []
     md = "\n".join(
@@ -571,6 +572,7 @@ def make_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | N
             "# Optimiser comparison on SMM-Bench",
             "",
             *_markdown_head(run_dir, raw, failures),
+            *markdown_sources(specs),
             "",
             "Incumbent = best configuration so far by train_acc; its test_acc is what a user would get.",
             "",
@@ -580,6 +582,7 @@ def make_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | N
             "(average over seeds every optimiser finished).",
             "",
             markdown_table(table),
+            identical.markdown(),
             "## Critical-difference diagrams",
             "",
             _markdown_cd(friedman, cd_pngs),
@@ -589,6 +592,7 @@ def make_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | N
             "model (PS) and the space's default configuration; `smm_plugins.references` defines them.",
             "",
             _markdown_references(refs, table),
+            truth_md,
             "## Anytime performance",
             "",
             "![against evaluations](curves_evaluations.png)",

@@ -27,6 +27,7 @@ __all__ = [
     "not_significant_groups",
     "pairwise_wilcoxon",
     "wide_finals",
+    "wilcoxon_of_finals",
 ]
 
 #: Final values compared: the best train_acc found, and the test_acc of that incumbent.
@@ -133,7 +134,11 @@ def pairwise_wilcoxon(df: pd.DataFrame) -> pd.DataFrame:
 
     ``p_holm``: Holm-adjusted within each benchmark and metric. ``df``: an incumbent-curves frame.
     """
-    fin = final_values(df)
+    return wilcoxon_of_finals(final_values(df))
+
+
+def wilcoxon_of_finals(fin: pd.DataFrame) -> pd.DataFrame:
+    """:func:`pairwise_wilcoxon` of final values (one row per run: benchmark, optimizer, seed and the metrics)."""
     rows = []
     for bench, g in fin.groupby("benchmark", sort=True):
         for metric in METRICS:

@@ -1,0 +1,58 @@
+"""Reference lines outside a plot's y-range are marked, in the legend and with an arrow note at the edge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("matplotlib")
+
+
+def test_a_reference_below_the_curves_gets_a_note_and_its_legend_says_so() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from smm_plugins.compare.reference_lines import draw_references, mark_off_range
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0.55, 0.60])
+    refs = pd.DataFrame({"reference": ["A alone", "base", "default"], "train_acc": [0.58, 0.20, 0.70]})
+    drawn = draw_references(ax, refs, "train_acc")
+    ax.set_ylim(0.5, 0.65)
+    notes = mark_off_range(ax, drawn)
+    assert notes == ["↓ base: 0.200", "↑ default: 0.700"]
+    labels = ax.get_legend_handles_labels()[1]
+    assert "A alone: 0.580" in labels
+    assert "base: 0.200 (below the plot ↓)" in labels and "default: 0.700 (above the plot ↑)" in labels
+    assert [t.get_text() for t in ax.texts] == notes
+    plt.close(fig)
+
+
+def test_report_curves_mark_the_references_they_cut_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from smm_plugins.compare import report
+
+    figures: list[Any] = []
+    monkeypatch.setattr(report, "atomic_save_png", lambda fig, path: figures.append(fig))
+    rng = np.random.default_rng(0)
+    rows = [
+        {"benchmark": "b", "optimizer": o, "seed": s, "trial": t, "value": v, "test_acc": v, "sim_time": t + 1.0}
+        for o in ("p", "q")
+        for s in range(3)
+        for t, v in enumerate(0.55 + 0.05 * np.sort(rng.random(40)))
+    ]
+    df = report.incumbent_curves(pd.DataFrame(rows).assign(wall_time=1.0))
+    refs = pd.DataFrame(
+        {"benchmark": "b", "reference": ["B alone", "default"], "train_acc": [0.19, 0.58], "test_acc": [0.2, 0.57]}
+    )
+    report._plot(df, "evals", tmp_path / "c.png", {"b": ["p", "q"]}, refs)
+    ax = figures[0].axes[0]
+    lo, hi = ax.get_ylim()
+    assert lo > 0.19  # the curves keep their zoom ...
+    assert [t.get_text() for t in ax.texts] == ["↓ B alone: 0.190"]  # ... and the cut-off line is named
+    assert "B alone: 0.190 (below the plot ↓)" in [t.get_text() for t in ax.get_legend().get_texts()]
