@@ -139,6 +139,7 @@ class _SMMLogic:
         return {
             "name": b.name,
             "task": task,
+            "source": meta.get("source"),  # where the benchmark's files come from (official, embedded, user build)
             "references": [CITATION, "https://arxiv.org/abs/2509.02555", "https://github.com/shiralab/SMM-Bench"],
             "citation": BIBTEX,
             "objective": "function_value = 1 - accuracy" + (f" ({task})" if task else "") + "; lower is better",

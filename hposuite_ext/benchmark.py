@@ -63,7 +63,12 @@ def benchmark_description(
                 values=bench.space.default_config(),
             )
         },
-        extra={"citation": BIBTEX, "dimensions": bench.space.dim, "n_problems_full": full},
+        extra={
+            "source": dict(getattr(bench, "meta", None) or {}).get("source"),
+            "citation": BIBTEX,
+            "dimensions": bench.space.dim,
+            "n_problems_full": full,
+        },
     )
 
 

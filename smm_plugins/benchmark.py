@@ -39,6 +39,11 @@ class Benchmark(abc.ABC):
     noise_model: SubsetNoiseModel | None = None
     #: True if :meth:`_predict_subset` measures a subset exactly (no noise model), as the lab's objectives do.
     exact_subsets: bool = False
+    #: Descriptive metadata (task, citation, files, ...). Set by each subclass instance; on every benchmark
+    #: from :func:`smm_plugins.registry.load_benchmark` it holds ``"source"``, one line saying where the
+    #: benchmark's files come from, and ``"source_kind"``, one of :data:`smm_plugins.provenance.SOURCE_KINDS`
+    #: (``"official"`` only for files installed from the authors' download).
+    meta: dict[str, Any]
 
     # -- to implement --------------------------------------------------------------------------
     @abc.abstractmethod

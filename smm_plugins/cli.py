@@ -73,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="check and install the official SMM-Bench files (downloaded folder or zip)",
         description="Check the downloaded SMM-Bench files and copy them into the data directory "
-        "($SMM_BENCH_DATA_DIR or the per-user data directory).",
+        "($SMM_BENCH_DATA_DIR or the per-user data directory). A build-surrogate output is refused: "
+        "load it by directory or register it under your own name (register_benchmark(name, directory)).",
     )
     p.add_argument("path", metavar="PATH", help="the downloaded zip or unpacked folder")
     p.add_argument("--data-dir", metavar="DIR", help="install here instead of the data directory")
@@ -221,6 +222,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
             "name": bench.name,
             "description": entry.description if entry else "",
             "kind": entry.kind if entry else "directory",
+            "source": meta.get("source", ""),
+            "source_kind": meta.get("source_kind", ""),
             "objectives": list(bench.objectives),
             "dim": space.dim,
             "space": space.to_dict(),
@@ -235,6 +238,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print(f"name:        {bench.name}")
     if entry is not None and entry.description:
         print(f"description: {entry.description}")
+    if "source" in meta:
+        print(f"source:      {meta['source']}")
     if "directory" in meta:
         print(f"files:       {meta['directory']}")
     print(f"objectives:  {', '.join(bench.objectives)} (accuracy in [0, 1], higher is better)")

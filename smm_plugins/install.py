@@ -9,6 +9,10 @@ SHA-256 manifest and only then renamed into place, so that a failed install chan
 Zip archives are rejected as a whole if any member could land outside the target (absolute paths,
 ``..`` components, drive letters) or is a symbolic link; folders are rejected if a needed file is a
 symbolic link.
+
+Only the official files are installed: a folder carrying a file the official download never has
+(``build_info.json``, ``space.json``, ``features.json``: a ``build-surrogate`` output) is refused, since
+installing it would give a user's build an official name (see :mod:`smm_plugins.provenance`).
 """
 
 from __future__ import annotations
@@ -23,14 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from smm_plugins.datadir import data_dir, write_manifest
-from smm_plugins.model_files import (
-    FEATURES_FILE,
-    LABEL_FILE,
-    OFFICIAL_FILES,
-    SPACE_FILE,
-    ModelFileError,
-    check_model_dir,
-)
+from smm_plugins.model_files import LABEL_FILE, OFFICIAL_FILES, ModelFileError, check_model_dir
+from smm_plugins.provenance import BUILD_INFO_FILE, BUILD_MARKERS, user_build_fix
 
 __all__ = ["install", "InstallError", "InstalledBenchmark", "OFFICIAL_NAMES", "DOWNLOAD_HINT", "INSTALL_FIX"]
 
@@ -44,7 +42,7 @@ DOWNLOAD_HINT = "the Google Drive folder linked from https://github.com/shiralab
 INSTALL_FIX = f"download the files from {DOWNLOAD_HINT} and run `smm-bench install PATH`"
 
 _MODEL_NAMES = set(OFFICIAL_FILES.values()) | {n + ".gz" for n in OFFICIAL_FILES.values()}
-_WANTED = _MODEL_NAMES | {LABEL_FILE, SPACE_FILE, FEATURES_FILE}
+_WANTED = _MODEL_NAMES | {LABEL_FILE} | set(BUILD_MARKERS)
 _MAX_DEPTH = 4
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
@@ -68,14 +66,25 @@ def install(source: str | os.PathLike[str], *, root: str | os.PathLike[str] | No
     """Check and install the official SMM-Bench files from ``source`` (folder or ``.zip``).
 
     ``root``: data directory to install into (default: :func:`smm_plugins.datadir.data_dir`).
-    Returns what was installed. Raises :class:`InstallError` (nothing changed) on any problem.
+    Returns what was installed. Raises :class:`InstallError` (nothing changed) on any problem, including
+    a folder that is a ``build-surrogate`` output rather than the official download.
     An already installed benchmark of the same name is replaced.
     """
-    src = Path(source).expanduser()
+    src = Path(source).expanduser().absolute()
     if not src.exists():
         raise InstallError(f"{src} does not exist; pass the folder or zip you downloaded from {DOWNLOAD_HINT}")
     target_root = Path(root) if root is not None else data_dir()
+    created = not target_root.exists()
     target_root.mkdir(parents=True, exist_ok=True)
+    try:
+        return _install(src, target_root)
+    except BaseException:
+        if created and not any(target_root.iterdir()):
+            target_root.rmdir()  # a failed install leaves no trace, not even the data directory
+        raise
+
+
+def _install(src: Path, target_root: Path) -> list[InstalledBenchmark]:
     tmp = Path(tempfile.mkdtemp(prefix=".install-", dir=target_root))
     try:
         if src.is_dir():
@@ -98,7 +107,7 @@ def install(source: str | os.PathLike[str], *, root: str | os.PathLike[str] | No
         installed = []
         for (name, check_folds, n_features), (stage_dir, shown, _) in zip(results, staged, strict=True):
             files = sorted(p.name for p in stage_dir.iterdir() if p.is_file())
-            write_manifest(stage_dir, files, source=str(src.resolve()) + (f":{shown}" if shown else ""))
+            write_manifest(stage_dir, files, source=shown)
             installed.append((name, stage_dir, check_folds, n_features, shown))
         out = []
         for name, stage_dir, folds, n_features, shown in installed:
@@ -138,8 +147,7 @@ def _stage_from_dir(src: Path, tmp: Path) -> list[tuple[Path, str, str]]:
         present = set(filenames) & _WANTED
         if not present & _MODEL_NAMES:
             continue
-        rel = here.relative_to(src).as_posix()
-        rel = "" if rel == "." else rel
+        _refuse_user_build(str(here), present, user_build_fix(here))
         stage = tmp / f"stage-{len(staged)}"
         stage.mkdir()
         for name in _pick(present):
@@ -198,6 +206,8 @@ def _stage_from_zip(src: Path, tmp: Path) -> list[tuple[Path, str, str]]:
             members = groups[folder]
             if not set(members) & _MODEL_NAMES:
                 continue
+            where = f"{src}:{folder}" if folder != "." else str(src)
+            _refuse_user_build(where, set(members), "unpack it, then " + user_build_fix(PurePosixPath(folder).name))
             stage = tmp / f"stage-{len(staged)}"
             stage.mkdir()
             for name in _pick(set(members)):
@@ -213,6 +223,17 @@ def _stage_from_zip(src: Path, tmp: Path) -> list[tuple[Path, str, str]]:
             shown = f"{src}:{folder}" if folder != "." else str(src)
             staged.append((stage, shown, PurePosixPath(folder).name))
     return staged
+
+
+def _refuse_user_build(shown: str, names: set[str], fix: str) -> None:
+    markers = [m for m in BUILD_MARKERS if m in names]
+    if not markers:
+        return
+    what = "a surrogate built with `smm-bench build-surrogate`" if BUILD_INFO_FILE in markers else "not official files"
+    raise InstallError(
+        f"{shown} has {', '.join(markers)} ({what}), not the official SMM-Bench download; `smm-bench install` "
+        f"installs only the official files (as {' / '.join(OFFICIAL_NAMES.values())}). Instead, {fix}"
+    )
 
 
 def _check_staged(stage: Path, shown: str, folder_name: str) -> tuple[str, dict[str, int], int]:

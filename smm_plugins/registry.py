@@ -10,10 +10,16 @@ Pre-registered:
 ``smm-mini-ps-true``   the merge lab's exact PS objective (no surrogate)
 ``smm-mini-dfs-true``  the merge lab's exact DFS objective (no surrogate)
 =====================  ==========================================================================
+
+A user's own surrogate directory (a ``build-surrogate`` output) is loaded by directory or registered
+with ``register_benchmark("my-name", directory)``; names starting with ``smm-bench-`` stay the official
+files'. Every loaded benchmark's ``meta["source"]`` says where its files come from
+(see :mod:`smm_plugins.provenance`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import logging
 import os
@@ -28,6 +34,14 @@ from smm_plugins.benchmark import Benchmark
 from smm_plugins.datadir import MANIFEST_FILE, data_dir
 from smm_plugins.install import DOWNLOAD_HINT, INSTALL_FIX
 from smm_plugins.model_files import OFFICIAL_FILES
+from smm_plugins.provenance import (
+    build_markers,
+    check_user_name,
+    directory_source,
+    is_reserved_name,
+    official_source,
+    user_build_fix,
+)
 
 __all__ = [
     "register_benchmark",
@@ -71,6 +85,8 @@ class BenchmarkEntry:
     kind: str = "custom"
     #: Folder holding the benchmark's files, if it has one (for ``smm-bench info``/``list``).
     location: Callable[[], Path] | None = None
+    #: A user's surrogate directory registered by path (loaded like a directory, under ``name``).
+    directory: Path | None = None
 
 
 _REGISTRY: dict[str, BenchmarkEntry] = {}
@@ -80,29 +96,46 @@ _LOCK = threading.RLock()
 
 def register_benchmark(
     name: str,
-    factory: Factory | str,
+    factory: Factory | str | os.PathLike[str],
     *,
     description: str = "",
     kind: str = "custom",
     location: Callable[[], Path] | None = None,
     overwrite: bool = False,
 ) -> None:
-    """Register ``factory`` (a callable returning a Benchmark, or ``"module:callable"``) under ``name``.
+    """Register ``factory`` under ``name``: a callable returning a Benchmark, ``"module:callable"``, or a directory.
 
-    ``factory(**kw)`` receives the keyword arguments given to :func:`load_benchmark`.
-    Re-registering an existing name raises ``ValueError`` unless ``overwrite=True``.
+    ``factory(**kw)`` receives the keyword arguments given to :func:`load_benchmark`. A directory of
+    surrogate files (e.g. a ``build-surrogate`` output) is loaded as :func:`load_benchmark` loads a
+    directory, under ``name`` (kind ``"user"``); ``name`` must not start with ``smm-bench-`` (the official
+    files' names). Re-registering an existing name raises ``ValueError`` unless ``overwrite=True``.
     """
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"benchmark name must be a non-empty string, got {name!r}")
-    if isinstance(factory, str):
+    directory = _as_directory(factory)
+    target: Factory | str
+    if directory is not None:
+        check_user_name(name, "name", f"register {directory} under a name of your own")
+        description = description or directory_source(directory)["source"]
+        target, kind, location = _directory_factory(name, directory), "user", _fixed(directory)
+    elif isinstance(factory, os.PathLike):
+        raise ValueError(f"factory = {os.fspath(factory)!r} is not an existing directory of surrogate files")
+    elif isinstance(factory, str):
         if factory.count(":") != 1 or not all(factory.split(":")):
-            raise ValueError(f"factory {factory!r} must look like 'package.module:callable'")
+            raise ValueError(
+                f"factory {factory!r} is not an existing directory and must look like 'package.module:callable'"
+            )
+        target = factory
     elif not callable(factory):
-        raise TypeError(f"factory must be callable or a 'module:callable' string, got {type(factory).__name__}")
+        raise TypeError(
+            f"factory must be callable, a 'module:callable' string or a directory, got {type(factory).__name__}"
+        )
+    else:
+        target = factory
     with _LOCK:
         if name in _REGISTRY and not overwrite:
             raise ValueError(f"benchmark {name!r} is already registered; pass overwrite=True to replace it")
-        _REGISTRY[name] = BenchmarkEntry(name, factory, description, kind, location)
+        _REGISTRY[name] = BenchmarkEntry(name, target, description, kind, location, directory)
         for key in [k for k in _CACHE if k[0] == name]:
             del _CACHE[key]
 
@@ -138,6 +171,9 @@ def benchmark_status(name: str) -> tuple[bool, str]:
     entry = benchmark_entry(name)
     if entry.location is not None:
         where = entry.location()
+        markers = build_markers(where) if entry.kind == "official" else []
+        if markers:
+            return False, f"{where} holds a surrogate build ({', '.join(markers)}), not the official files"
         if any((where / f).is_file() or (where / (f + ".gz")).is_file() for f in OFFICIAL_FILES.values()):
             return True, str(where)
         if entry.kind == "official":
@@ -171,25 +207,86 @@ def load_benchmark(name_or_dir: str | os.PathLike[str], **kwargs: Any) -> Benchm
     """
     if isinstance(name_or_dir, str) and name_or_dir in _REGISTRY:
         entry = _REGISTRY[name_or_dir]
-        return _cached((entry.name, str(data_dir())), kwargs, lambda: _resolve(entry)(**kwargs))
+        if entry.directory is not None:
+            return _load_directory(entry.directory, kwargs, name=entry.name)
+        custom = f"custom: registered as {entry.name!r}, factory {_factory_name(entry.factory)}"
+        return _cached((entry.name, str(data_dir())), kwargs, lambda: _with_source(_resolve(entry)(**kwargs), custom))
     if isinstance(name_or_dir, str) and ":" in name_or_dir and not os.path.exists(name_or_dir):
         spec = name_or_dir
-        return _cached(("factory", spec), kwargs, lambda: _from_factory(spec, kwargs))
+        return _cached(
+            ("factory", spec), kwargs, lambda: _with_source(_from_factory(spec, kwargs), f"custom: factory {spec}")
+        )
     if not isinstance(name_or_dir, (str, os.PathLike)):
         raise TypeError(f"name_or_dir must be a benchmark name or a directory, got {type(name_or_dir).__name__}")
     path = Path(name_or_dir).expanduser()
     if path.is_dir():
-        from smm_plugins.surrogate import SurrogateBenchmark
-
-        # The files' sizes and times are part of the key: a rebuilt directory loads afresh.
-        key = ("dir", str(path.resolve()), _dir_fingerprint(path))
-        return _cached(key, kwargs, lambda: SurrogateBenchmark(path, **kwargs))
+        return _load_directory(path, kwargs)
     if path.exists():
         raise UnknownBenchmarkError(f"{path} is a file; pass a benchmark name or a directory of surrogate files")
     raise UnknownBenchmarkError(_unknown_message(str(name_or_dir)))
 
 
 # -- internals ---------------------------------------------------------------------------------
+
+
+def _as_directory(factory: object) -> Path | None:
+    """``factory`` as an existing directory's absolute path, or ``None`` if it names no directory."""
+    if isinstance(factory, (str, os.PathLike)) and os.path.isdir(os.path.expanduser(os.fspath(factory))):
+        return Path(os.fspath(factory)).expanduser().resolve()
+    return None
+
+
+def _fixed(path: Path) -> Callable[[], Path]:
+    return lambda: path
+
+
+def _directory_factory(name: str, directory: Path) -> Factory:
+    def factory(**kwargs: Any) -> Benchmark:
+        return _load_directory(directory, kwargs, name=name)
+
+    factory.__qualname__ = f"directory:{directory}"
+    return factory
+
+
+def _load_directory(path: Path, kwargs: dict[str, Any], *, name: str | None = None) -> Benchmark:
+    """A surrogate directory, cached until a file in it changes; ``meta["source"]`` from its files."""
+    from smm_plugins.surrogate import SurrogateBenchmark
+
+    def make() -> Benchmark:
+        args = dict(kwargs)
+        provenance = directory_source(path, embedded=_is_embedded(path), verified=args.get("verify", True))
+        args["meta"] = {**provenance, **dict(args.get("meta") or {})}
+        if name is not None:
+            args.setdefault("name", name)
+        bench = SurrogateBenchmark(path, **args)
+        if provenance["source_kind"] == "user-build" and is_reserved_name(bench.space.name):
+            # An older build-surrogate named a ps/dfs space smm-bench-*: that name is the official files'.
+            bench.space = dataclasses.replace(bench.space, name=bench.name)
+        return bench
+
+    # The files' sizes and times are part of the key: a rebuilt directory loads afresh.
+    return _cached(("dir", str(path.resolve()), _dir_fingerprint(path), name), kwargs, make)
+
+
+def _is_embedded(path: Path) -> bool:
+    return path.resolve().parent == EMBEDDED_DATA_DIR
+
+
+def _factory_name(factory: Factory | str) -> str:
+    return factory if isinstance(factory, str) else getattr(factory, "__qualname__", repr(factory))
+
+
+def _with_source(bench: Benchmark, source: str) -> Benchmark:
+    """``bench`` with ``meta["source"]`` and ``meta["source_kind"]`` set (``source`` where it names none)."""
+    meta = getattr(bench, "meta", None)
+    if not isinstance(meta, dict):
+        meta = dict(meta or {})
+        bench.meta = meta
+    if not meta.get("source"):
+        meta["source"] = source
+        meta["source_kind"] = "custom"
+    meta.setdefault("source_kind", "custom")
+    return bench
 
 
 def _cached(key: tuple[Any, ...], kwargs: dict[str, Any], make: Callable[[], Benchmark]) -> Benchmark:
@@ -271,10 +368,23 @@ def _official_factory(name: str, label: str) -> Factory:
                 f"{name} is not installed (looked in {where}). Download the {label} files from {DOWNLOAD_HINT}, "
                 f"then run `smm-bench install PATH` (PATH = the downloaded zip or folder)"
             )
+        markers = build_markers(where)
+        if markers:
+            raise BenchmarkNotInstalledError(
+                f"{where} holds a surrogate build ({', '.join(markers)}), not the official {label} files; move it "
+                f"out of the data directory and {user_build_fix('DIR')}, then install the official files: "
+                f"{INSTALL_FIX}"
+            )
         if not (where / MANIFEST_FILE).is_file():
             log.warning("%s has no %s: its files are not verified; run `smm-bench install PATH`", where, MANIFEST_FILE)
         kwargs.setdefault("fix", INSTALL_FIX)
-        meta = {"task": OFFICIAL_TASK, **dict(kwargs.pop("meta", None) or {})}
+        source = official_source(where, verified=kwargs.get("verify", True))
+        meta = {
+            "task": OFFICIAL_TASK,
+            "source": source,
+            "source_kind": "official",
+            **dict(kwargs.pop("meta", None) or {}),
+        }
         return SurrogateBenchmark(where, name=name, meta=meta, **kwargs)
 
     factory.__qualname__ = f"official:{name}"
@@ -301,7 +411,7 @@ def _embedded_factory(name: str) -> Factory:
             )
         kwargs.setdefault("fix", _EMBEDDED_FIX)
         meta = {
-            "source": "smm-plugins merge lab (embedded surrogate)",
+            **directory_source(where, embedded=True),
             "task": LAB_TASK,
             **dict(kwargs.pop("meta", None) or {}),
         }

@@ -147,7 +147,8 @@ class _LabBenchmark(Benchmark):
         if cost_model is not None:  # resolved now: a wrong name fails at construction
             self.cost_model = cost_model_for(self, cost_model)
         self.meta: dict[str, Any] = {
-            "source": "smm-plugins merge lab (exact objective)",
+            "source": "exact lab objective (no surrogate): the smm-plugins merge lab's networks",
+            "source_kind": "true",
             "task": LAB_TASK,
             "citation": CITATION,
             "bibtex": BIBTEX,

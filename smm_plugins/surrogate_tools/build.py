@@ -42,6 +42,7 @@ import numpy as np
 from smm_plugins._io import atomic_save_png, atomic_write_text
 from smm_plugins.features import FeatureMap, get_feature_map
 from smm_plugins.model_files import FEATURES_FILE, OFFICIAL_FILES, write_cv_booster, write_feature_map, write_labels
+from smm_plugins.provenance import check_user_name, is_reserved_name
 from smm_plugins.space import SearchSpace, dfs_space, ps_space
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ __all__ = [
     "METADATA_COLUMNS",
     "MODEL_FILES",
     "build_surrogate",
+    "built_space_name",
     "fidelity_metrics",
     "read_table",
     "resolve_space",
@@ -122,7 +124,9 @@ class BuildConfig:
     allow_extra_columns: bool = False
     #: Fixed LightGBM parameters to use instead of tuning (``n_trials`` is then ignored).
     params: Mapping[str, Any] | None = None
-    #: Name written into ``space.json`` (default: the space's own name), e.g. the benchmark's name.
+    #: Name written into ``space.json``, e.g. the benchmark's name. Default: the space's own name if the
+    #: user gave it (a SPACE.json or SearchSpace), else (``"ps"``/``"dfs"``) the output folder's name. Names
+    #: starting with ``smm-bench-`` are the official files' and are refused.
     space_name: str | None = None
     #: Built-in feature map (:mod:`smm_plugins.features`) the boosters are trained on, e.g. ``"dfs-path"``;
     #: None: the space's metadata ``"features"`` if any, else the raw inputs.
@@ -155,11 +159,27 @@ class BuildConfig:
             raise ValueError(
                 f"learning_rate_range {lr} must be 0 < lo <= hi <= 1 and num_leaves_range {nl} 2 <= lo <= hi"
             )
+        if self.space_name is not None:
+            check_user_name(self.space_name, "space_name (--space-name)", _NAME_FIX)
         unknown = [o for o in self.objectives if o not in MODEL_FILES]
         if unknown or not self.objectives:
             raise ValueError(
                 f"objectives {list(self.objectives)} not allowed; allowed: a subset of {list(MODEL_FILES)}"
             )
+
+
+_NAME_FIX = "pass --space-name NAME (BuildConfig.space_name) with a name of your own"
+
+
+def built_space_name(space: SearchSpace, out_dir: str | os.PathLike[str], space_name: str | None = None) -> str:
+    """Name of the space a build writes: ``space_name``, else ``space``'s own unless it is an official
+    ``smm-bench-*`` name (``--space ps``/``dfs``), else the output folder's name (never ``smm-bench-*``)."""
+    if space_name:
+        return check_user_name(space_name, "space_name (--space-name)", _NAME_FIX)
+    if not is_reserved_name(space.name):
+        return space.name
+    folder = Path(out_dir).resolve().name
+    return check_user_name(folder, "the output folder's name (--out)", _NAME_FIX + " or write to another folder")
 
 
 @dataclass
@@ -765,8 +785,7 @@ def build_surrogate(
     cfg = config or BuildConfig()
     t0 = time.perf_counter()
     sp = resolve_space(space)
-    if cfg.space_name:
-        sp = dataclasses.replace(sp, name=cfg.space_name)
+    sp = dataclasses.replace(sp, name=built_space_name(sp, out_dir, cfg.space_name))
     fmap = _resolve_feature_map(sp, cfg)
     rows = _read_rows(data, extra_data, sp, cfg)
     X_model, names, cat_cols = _model_inputs(rows.X, sp, fmap, cfg)

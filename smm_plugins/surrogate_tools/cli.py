@@ -75,7 +75,11 @@ def _add_build_parser(subparsers: Any) -> None:
         action="store_true",
         help="ignore DATA columns that are neither parameters, objectives nor known metadata",
     )
-    b.add_argument("--space-name", help="name recorded in space.json (default: the space's own name)")
+    b.add_argument(
+        "--space-name",
+        help="your benchmark's name, recorded in space.json (default: a SPACE.json's own name; for 'ps'/'dfs' the "
+        "--out folder's name; smm-bench-* names are the official files')",
+    )
     b.add_argument("--params", metavar="JSON", help="fixed LightGBM parameters (JSON object) instead of tuning")
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     b.set_defaults(func=_cmd_build)

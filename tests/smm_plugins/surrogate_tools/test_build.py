@@ -251,3 +251,58 @@ def test_named_spaces_are_the_core_ones() -> None:
     # A user's table built with --space ps must not be labelled as one of the lab's benchmarks.
     assert resolve_space("ps") == core_ps() and resolve_space("PS").name == "smm-bench-ps"
     assert resolve_space("dfs") == core_dfs()
+
+
+@pytest.mark.slow
+def test_build_ps_without_space_name_is_named_after_the_output_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    from smm_plugins.cli import main
+    from smm_plugins.registry import load_benchmark
+
+    data = tmp_path / "merges.parquet"
+    _table(ps_space(), n=300).to_parquet(data)
+    out = tmp_path / "my-merges"
+    argv = ["build-surrogate", str(data), "--space", "ps", "--out", str(out), "--trials", "0", "--folds", "2"]
+    assert main([*argv, "--max-rounds", "10", "-q"]) == 0
+    assert json.loads((out / "space.json").read_text())["name"] == "my-merges"
+    assert json.loads((out / "build_info.json").read_text())["space"] == "my-merges"
+    bench = load_benchmark(out)
+    assert bench.space.name == bench.name == "my-merges" and bench.meta["source_kind"] == "user-build"
+    capsys.readouterr()
+    assert main(["install", str(out)]) == 1  # and it cannot be installed as the official smm-bench-ps
+    assert "has build_info.json, space.json" in capsys.readouterr().err and not data_dir.exists()
+
+
+@pytest.mark.parametrize(
+    "out_name, extra, match",
+    [
+        ("smm-bench-ps", [], r"the output folder's name \(--out\) = 'smm-bench-ps' is not allowed"),
+        ("mine", ["--space-name", "smm-bench-ps"], r"space_name \(--space-name\) = 'smm-bench-ps' is not allowed"),
+    ],
+)
+def test_official_names_are_refused_for_a_build(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], out_name: str, extra: list[str], match: str
+) -> None:
+    from smm_plugins.cli import main
+
+    data = tmp_path / "merges.parquet"
+    _table(ps_space(), n=50).to_parquet(data)
+    out = tmp_path / out_name
+    assert main(["build-surrogate", str(data), "--space", "ps", "--out", str(out), *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "reserved for the official SMM-Bench files" in err and "--space-name NAME" in err
+    import re
+
+    assert re.search(match, err)
+    assert not (out / "label.json").exists()
+
+
+def test_built_space_name() -> None:
+    from smm_plugins.surrogate_tools.build import built_space_name
+
+    assert built_space_name(ps_space(), "/x/runs/my-ps") == "my-ps"
+    assert built_space_name(dfs_space(), "/x/dfs-v2", "lab-dfs") == "lab-dfs"
+    assert built_space_name(ps_space("three-models", n_layers=2, n_models=3), "/x/out") == "three-models"
+    with pytest.raises(ValueError, match="smm-bench-"):
+        BuildConfig(space_name="smm-bench-dfs")
