@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from smm_plugins._deps import require
 from smm_plugins.benchmark import Benchmark
 from smm_plugins.configspace import configuration_space
-from smm_plugins.cost import fidelity_to_n_problems
+from smm_plugins.fidelity import fidelity_to_n_problems
 from smm_plugins.registry import load_benchmark
 
 require("carps", "carps", who="carps_ext")
@@ -30,9 +30,12 @@ class SMMObjectiveFunction(ObjectiveFunction):
 
     ``cost`` = 1 - train accuracy, ``virtual_time`` = the simulated seconds of the real evaluation
     (:meth:`Benchmark.cost`), ``additional_info`` = ``{"train_acc", "test_acc", "n_problems"}``.
-    A trial's ``budget`` is the evaluation size ``n_problems`` (1 .. the full optimisation split; ``None``
-    = full, the deterministic accuracy); below full the accuracy is measured on the subset of problems
-    chosen by the trial's ``seed``, else by ``seed`` here (the task seed), so every trial replays exactly.
+    A trial's ``budget`` is the evaluation size ``n_problems``, checked by the core's
+    :func:`~smm_plugins.fidelity.fidelity_to_n_problems` as in every adapter: in
+    :func:`~smm_plugins.fidelity.fidelity_range` (e.g. [37, 1000]; ``None`` = full, the deterministic
+    accuracy), a non-integral float rounded to the nearest count (recorded as ``n_problems``). Below full
+    the accuracy is measured on the subset of problems chosen by the trial's ``seed``, else by ``seed``
+    here (the task seed), so every trial replays exactly.
     """
 
     def __init__(
@@ -57,16 +60,12 @@ class SMMObjectiveFunction(ObjectiveFunction):
         start = time.time()
         b = self.benchmark
         x = b.space.to_vector(dict(trial_info.config))
-        # Optimisers hand budgets over as floats (e.g. Hyperband's 37.0); the core checks the range.
-        n = None if trial_info.budget is None else int(round(trial_info.budget))
-        n_eval = fidelity_to_n_problems(n, int(b.n_problems_full["train_acc"]))
+        # Optimisers hand budgets over as floats (e.g. Hyperband's 37.04): the core's contract decides.
+        full = int(b.n_problems_full["train_acc"])
+        n = fidelity_to_n_problems(trial_info.budget, full)
         seed = self.seed if trial_info.seed is None else trial_info.seed
-        acc = float(b.evaluate(x, "train_acc", n_problems=n_eval, seed=None if n_eval is None else seed))
-        info: dict[str, Any] = {
-            "train_acc": acc,
-            "test_acc": float(b.evaluate(x, "test_acc")),
-            "n_problems": int(b.n_problems_full["train_acc"]) if n is None else n,
-        }
+        acc = float(b.evaluate(x, "train_acc", n_problems=n, seed=None if n == full else seed))
+        info: dict[str, Any] = {"train_acc": acc, "test_acc": float(b.evaluate(x, "test_acc")), "n_problems": n}
         end = time.time()
         return TrialValue(
             cost=1.0 - acc,

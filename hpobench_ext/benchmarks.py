@@ -9,7 +9,6 @@ Below full, the accuracy is the core's fixed-subset value (:mod:`smm_plugins.fid
 from __future__ import annotations
 
 import functools
-import math
 import os
 import pkgutil
 from collections.abc import Callable, Iterable, Mapping
@@ -21,7 +20,13 @@ from hpobench_ext._base import AbstractBenchmark, ConfigSpace, get_rng
 from smm_plugins.benchmark import Benchmark
 from smm_plugins.configspace import configuration_space
 from smm_plugins.cost import dfs_hops, is_dfs_space
-from smm_plugins.fidelity import DEFAULT_SUBSET_SEED, fidelity_ladder, fidelity_summary
+from smm_plugins.fidelity import (
+    DEFAULT_SUBSET_SEED,
+    FIDELITY,
+    fidelity_range,
+    fidelity_summary,
+    fidelity_to_n_problems,
+)
 from smm_plugins.surrogate import BIBTEX, CITATION
 
 __all__ = [
@@ -41,20 +46,17 @@ __all__ = [
 ]
 
 
-FIDELITY = "n_problems"
-
-
 def fidelity_space(benchmark: Benchmark, seed: int | None = None) -> ConfigSpace.ConfigurationSpace:
     """The fidelity space: ``n_problems`` from the bottom of the fidelity ladder to the full split, default full.
 
-    The bottom is :func:`smm_plugins.fidelity.fidelity_ladder`'s (full // 27), as in every adapter.
+    The range is :func:`smm_plugins.fidelity.fidelity_range` (from full // 27), as in every adapter.
     """
-    full = int(benchmark.n_problems_full["train_acc"])
+    floor, full = fidelity_range(int(benchmark.n_problems_full["train_acc"]))
     cs = ConfigSpace.ConfigurationSpace(name=f"{benchmark.name}-fidelity", seed=seed)
     cs.add(
         ConfigSpace.Integer(
             FIDELITY,
-            (fidelity_ladder(full)[0], full),
+            (floor, full),
             default=full,
             meta={"description": "problems evaluated: a fixed subset of the split; full = the exact accuracy"},
         )
@@ -172,12 +174,7 @@ class _SMMLogic:
             raise TypeError(
                 f"Fidelity has to be None, a dict or ConfigSpace.Configuration but was {type(fidelity).__name__}"
             )
-        unknown = sorted(set(fidelity) - {FIDELITY})
-        if unknown:
-            raise ValueError(
-                f"Provided fidelity dict contained unknown fidelity values: {unknown}; allowed: {FIDELITY}"
-            )
-        return _problem_count(fidelity.get(FIDELITY, full), fidelity_ladder(full)[0], full)
+        return fidelity_to_n_problems(fidelity, full)  # the core's one contract (names, range, rounding)
 
     def _seed_for(self, rng: Any) -> int:
         """The subset seed of one call: an int ``rng`` itself, a RandomState one draw, None the instance's."""
@@ -229,17 +226,6 @@ class _SMMLogic:
         acc = np.asarray(self.benchmark.evaluate(np.vstack(rows), "train_acc"))
         best = self.benchmark.space.to_config(rows[int(np.argmax(acc))])
         return best, self.objective_function(best)  # type: ignore[attr-defined]
-
-
-def _problem_count(value: Any, lower: int, upper: int) -> int:
-    """A fidelity value as a problem count: an int in range, or a float in range rounded (DEHB/SMAC budgets)."""
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-    if ok and np.isfinite(value) and lower <= value <= upper:
-        return int(math.floor(float(value) + 0.5))
-    raise ValueError(
-        f"fidelity {FIDELITY} = {value!r} is not allowed; allowed: a number in [{lower}, {upper}] "
-        "(floats are rounded to a problem count)"
-    )
 
 
 def _seed_of(rng: np.random.RandomState) -> int:

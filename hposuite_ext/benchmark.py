@@ -11,8 +11,7 @@ import numpy as np
 from smm_plugins._deps import require
 from smm_plugins.benchmark import Benchmark
 from smm_plugins.configspace import configuration_space
-from smm_plugins.cost import fidelity_to_n_problems
-from smm_plugins.fidelity import fidelity_ladder
+from smm_plugins.fidelity import fidelity_range, fidelity_to_n_problems
 from smm_plugins.registry import load_benchmark
 from smm_plugins.surrogate import BIBTEX
 
@@ -39,9 +38,11 @@ def benchmark_description(
     """The ``hpoglue.BenchmarkDescription`` of a registered name, a surrogate directory or a Benchmark.
 
     Metrics ``train_acc`` (maximised) and test metric ``test_acc``, in [0, 1]; cost ``sim_seconds``;
-    fidelity ``n_problems`` from the bottom of :func:`~smm_plugins.fidelity.fidelity_ladder` to the full
-    split (the default, deterministic). Below full, the accuracy is the one on the fixed subset of problems
-    chosen by ``subset_seed``. ``name`` (default: the benchmark's) is what hposuite files results under.
+    fidelity ``n_problems`` in :func:`~smm_plugins.fidelity.fidelity_range` (the ladder's bottom to the full
+    split, the default, deterministic), checked by :func:`~smm_plugins.fidelity.fidelity_to_n_problems` as
+    in every adapter (another fidelity name is an error; 111.0 is 111). Below full, the accuracy is the one
+    on the fixed subset of problems chosen by ``subset_seed``. ``name`` (default: the benchmark's) is what
+    hposuite files results under.
     """
     bench = benchmark if isinstance(benchmark, Benchmark) else load_benchmark(benchmark)
     full = int(bench.n_problems_full["train_acc"])
@@ -53,9 +54,7 @@ def benchmark_description(
         metrics={METRIC: Measure.metric((0.0, 1.0), minimize=False)},
         test_metrics={TEST_METRIC: Measure.metric((0.0, 1.0), minimize=False)},
         costs={COST: Measure.cost((0.0, np.inf), minimize=True)},
-        fidelities={
-            FIDELITY: RangeFidelity.from_tuple((fidelity_ladder(full)[0], full, 1), supports_continuation=False)
-        },
+        fidelities={FIDELITY: RangeFidelity.from_tuple((*fidelity_range(full), 1), supports_continuation=False)},
         predefined_points={
             "default": Config(
                 config_id="default",
@@ -83,20 +82,12 @@ def _load(description: BenchmarkDescription, *, benchmark: Benchmark, subset_see
 
 def _query(query: Query, *, benchmark: Benchmark, subset_seed: int) -> Result:
     x = benchmark.space.to_vector(dict(query.config.values or {}))
-    full = int(benchmark.n_problems_full["train_acc"])
-    n = _fidelity_value(query.fidelity)
-    n_eval = fidelity_to_n_problems(full if n is None else n, full)
+    # hpoglue passes None, ("n_problems", value) or {"n_problems": value}: the core's contract decides
+    # (another name, e.g. ("epochs", 10), is an error, never 10 problems).
+    n = fidelity_to_n_problems(query.fidelity, int(benchmark.n_problems_full["train_acc"]))
     values: dict[str, Any] = {
-        METRIC: float(benchmark.evaluate(x, "train_acc", n_problems=n_eval, seed=subset_seed)),
+        METRIC: float(benchmark.evaluate(x, "train_acc", n_problems=n, seed=subset_seed)),
         TEST_METRIC: float(benchmark.evaluate(x, "test_acc")),
         COST: float(benchmark.cost(x, "train_acc", n)),
     }
     return Result(query=query, fidelity=query.fidelity, values=values)
-
-
-def _fidelity_value(fidelity: Any) -> int | None:
-    # hpoglue passes None, ("n_problems", value) or {"n_problems": value}; values may be floats (e.g. 37.0).
-    if fidelity is None:
-        return None
-    value = fidelity[1] if isinstance(fidelity, tuple) else fidelity[FIDELITY]
-    return int(round(value))

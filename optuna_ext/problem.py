@@ -11,7 +11,7 @@ from smm_plugins._deps import require
 from smm_plugins._optuna import optuna_distributions
 from smm_plugins.benchmark import Benchmark
 from smm_plugins.cost import dfs_hops, is_dfs_space
-from smm_plugins.fidelity import subset_seed
+from smm_plugins.fidelity import fidelity_to_n_problems, subset_seed
 from smm_plugins.space import SearchSpace
 
 if TYPE_CHECKING:
@@ -50,12 +50,16 @@ class Problem(optunahub.benchmarks.BaseProblem):
     """Maximise the accuracy of an SMM-Bench benchmark, e.g. ``Problem("smm-mini-ps")``.
 
     ``objective``: ``"train_acc"`` (default, what an optimiser sees) or ``"test_acc"``, in [0, 1].
-    ``n_problems`` (optional fidelity, 1..full size of the split): the accuracy on the core's fixed subset
-    of that many problems selected by ``seed`` (an int >= 0; ``None``: subset 0), the same value for the
-    same configuration in any trial, order or process; ``None`` or the full size give the exact accuracy.
-    Invalid parameters raise ``ValueError`` (never clipped). Used as ``study.optimize(problem, ...)`` or
-    via ask/tell. With ``extras=True`` (default) each ``study.optimize`` trial gets user attributes
-    ``test_acc`` and ``cost_seconds`` (simulated seconds of the real evaluation); ``False`` skips that work.
+    ``n_problems`` (optional fidelity, in :func:`~smm_plugins.fidelity.fidelity_range` of the split, e.g.
+    [37, 1000]; checked by :func:`~smm_plugins.fidelity.fidelity_to_n_problems`, as in every adapter:
+    111.0 is 111, 5 a ``FidelityError``): the accuracy on the core's fixed subset of that many problems
+    selected by ``seed`` (an int >= 0; ``None``: subset 0), the same value for the same configuration in
+    any trial, order or process; ``None`` or the full size give the exact accuracy. ``self.n_problems`` is
+    the count used. Invalid parameters raise ``ValueError`` (never clipped). Used as
+    ``study.optimize(problem, ...)`` or via ask/tell. Each ``study.optimize`` trial records the fidelity as
+    user attributes (:attr:`fidelity_attrs`: ``n_problems``, ``n_problems_full``, ``subset_seed``), so a
+    value read back from storage tells its fidelity; with ``extras=True`` (default) also ``test_acc`` and
+    ``cost_seconds`` (simulated seconds of the real evaluation); ``False`` skips that work.
     """
 
     def __init__(
@@ -71,9 +75,7 @@ class Problem(optunahub.benchmarks.BaseProblem):
         self.extras = bool(extras)
         self.benchmark._check_objective(objective)
         self.objective = objective
-        if n_problems is not None:
-            self.benchmark._check_n_problems(objective, n_problems)
-        self.n_problems = n_problems
+        self.n_problems = fidelity_to_n_problems(n_problems, int(self.benchmark.n_problems_full[objective]))
         self.seed = subset_seed(seed)
         self._search_space = search_space(self.benchmark.space)
 
@@ -95,11 +97,23 @@ class Problem(optunahub.benchmarks.BaseProblem):
         """Accuracy in [0, 1] of ``params`` (``{name: value}``)."""
         return self._accuracy(self.to_vector(params))
 
+    @property
+    def fidelity_attrs(self) -> dict[str, int]:
+        """The fidelity of every value: ``n_problems`` (count used), ``n_problems_full`` and ``subset_seed``.
+
+        ``study.optimize(problem)`` sets them as each trial's user attributes; with ask/tell, set them
+        yourself (``for k, v in problem.fidelity_attrs.items(): trial.set_user_attr(k, v)``).
+        """
+        full = int(self.benchmark.n_problems_full[self.objective])
+        return {"n_problems": self.n_problems, "n_problems_full": full, "subset_seed": self.seed}
+
     def _accuracy(self, x: np.ndarray) -> float:
         return float(self.benchmark.evaluate(x, self.objective, n_problems=self.n_problems, seed=self.seed))
 
     def __call__(self, trial: optuna.Trial) -> float | Sequence[float]:
         value = super().__call__(trial)
+        for key, attr in self.fidelity_attrs.items():  # a low-fidelity value must not pass for a full one
+            trial.set_user_attr(key, attr)
         if not self.extras:
             return value
         # Reporting extras: generalisation and the simulated cost of this evaluation.

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from smm_plugins.fidelity import fidelity_to_n_problems  # re-exported: the one fidelity contract
 from smm_plugins.space import DFS_CHOICES, SearchSpace
 
 __all__ = [
@@ -79,21 +80,6 @@ def _count_hops(arr: np.ndarray, space: SearchSpace) -> np.ndarray:
     layers = arr[:, space.is_categorical]
     both = DFS_CHOICES[-1]  # "both layers, A's then B's": the one choice that adds a second hop
     return (layers.shape[1] + np.count_nonzero(layers == both, axis=1)).astype(np.int64)
-
-
-def fidelity_to_n_problems(n_problems: int | None, full: int) -> int | None:
-    """Map a framework fidelity to :meth:`Benchmark.evaluate`'s ``n_problems``.
-
-    The full size (or ``None``) is the paper's setting, the exact accuracy: ``None``. A smaller size
-    (1 .. full-1) keeps its value: the fixed-subset accuracy of :mod:`smm_plugins.fidelity`.
-    Out-of-range values are passed through so that the core raises its usual ``ValueError``.
-    (``Benchmark.evaluate`` treats the full size as exact itself; this mapping is kept for callers.)
-    """
-    if n_problems is None:
-        return None
-    if not isinstance(n_problems, bool) and isinstance(n_problems, (int, np.integer)) and int(n_problems) == full:
-        return None
-    return n_problems
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -30,7 +32,11 @@ from scipy import special
 from smm_plugins.space import SearchSpace
 
 __all__ = [
+    "FIDELITY",
+    "FidelityError",
     "fidelity_ladder",
+    "fidelity_range",
+    "fidelity_to_n_problems",
     "problem_subset",
     "subset_seed",
     "SubsetNoiseModel",
@@ -39,6 +45,8 @@ __all__ = [
     "fidelity_summary",
 ]
 
+#: The one fidelity of every benchmark: the evaluation size, a count of problems of the split.
+FIDELITY: str = "n_problems"
 #: Subset seed used when a low-fidelity evaluation is asked for without a seed.
 DEFAULT_SUBSET_SEED: int = 0
 #: Spread (standard deviation, logits) of problem difficulties per search-space kind, calibrated so that
@@ -67,6 +75,62 @@ def fidelity_ladder(n_full: int, reduction_factor: int = 3, n_levels: int = 4) -
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"{name} = {value!r} is not allowed; expected an integer >= {low}")
     return sorted({max(1, n_full // reduction_factor**k) for k in range(n_levels)})
+
+
+def fidelity_range(n_full: int) -> tuple[int, int]:
+    """``(floor, n_full)``: the problem counts every adapter accepts, from the ladder's bottom to the full split.
+
+    ``floor`` is :func:`fidelity_ladder`'s first level, ``n_full // 27`` (37 of 1000, 39 of 1069).
+    """
+    return fidelity_ladder(n_full)[0], n_full
+
+
+class FidelityError(ValueError):
+    """A fidelity that is not a problem count of the benchmark: wrong name, type or range."""
+
+
+def fidelity_to_n_problems(fidelity: Any, n_full: int) -> int:
+    """The problem count (an int in :func:`fidelity_range`) a framework's fidelity asks for.
+
+    ``fidelity`` is what the framework hands over: ``None`` or an empty mapping (the full split,
+    ``n_full``, the exact accuracy), a number, a ``(name, value)`` pair (hpoglue) or a ``{name: value}``
+    mapping (HPOBench, Syne Tune, hpoglue); the only name is :data:`FIDELITY` (``"n_problems"``).
+    Whole numbers (``111``, ``111.0``, numpy numbers) are taken as they are; non-integral numbers, as
+    multi-fidelity optimisers pass (SMAC/Hyperband/DEHB budgets such as ``1000 / 27 = 37.04``), are rounded
+    half up to the nearest count, the count actually used being the return value. Anything else raises
+    :class:`FidelityError` (a ``ValueError``) naming the fidelity, the value and the allowed range: another
+    fidelity name, a bool, a string, NaN or infinity, or a value outside ``[floor, n_full]`` (checked
+    before rounding).
+    """
+    floor, full = fidelity_range(n_full)
+    name, value = _named_value(fidelity, full)
+    if name != FIDELITY or not _is_number(value) or not floor <= value <= full:
+        raise FidelityError(
+            f"fidelity {name} = {value!r} is not allowed; allowed: {FIDELITY} = a number of problems in "
+            f"[{floor}, {full}] (the full split, {full}, is the exact accuracy; non-integral numbers are "
+            "rounded to the nearest count)"
+        )
+    return int(math.floor(float(value) + 0.5))
+
+
+def _named_value(fidelity: Any, full: int) -> tuple[Any, Any]:
+    """``(name, value)`` of a fidelity in any of the forms :func:`fidelity_to_n_problems` takes."""
+    if fidelity is None:
+        return FIDELITY, full
+    if isinstance(fidelity, Mapping):
+        if not fidelity:
+            return FIDELITY, full
+        unknown = [k for k in fidelity if k != FIDELITY]
+        key = unknown[0] if unknown else FIDELITY  # an unknown name is the error, whatever else is there
+        return key, fidelity[key]
+    if isinstance(fidelity, tuple) and len(fidelity) == 2:
+        return fidelity[0], fidelity[1]
+    return FIDELITY, fidelity
+
+
+def _is_number(value: Any) -> bool:
+    # numbers.Real covers Python and numpy ints and floats; bools are ints, but no problem count.
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and math.isfinite(value)
 
 
 def subset_seed(seed: int | np.integer | np.random.Generator | None) -> int:
@@ -211,10 +275,10 @@ def fidelity_summary(benchmark: Any, objective: str = "train_acc") -> dict[str, 
         model = benchmark.noise_model or SubsetNoiseModel.for_space(benchmark.space)
         how = f"fixed-subset noise model ({model!r}) on the full-split accuracy"
     return {
-        "fidelity": "n_problems",
+        "fidelity": FIDELITY,
         "objective": objective,
         "n_problems_full": {k: int(v) for k, v in benchmark.n_problems_full.items()},
-        "range": [ladder[0], full],
+        "range": list(fidelity_range(full)),
         "ladder": ladder,
         "low_fidelity": how,
     }

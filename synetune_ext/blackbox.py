@@ -17,7 +17,7 @@ import numpy as np
 
 from smm_plugins._deps import require
 from smm_plugins.benchmark import Benchmark
-from smm_plugins.fidelity import fidelity_ladder
+from smm_plugins.fidelity import FIDELITY, fidelity_ladder, fidelity_range, fidelity_to_n_problems
 
 require("syne_tune", "synetune", who="synetune_ext")
 require("huggingface_hub", "synetune", who="synetune_ext")  # imported by Syne Tune's blackbox repository
@@ -42,8 +42,7 @@ __all__ = [
 
 #: Name of the cumulative simulated-time objective (pass it as ``elapsed_time_attr``).
 ELAPSED_TIME = "elapsed_time"
-#: Name of the fidelity attribute (the simulator's ``time_attr``; ASHA/BOHB ``time_attr``).
-FIDELITY = "n_problems"
+# FIDELITY (imported): name of the fidelity attribute, the simulator's and ASHA/BOHB's ``time_attr``.
 #: Objective names, in the order of the arrays the blackbox returns.
 OBJECTIVES: tuple[str, ...] = ("train_acc", "test_acc", ELAPSED_TIME)
 
@@ -68,9 +67,10 @@ class SMMBlackbox(_bb.Blackbox):
     """A Syne Tune :class:`Blackbox` over an SMM-Bench benchmark (registered name, directory or instance).
 
     ``fidelities``: ``True`` (default) -> :func:`~smm_plugins.fidelity.fidelity_ladder` of the optimisation
-    split, e.g. [39, 118, 356, 1069]; ``False`` -> the full split only; or a list of evaluation sizes
-    (1..full). Below full, ``train_acc`` is the core's fixed-subset accuracy of ``n_problems`` problems, the
-    subset chosen by ``seed`` (the ``seed`` a simulator backend passes overrides it); at full it is exact.
+    split, e.g. [39, 118, 356, 1069]; ``False`` -> the full split only; or a list of evaluation sizes, each
+    in :func:`~smm_plugins.fidelity.fidelity_range` (e.g. [39, 1069]; floats rounded as every fidelity).
+    Below full, ``train_acc`` is the core's fixed-subset accuracy of ``n_problems`` problems, the subset
+    chosen by ``seed`` (the ``seed`` a simulator backend passes overrides it); at full it is exact.
     The benchmark is loaded on first use, and pickles travel with the name and settings, not the models.
     """
 
@@ -145,20 +145,16 @@ class SMMBlackbox(_bb.Blackbox):
             levels = [full]
         else:
             if not arg:
-                raise ValueError(f"fidelities = []; allowed: a non-empty list of problem counts in [1, {full}]")
-            levels = sorted({self.benchmark._check_n_problems("train_acc", n) for n in arg})
+                floor, _ = fidelity_range(full)
+                raise ValueError(f"fidelities = []; allowed: a non-empty list of problem counts in [{floor}, {full}]")
+            levels = sorted({fidelity_to_n_problems(n, full) for n in arg})
         return np.asarray(levels, dtype=np.int64)
 
     # -- evaluation ---------------------------------------------------------------------------
     def _check_keys(self, config: Any, fidelity: Any) -> None:
         # Overrides Blackbox._check_keys, which Syne Tune's objective_function calls and which asserts;
-        # raise a clear ValueError instead (asserts vanish under python -O).
-        if isinstance(fidelity, dict):
-            unknown = sorted(set(fidelity) - {FIDELITY})
-            if unknown:
-                raise ValueError(
-                    f"unknown fidelity {unknown}; allowed: {FIDELITY!r} with values in {self.fidelity_values.tolist()}"
-                )
+        # raise a clear ValueError instead (asserts vanish under python -O). The fidelity (its name,
+        # type and range) is the core's to check, in _row.
         if isinstance(config, dict):
             names = set(self.benchmark.space.names)
             unknown = [k for k in config if k not in names]
@@ -173,11 +169,11 @@ class SMMBlackbox(_bb.Blackbox):
         subset_seed = self._seed if seed is None else int(seed)
         if fidelity is None:
             return np.array([self._row(x, int(n), test_acc, subset_seed) for n in self.fidelity_values])
-        return dict(zip(OBJECTIVES, self._row(x, fidelity[FIDELITY], test_acc, subset_seed), strict=True))
+        return dict(zip(OBJECTIVES, self._row(x, fidelity, test_acc, subset_seed), strict=True))
 
-    def _row(self, x: np.ndarray, n: Any, test_acc: float, subset_seed: int) -> list[float]:
+    def _row(self, x: np.ndarray, fidelity: Any, test_acc: float, subset_seed: int) -> list[float]:
         b = self.benchmark
-        n = b._check_n_problems("train_acc", n)  # ValueError for 0, 1.5, > full: never rounded
+        n = fidelity_to_n_problems(fidelity, self.full_fidelity)  # FidelityError outside the range; 111.0 -> 111
         # Below full: the accuracy on a fixed subset of n problems (a pure function of x, n and the seed).
         low = n < self.full_fidelity
         acc = float(b.evaluate(x, "train_acc", n_problems=n if low else None, seed=subset_seed if low else None))

@@ -45,7 +45,8 @@ def test_optimize_and_ask_tell_match_the_core(tiny_dfs):
     assert study.trials[-1].value == pytest.approx(tiny_dfs.evaluate(tiny_dfs.space.to_vector(trial.params)))
     quiet = optuna.create_study(directions=problem.directions, sampler=optuna.samplers.RandomSampler(seed=0))
     quiet.optimize(optuna_ext.Problem(tiny_dfs, extras=False), n_trials=2)
-    assert quiet.trials[0].user_attrs == {} and quiet.trials[0].value == study.trials[0].value
+    fidelity_only = {"n_problems": 1069, "n_problems_full": 1069, "subset_seed": 0}  # extras off: the fidelity only
+    assert quiet.trials[0].user_attrs == fidelity_only and quiet.trials[0].value == study.trials[0].value
     # Same seed -> same study.
     again = optuna.create_study(directions=problem.directions, sampler=optuna.samplers.RandomSampler(seed=0))
     again.optimize(optuna_ext.Problem(tiny_dfs), n_trials=5)

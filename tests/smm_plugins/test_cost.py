@@ -114,12 +114,14 @@ def test_cost_rejects_bad_input_like_evaluate():
         b.cost(x, "valid_acc")
 
 
-def test_fidelity_mapping_full_size_is_deterministic():
-    assert fidelity_to_n_problems(None, 1069) is None
-    assert fidelity_to_n_problems(1069, 1069) is None
-    assert fidelity_to_n_problems(np.int64(1069), 1069) is None
-    assert fidelity_to_n_problems(100, 1069) == 100
-    assert fidelity_to_n_problems(5000, 1069) == 5000  # left for the core to reject
+def test_fidelity_mapping_is_the_cores_one_contract():
+    # cost.fidelity_to_n_problems forwards to the core's (tests/smm_plugins/test_fidelity.py has the table).
+    from smm_plugins import fidelity
+
+    assert fidelity_to_n_problems is fidelity.fidelity_to_n_problems
+    assert fidelity_to_n_problems(None, 1069) == 1069  # the full split: Benchmark.evaluate's exact value
+    with pytest.raises(fidelity.FidelityError, match=r"n_problems = 5000 .* \[39, 1069\]"):
+        fidelity_to_n_problems(5000, 1069)
 
 
 def test_embedded_benchmarks_cost_a_real_merge_by_default_and_the_lab_seconds_on_request():

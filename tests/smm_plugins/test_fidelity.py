@@ -12,8 +12,11 @@ import pytest
 from smm_plugins import ps_space
 from smm_plugins.fidelity import (
     DEFAULT_SUBSET_SEED,
+    FidelityError,
     SubsetNoiseModel,
     fidelity_ladder,
+    fidelity_range,
+    fidelity_to_n_problems,
     fidelity_summary,
     problem_subset,
     subset_seed,
@@ -197,3 +200,70 @@ def test_fidelity_check_reports_each_level():
     assert table.count("\n") == 4 and "| smm-mini-ps | 111 |" in table
     with pytest.raises(ValueError, match="kind"):
         fidelity_check("xs")
+
+
+# -- the one fidelity contract of every adapter: fidelity_to_n_problems ------------------------------------
+
+#: (fidelity as a framework hands it over, problem count used) on a split of 1000 problems (range [37, 1000]).
+ACCEPTED = [
+    (None, 1000),  # no fidelity: the full split, the exact accuracy
+    ({}, 1000),  # HPOBench: an empty fidelity dict is filled with the default, full
+    (1000, 1000),
+    (37, 37),  # the floor: the ladder's bottom
+    (111, 111),
+    (111.0, 111),  # an integral float is its integer
+    (np.int64(333), 333),
+    (np.float64(333.0), 333),
+    (np.float32(111.0), 111),
+    (1000 / 27, 37),  # Hyperband/SMAC/DEHB budgets: non-integral floats are rounded to the nearest count
+    (111.11, 111),
+    (118.5, 119),  # half up
+    (999.6, 1000),
+    ({"n_problems": 111.0}, 111),  # HPOBench / Syne Tune / hpoglue mapping
+    (("n_problems", 111), 111),  # hpoglue (name, value) pair
+    (("n_problems", np.float64(36.99 + 0.02)), 37),
+]
+#: (fidelity, text the error must hold): the same FidelityError in every adapter.
+REJECTED = [
+    (5, "fidelity n_problems = 5 is not allowed"),
+    (36, "n_problems = 36 "),
+    (36.9, "n_problems = 36.9 "),  # the range holds before rounding
+    (1001, "n_problems = 1001 "),
+    (1000.2, "n_problems = 1000.2 "),
+    (0, "n_problems = 0 "),
+    (-111, "n_problems = -111 "),
+    (True, "n_problems = True "),
+    (np.bool_(True), "n_problems = "),
+    ("111", "n_problems = '111' "),
+    (float("nan"), "n_problems = nan "),
+    (float("inf"), "n_problems = inf "),
+    ([111], "n_problems = [111] "),
+    ({"epochs": 10}, "fidelity epochs = 10 is not allowed"),  # another fidelity name: never 10 problems
+    (("epochs", 10), "fidelity epochs = 10 is not allowed"),
+    ({"n_problems": 111, "epochs": 3}, "fidelity epochs = 3 "),
+    ({"n_problems": 5}, "n_problems = 5 "),
+    (("n_problems", "111"), "n_problems = '111' "),
+]
+
+
+@pytest.mark.parametrize(("fidelity", "expected"), ACCEPTED)
+def test_fidelity_to_n_problems_accepts_counts_in_range_and_rounds_floats(fidelity, expected):
+    n = fidelity_to_n_problems(fidelity, N_FULL)
+    assert n == expected and type(n) is int
+
+
+@pytest.mark.parametrize(("fidelity", "message"), REJECTED)
+def test_fidelity_to_n_problems_rejects_with_one_error_naming_value_and_range(fidelity, message):
+    with pytest.raises(FidelityError) as err:
+        fidelity_to_n_problems(fidelity, N_FULL)
+    text = str(err.value)
+    assert isinstance(err.value, ValueError) and message in text
+    assert "allowed: n_problems = a number of problems in [37, 1000]" in text
+
+
+def test_fidelity_range_is_the_ladders_bottom_to_full_in_every_benchmark(mini_ps):
+    assert fidelity_range(1000) == (37, 1000) and fidelity_range(1069) == (39, 1069)
+    assert fidelity_summary(mini_ps)["range"] == list(fidelity_range(1000))  # what smm-bench info prints
+    with pytest.raises(FidelityError, match=r"\[39, 1069\]"):
+        fidelity_to_n_problems(38, 1069)
+    assert fidelity_to_n_problems(38, 1000) == 38

@@ -83,7 +83,7 @@ def test_seed_selects_the_subset_and_the_simulators_seed_overrides_it(tiny_ps):
 
 
 def test_custom_levels_and_bad_settings(tiny_ps):
-    assert S.SMMBlackbox(tiny_ps, fidelities=[500, 20, 500]).fidelity_values.tolist() == [20, 500]
+    assert S.SMMBlackbox(tiny_ps, fidelities=[500, 40, 500]).fidelity_values.tolist() == [40, 500]
     with pytest.raises(ValueError, match="n_problems"):
         _ = S.SMMBlackbox(tiny_ps, fidelities=[0, 10]).fidelity_values
     with pytest.raises(ValueError, match="fidelities"):
