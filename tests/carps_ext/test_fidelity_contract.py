@@ -49,5 +49,7 @@ def test_integral_float_budget_is_its_problem_count_and_recorded(lab_sized):
     assert value.additional_info["n_problems"] == 111
     assert value.cost == 1.0 - lab_sized.evaluate(x, n_problems=111, seed=2)
     assert value.virtual_time == lab_sized.cost(x, n_problems=111)
-    # A Hyperband budget (1000 / 27 = 37.04) is rounded to the nearest count, and the count is what is recorded.
+    # A Hyperband budget (1000 / 27 = 37.04) is rounded to the nearest count, and the count is what is recorded;
+    # halves go up, as in every adapter (HPOBench made 118.5 119 where CARP-S made it 118).
     assert f.evaluate(_trial(f, budget=1000 / 27)).additional_info["n_problems"] == 37
+    assert f.evaluate(_trial(f, budget=118.5)).additional_info["n_problems"] == 119

@@ -121,7 +121,9 @@ def test_float_budgets_in_bounds_are_rounded_to_a_problem_count(tiny_ps):
         assert res["info"]["fidelity"] == {"n_problems": n}
         assert res == b.objective_function(config, fidelity={"n_problems": n})
     for bad in (38.9, 38, 1069.2, float("nan"), float("inf"), True, "100", None):
-        with pytest.raises(ValueError, match=r"n_problems = .* allowed: n_problems = a number of problems in \[39, 1069\]"):
+        with pytest.raises(
+            ValueError, match=r"n_problems = .* allowed: n_problems = a number of problems in \[39, 1069\]"
+        ):
             b.objective_function(config, fidelity={"n_problems": bad})
 
 

@@ -16,8 +16,8 @@ from smm_plugins.fidelity import (
     SubsetNoiseModel,
     fidelity_ladder,
     fidelity_range,
-    fidelity_to_n_problems,
     fidelity_summary,
+    fidelity_to_n_problems,
     problem_subset,
     subset_seed,
 )
