@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from smm_plugins.compare.truth_check import ranking_agreement, truth_twin, verdict
+from smm_plugins.compare.truth_check import kendall_tau_b, ranking_agreement, truth_twin, verdict
 
 
 def _wide(rows: list[list[float]], names: tuple[str, ...] = ("a", "b", "c")) -> pd.DataFrame:
@@ -25,6 +26,21 @@ def test_kendall_tau_of_average_ranks_by_hand() -> None:
     assert tau == pytest.approx(1 / 3) and low == pytest.approx(1 / 3) and high == pytest.approx(1 / 3)
     tau, low, high = ranking_agreement(sur, _wide([[0.1, 0.2, 0.3]] * 4))  # reversed: tau = -1
     assert (tau, low, high) == pytest.approx((-1.0, -1.0, -1.0))
+
+
+def test_vectorised_tau_b_equals_scipy_kendalltau_with_ties() -> None:
+    from scipy.stats import kendalltau
+
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 4, size=(200, 5)).astype(float)  # many ties, some all-tied rows
+    y = rng.integers(0, 4, size=(200, 5)).astype(float)
+    x[0] = 2.0
+    ours = kendall_tau_b(x, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scipy warns on an all-tied row (tau NaN)
+        theirs = np.array([kendalltau(a, b).statistic for a, b in zip(x, y, strict=True)])
+    np.testing.assert_allclose(ours, theirs, atol=1e-12, equal_nan=True)
+    assert np.isnan(ours[0])
 
 
 def test_the_bootstrap_interval_spreads_when_seeds_disagree() -> None:
