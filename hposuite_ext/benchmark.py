@@ -20,16 +20,24 @@ hpoglue = require("hpoglue", "hposuite", who="hposuite_ext")
 from hpoglue import BenchmarkDescription, Config, Measure, Query, Result, SurrogateBenchmark  # noqa: E402
 from hpoglue.fidelity import RangeFidelity  # noqa: E402
 
-__all__ = ["COST", "FIDELITY", "METRIC", "TEST_METRIC", "benchmark_description"]
+from hposuite_ext.results import RESULT_VALUES, keep_values_in_results  # noqa: E402
 
-#: Metric optimised: accuracy on the optimisation split (maximised), in [0, 1].
-METRIC = "train_acc"
+__all__ = ["ACCURACY", "COST", "FIDELITY", "METRIC", "TEST_METRIC", "VALUES", "benchmark_description"]
+
+#: Metric optimised: error on the optimisation split, ``1 - train_acc`` (minimised), in [0, 1]. Minimised
+#: because hposuite 0.1.3's Optuna wrapper minimises a metric declared as maximised (it creates a
+#: "maximize" study and then tells it the negated value); a minimised metric every optimiser reads one way.
+METRIC = "train_error"
+#: Accuracy on the optimisation split, in [0, 1]: ``1 - train_error``, in every result and results file.
+ACCURACY = "train_acc"
 #: Test metric: accuracy on the held-out split, always at full size.
 TEST_METRIC = "test_acc"
 #: Cost: simulated seconds of the real evaluation (:meth:`Benchmark.cost`).
 COST = "sim_seconds"
 #: Fidelity: evaluation size (problems of the optimisation split).
 FIDELITY = "n_problems"
+#: Every value a query returns; hposuite's results files keep them all (``result.values.<name>``).
+VALUES = (METRIC, ACCURACY, TEST_METRIC, COST)
 
 
 def benchmark_description(
@@ -37,7 +45,9 @@ def benchmark_description(
 ) -> BenchmarkDescription:
     """The ``hpoglue.BenchmarkDescription`` of a registered name, a surrogate directory or a Benchmark.
 
-    Metrics ``train_acc`` (maximised) and test metric ``test_acc``, in [0, 1]; cost ``sim_seconds``;
+    Metric ``train_error`` = 1 - ``train_acc`` (minimised, so that every hposuite optimiser improves the
+    accuracy) and test metric ``test_acc``, in [0, 1]; cost ``sim_seconds``; each query also returns
+    ``train_acc``, and hposuite's results files keep all four (:mod:`hposuite_ext.results`);
     fidelity ``n_problems`` in :func:`~smm_plugins.fidelity.fidelity_range` (the ladder's bottom to the full
     split, the default, deterministic), checked by :func:`~smm_plugins.fidelity.fidelity_to_n_problems` as
     in every adapter (another fidelity name is an error; 111.0 is 111). Below full, the accuracy is the one
@@ -51,7 +61,7 @@ def benchmark_description(
         name=name or bench.name,
         config_space=cs,
         load=partial(_load, benchmark=bench, subset_seed=subset_seed),
-        metrics={METRIC: Measure.metric((0.0, 1.0), minimize=False)},
+        metrics={METRIC: Measure.metric((0.0, 1.0), minimize=True)},
         test_metrics={TEST_METRIC: Measure.metric((0.0, 1.0), minimize=False)},
         costs={COST: Measure.cost((0.0, np.inf), minimize=True)},
         fidelities={FIDELITY: RangeFidelity.from_tuple((*fidelity_range(full), 1), supports_continuation=False)},
@@ -67,11 +77,13 @@ def benchmark_description(
             "citation": BIBTEX,
             "dimensions": bench.space.dim,
             "n_problems_full": full,
+            RESULT_VALUES: list(VALUES),
         },
     )
 
 
 def _load(description: BenchmarkDescription, *, benchmark: Benchmark, subset_seed: int) -> SurrogateBenchmark:
+    keep_values_in_results()  # hposuite loads the benchmark in the process that writes the run's file
     return SurrogateBenchmark(
         desc=description,
         config_space=description.config_space,
@@ -86,8 +98,9 @@ def _query(query: Query, *, benchmark: Benchmark, subset_seed: int) -> Result:
     # (another name, e.g. ("epochs", 10), is an error, never 10 problems).
     n = fidelity_to_n_problems(query.fidelity, int(benchmark.n_problems_full["train_acc"]))
     values: dict[str, Any] = {
-        METRIC: float(benchmark.evaluate(x, "train_acc", n_problems=n, seed=subset_seed)),
+        ACCURACY: float(benchmark.evaluate(x, "train_acc", n_problems=n, seed=subset_seed)),
         TEST_METRIC: float(benchmark.evaluate(x, "test_acc")),
         COST: float(benchmark.cost(x, "train_acc", n)),
     }
+    values[METRIC] = 1.0 - values[ACCURACY]
     return Result(query=query, fidelity=query.fidelity, values=values)

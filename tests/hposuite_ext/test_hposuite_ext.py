@@ -14,7 +14,7 @@ pytest.importorskip("hposuite")
 import pandas as pd
 from hpoglue import BenchmarkDescription, Config, Query
 
-from hposuite_ext import COST, FIDELITY, METRIC, TEST_METRIC, benchmark_description
+from hposuite_ext import ACCURACY, COST, FIDELITY, METRIC, TEST_METRIC, VALUES, benchmark_description, value_column
 from smm_plugins import load_benchmark
 from smm_plugins.configspace import configuration_space
 
@@ -30,7 +30,8 @@ def test_description_declares_metrics_cost_and_fidelity():
     b = load_benchmark("smm-mini-dfs")
     full = b.n_problems_full["train_acc"]
     assert desc.name == "smm-mini-dfs" and desc.config_space == configuration_space(b.space)
-    assert set(desc.metrics) == {METRIC} and desc.metrics[METRIC].minimize is False
+    # One minimised metric: hposuite 0.1.3's Optuna wrapper would minimise a maximised one.
+    assert set(desc.metrics) == {METRIC} == {"train_error"} and desc.metrics[METRIC].minimize is True
     assert set(desc.test_metrics) == {TEST_METRIC} and set(desc.costs) == {COST}
     fid = desc.fidelities[FIDELITY]
     assert (fid.min, fid.max, fid.kind) == (37, full, int)
@@ -43,10 +44,12 @@ def test_queries_are_the_core_benchmark():
     x = b.space.sample(1, rng=3)[0]
     config = b.space.to_config(x)
     full = _query(desc, config)
-    assert full.values == {METRIC: b.evaluate(x), TEST_METRIC: b.evaluate(x, "test_acc"), COST: b.cost(x)}
+    acc = b.evaluate(x)
+    assert full.values == {METRIC: 1 - acc, ACCURACY: acc, TEST_METRIC: b.evaluate(x, "test_acc"), COST: b.cost(x)}
+    assert list(VALUES) == desc.extra["result_values"] and set(VALUES) == set(full.values)
     assert _query(desc, config, (FIDELITY, b.n_problems_full["train_acc"])).values == full.values
     low = _query(desc, config, (FIDELITY, 111))
-    assert low.values[METRIC] == b.evaluate(x, n_problems=111, seed=4)  # the fixed subset of seed 4
+    assert low.values[ACCURACY] == b.evaluate(x, n_problems=111, seed=4)  # the fixed subset of seed 4
     assert low.values[COST] == b.cost(x, n_problems=111) < full.values[COST]
     assert _query(desc, config, {FIDELITY: 111.0}).values == low.values  # mapping form, float budget
     with pytest.raises(ValueError, match="n_problems"):
@@ -57,7 +60,7 @@ def test_directory_and_instance(ps_dir, tiny_ps):
     assert benchmark_description(ps_dir).name == load_benchmark(ps_dir).name
     desc = benchmark_description(tiny_ps, name="mine")
     x = tiny_ps.space.sample(1, rng=0)[0]
-    assert desc.name == "mine" and _query(desc, tiny_ps.space.to_config(x)).values[METRIC] == tiny_ps.evaluate(x)
+    assert desc.name == "mine" and _query(desc, tiny_ps.space.to_config(x)).values[ACCURACY] == tiny_ps.evaluate(x)
 
 
 def _study(out: Path) -> tuple[pd.DataFrame, list[Path]]:
@@ -84,8 +87,14 @@ def test_study_runs_hposuite_optimisers_and_writes_results(tmp_path):
         (opt, seed): 15 for opt in ("Optuna", "RandomSearch") for seed in sorted(set(runs["run.seed"]))
     }
     assert set(runs["benchmark.name"]) == {"smm-mini-ps"} and set(runs["problem.objective.1.name"]) == {METRIC}
-    assert not runs["problem.objective.1.minimize"].any()
+    assert runs["problem.objective.1.minimize"].all()
     assert runs["result.objective.1.value"].between(0, 1).all()
+    # The files keep every value of every evaluation: accuracies, the error optimised, simulated seconds.
+    b = load_benchmark("smm-mini-ps")
+    acc, error = runs[value_column(ACCURACY)], runs[value_column(METRIC)]
+    assert (acc + error == 1).all() and acc.between(0, 1).all() and (runs[value_column(TEST_METRIC)] > 0).all()
+    assert runs["result.objective.1.value"].to_numpy() == pytest.approx(error.to_numpy(), abs=1e-6)  # float32
+    assert b.cost(b.space.sample(1, rng=0)[0]) == 310.0 and (runs[value_column(COST)] == 310.0).all()  # full PS
     # Same study, same numbers (seeded optimisers, deterministic benchmark).
     again, _ = _study(tmp_path / "b")
     key = ["optimizer.name", "run.seed", "config.id"]
