@@ -16,7 +16,10 @@ benchmarks the two-objective accuracy/hops problem, elsewhere the single objecti
   ``SamplerClass`` is needed only when the package exports several samplers.
 
 The class is constructed once per run as ``SamplerClass(seed=run_seed, **options)``; options come from
-``--option SPEC.KEY=VALUE`` or the experiment file's ``[options."SPEC"]``.
+``--option SPEC.KEY=VALUE`` or the experiment file's ``[options."SPEC"]``. A class whose ``__init__``
+takes no ``seed`` is refused. A sampler known to ignore its seed (``QMCSampler`` without
+``scramble=True``: the same sequence on every seed) gets a warning at start-up
+(:meth:`SamplerOptimizer.ignored_seed_reason`).
 """
 
 from __future__ import annotations
@@ -135,6 +138,27 @@ class SamplerOptimizer:
         run_study(
             benchmark, sampler, budget, objective, two_objective=two, integer_categoricals=self.integer_categoricals
         )
+
+    def ignored_seed_reason(self, options: Mapping[str, Any]) -> str | None:
+        """Why runs of this sampler with ``options`` do not depend on the run seed (None if they do).
+
+        The runner calls it at start-up and warns: such runs are the same on every seed, not replicates.
+        """
+        cls = self.sampler.load() if isinstance(self.sampler, HubSampler) else self.sampler
+        return _ignored_seed_reason(cls, options)
+
+
+def _ignored_seed_reason(cls: type, options: Mapping[str, Any]) -> str | None:
+    if issubclass(cls, optuna.samplers.QMCSampler):
+        # Optuna uses the seed only to scramble the sequence (QMCSampler's documentation).
+        param = inspect.signature(cls).parameters.get("scramble")
+        default = param.default if param is not None and param.default is not inspect.Parameter.empty else False
+        if not options.get("scramble", default):
+            return (
+                f"{cls.__qualname__} without scramble=True draws the same low-discrepancy sequence for every seed; "
+                "set the option scramble=true"
+            )
+    return None
 
 
 def _check_takes_seed(cls: type) -> None:

@@ -83,6 +83,23 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     r.set_defaults(func=_cmd_report)
 
 
+def _setup_logging(verbose: bool) -> None:
+    # The root's handler prints the frameworks' records, and ours when run as `python -m ...compare.cli`.
+    # Installed first, it also keeps a framework's own import-time logging.basicConfig() (Syne Tune's) a no-op.
+    root = logging.getLogger()
+    before = list(root.handlers)
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    ours = logging.getLogger("smm_plugins")
+    if ours.handlers:  # `smm-bench` (the core CLI) gave our logger its own handler: print our records once
+        for handler in root.handlers:
+            if handler not in before:
+                handler.addFilter(lambda record: not record.name.startswith("smm_plugins"))
+        if verbose:
+            ours.setLevel(logging.INFO)
+
+
 def _parse_options(items: Sequence[str]) -> dict[str, dict[str, object]]:
     from smm_plugins.compare.experiment import _toml_loads
 
@@ -105,9 +122,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     # One inference thread per process, before numpy/LightGBM start their pools.
     for var in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ.setdefault(var, "1")
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    _setup_logging(args.verbose)
     from smm_plugins.compare.runner import import_plugins
 
     try:
@@ -184,10 +199,15 @@ def _run_and_summarise(exp: Experiment, args: argparse.Namespace) -> int:
         print("interrupted: finished runs are saved; run the same command again to resume", file=sys.stderr)
         return 130
     elsewhere = f", {summary.settled_elsewhere} done by another process" if summary.settled_elsewhere else ""
+    aside = (
+        f", {len(summary.set_aside)} unusable run file(s) moved to {os.path.join(args.out, 'runs', 'damaged')} "
+        "and run again"
+        if summary.set_aside
+        else ""
+    )
     print(
-        f"{summary.done} run(s) done, {summary.skipped} skipped (already there), {summary.failed} failed{elsewhere}, "
-        f"{time.perf_counter() - t0:.1f} s ({summary.backend}, {summary.workers} worker(s)); "
-        f"next: smm-bench report {args.out}",
+        f"{summary.done} run(s) done, {summary.skipped} skipped (already there){aside}, {summary.failed} failed"
+        f"{elsewhere}, {time.perf_counter() - t0:.1f} s ({summary.execution()}); next: smm-bench report {args.out}",
         file=sys.stderr,
     )
     for run_id in summary.failures:
@@ -203,7 +223,7 @@ def _run_and_summarise(exp: Experiment, args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    _setup_logging(False)
     from smm_plugins.compare.report import make_report, markdown_table
 
     try:

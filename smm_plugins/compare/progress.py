@@ -16,7 +16,10 @@ class GridSummary:
     """What a call of :func:`~smm_plugins.compare.runner.run_experiment` did.
 
     ``busy``: runs another process on the same folder was running when this one reached them (left to it);
-    ``settled_elsewhere``: runs another process finished or failed after this one planned its grid.
+    ``settled_elsewhere``: runs another process finished or failed after this one planned its grid;
+    ``set_aside``: run files found unusable (damaged or incomplete), moved to ``runs/damaged/`` and run
+    again, one line each (``"<run id>: <why> -> <new path>"``). ``backend``: ``"serial"`` (in this
+    process), ``"ray"`` or ``"none"`` (nothing was left to run); ``workers``: the processes that ran runs.
     """
 
     out: Path
@@ -30,6 +33,15 @@ class GridSummary:
     failures: list[str] = field(default_factory=list)
     busy: list[str] = field(default_factory=list)
     settled_elsewhere: int = 0
+    set_aside: list[str] = field(default_factory=list)
+
+    def execution(self) -> str:
+        """How the runs were executed, for a summary line: ``"ray, 2 worker(s)"``, ``"serial, in this process"``."""
+        if self.backend == "none":
+            return "nothing to run"
+        if self.backend == "serial":
+            return "serial, in this process"
+        return f"{self.backend}, {self.workers} worker(s)"
 
 
 class RunProgress:

@@ -412,13 +412,14 @@ def _markdown_wilcoxon(w: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _markdown_cost(run_dir: Path) -> str:
-    # Where the compute went, per optimiser (from each run file's metadata): what a bigger grid will cost.
-    from smm_plugins.compare.runner import read_run_meta
+def _markdown_cost(checks: list[Any]) -> str:
+    # Where the compute went, per optimiser, from the metadata of each usable run file (``checks``: the
+    # RunFileCheck of every file, smm_plugins.compare.results.check_run_files): what a bigger grid will cost.
+    from smm_plugins.compare.results import read_run_meta
 
     rows = []
-    for f in sorted((run_dir / "runs").glob("*.parquet")):
-        m = read_run_meta(f)
+    for c in checks:
+        m = read_run_meta(c.path) if c.usable else {}
         spec = m.get("spec", {})
         if "optimize_seconds" in m and spec:
             rows.append(
@@ -427,6 +428,7 @@ def _markdown_cost(run_dir: Path) -> str:
                     "budget": spec.get("budget", 0),
                     "run": m["optimize_seconds"],
                     "sur": m["optimize_seconds"] - m.get("optimizer_seconds", m["optimize_seconds"]),
+                    "load": m.get("load_seconds", math.nan),  # not recorded before smm-plugins 0.2
                 }
             )
     if not rows:
@@ -436,15 +438,18 @@ def _markdown_cost(run_dir: Path) -> str:
         "## Cost of the runs",
         "",
         "Wall-clock seconds of each run's optimisation (optimiser and framework + surrogate inference) "
-        "and the surrogate's share of it. A grid costs the sum over its runs, divided by the workers.",
+        "and the surrogate's share of it: per-trial time. A grid costs the sum over its runs, divided by the "
+        "workers. Loading and compiling a benchmark's models happens once per worker process, before its first "
+        "run's clock starts; it is counted apart, in the last column (summed over the runs).",
         "",
-        "| optimizer | seconds per run (mean) | ms per trial | surrogate share |",
-        "|---|---|---|---|",
+        "| optimizer | seconds per run (mean) | ms per trial | surrogate share | model load + compile, s |",
+        "|---|---|---|---|---|",
     ]
     for opt, g in d.groupby("optimizer", sort=True):
         per_trial = 1000.0 * g["run"].sum() / max(1, g["budget"].sum())
         share = g["sur"].sum() / max(g["run"].sum(), 1e-12)
-        lines.append(f"| {opt} | {g['run'].mean():.2f} | {per_trial:.1f} | {100 * min(share, 1.0):.0f} % |")
+        load = f"{g['load'].sum():.2f}" if g["load"].notna().all() else "not recorded (inside the runs)"
+        lines.append(f"| {opt} | {g['run'].mean():.2f} | {per_trial:.1f} | {100 * min(share, 1.0):.0f} % | {load} |")
     return "\n".join(lines) + "\n"
 
 
@@ -502,8 +507,9 @@ def _markdown_cd(friedman: pd.DataFrame, pngs: list[Path]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _markdown_head(run_dir: Path, raw: pd.DataFrame, failures: list[Path]) -> list[str]:
+def _markdown_head(run_dir: Path, raw: pd.DataFrame, failures: list[Path], unusable: list[Any]) -> list[str]:
     from smm_plugins.compare.experiment import read_saved_experiment
+    from smm_plugins.compare.results import repair_command
 
     head = []
     saved = read_saved_experiment(run_dir)
@@ -516,6 +522,16 @@ def _markdown_head(run_dir: Path, raw: pd.DataFrame, failures: list[Path]) -> li
         )
     n_runs = raw.groupby(["benchmark", "optimizer", "seed"]).ngroups
     head.append(f"{n_runs} finished run(s), {len(failures)} failed run(s).")
+    if unusable:
+        # Damaged or incomplete run files: named, left out of every table, plot and test, and how to repair them.
+        head += [
+            "",
+            f"**{len(unusable)} run file(s) cannot be used and are left out of every table, plot and test** "
+            f"(repair: `{repair_command(run_dir)}` moves them to `runs/damaged/` and runs them again):",
+            "",
+            *(f"- `runs/{c.path.name}`: it {c.problem}" for c in unusable),
+            "",
+        ]
     return head
 
 
@@ -533,15 +549,18 @@ def make_report(
 
     ``truth_check=False`` leaves out the section "Checked on the truth" (:mod:`~smm_plugins.compare.truth_check`).
     """
-    from smm_plugins.compare.runner import read_runs
+    from smm_plugins.compare.results import check_run_files, read_runs, repair_command
 
     run_dir = Path(run_dir)
     _pyplot()  # fail before any work if matplotlib is missing
     if not (run_dir / "runs").is_dir():
         raise FileNotFoundError(f"{run_dir} holds no runs/ folder: run `smm-bench compare --out {run_dir}` first")
-    raw = read_runs(run_dir)
+    checks = check_run_files(run_dir)  # only whole runs that match their plan enter the statistics
+    raw = read_runs(run_dir, checks=checks)
+    unusable = [c for c in checks if not c.usable]
     if not len(raw):
-        raise ValueError(f"{run_dir}/runs holds no finished run yet")
+        what = f"{len(unusable)} unusable run file(s)" if unusable else "no finished run yet"
+        raise ValueError(f"{run_dir}/runs holds {what}" + (f"; repair: {repair_command(run_dir)}" if unusable else ""))
     out = Path(out) if out is not None else run_dir / "report"
     out.mkdir(parents=True, exist_ok=True)
     df = incumbent_curves(raw)
@@ -571,7 +590,7 @@ def make_report(
         [
             "# Optimiser comparison on SMM-Bench",
             "",
-            *_markdown_head(run_dir, raw, failures),
+            *_markdown_head(run_dir, raw, failures, unusable),
             *markdown_sources(specs),
             "",
             "Incumbent = best configuration so far by train_acc; its test_acc is what a user would get.",
@@ -607,7 +626,7 @@ def make_report(
             "0.02): use enough seeds to be able to detect a difference at 5%.",
             "",
             _markdown_wilcoxon(wil),
-            _markdown_cost(run_dir),
+            _markdown_cost(checks),
             _markdown_failures(failures),
         ]
     )

@@ -4,16 +4,22 @@ Layout::
 
     DIR/runs/<benchmark>__<optimizer>__seed<k>.parquet    one finished run: one row per evaluation
     DIR/failures/<same id>.json                           a run that raised: error and traceback
+    DIR/runs/damaged/<same id>.<time>.parquet             a run file that failed its check, set aside
 
-Every file is written atomically, so a reader never sees a torn one.
+Every file is written atomically, so a reader never sees a torn one. A file can still be damaged later
+(a full disk, a copy cut short, an edit): :func:`check_run_files` tells the files a reader can use from
+the others, and the runner and the report both go through it.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import logging
 import os
-from dataclasses import dataclass, fields
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +28,22 @@ import numpy as np
 from smm_plugins._io import atomic_write_bytes, atomic_write_text
 from smm_plugins.compare.plan import RunSpec
 
-__all__ = ["COLUMNS", "RunResult", "failure_path", "read_run_meta", "read_runs", "run_path", "write_result"]
+__all__ = [
+    "COLUMNS",
+    "RunFileCheck",
+    "RunResult",
+    "check_run_file",
+    "check_run_files",
+    "failure_path",
+    "read_run_meta",
+    "read_runs",
+    "repair_command",
+    "run_path",
+    "set_aside",
+    "write_result",
+]
+
+logger = logging.getLogger(__name__)
 
 #: Columns of a run file, in order.
 COLUMNS = ("benchmark", "optimizer", "seed", "trial", "value", "test_acc", "sim_time", "wall_time")
@@ -33,9 +54,11 @@ _ARRAYS = ("value", "test_acc", "sim_time", "wall_time")
 class RunResult:
     """What one run produced: one array entry per evaluation (``status == "ok"``), or its failure.
 
-    Seconds: ``optimize_seconds`` (the whole optimisation, wall clock), ``cpu_seconds`` (its CPU time),
-    ``surrogate_seconds`` (inside the benchmark, test accuracies included), ``optimizer_seconds`` (the
-    optimiser's own work). ``finished``: Unix time.
+    Seconds: ``load_seconds`` (loading the benchmark and one evaluation of each objective before the
+    clock starts: model load and compile, paid once per benchmark by a process's first run),
+    ``optimize_seconds`` (the whole optimisation, wall clock) = ``surrogate_seconds`` (inside the benchmark
+    during the run) + ``optimizer_seconds`` (the optimiser's own work); ``cpu_seconds`` (its CPU time);
+    ``test_seconds`` (the test accuracy of every configuration, afterwards). ``finished``: Unix time.
     """
 
     run_id: str
@@ -49,10 +72,12 @@ class RunResult:
     test_acc: np.ndarray | None = None
     sim_time: np.ndarray | None = None
     wall_time: np.ndarray | None = None
+    load_seconds: float | None = None
     optimize_seconds: float | None = None
     cpu_seconds: float | None = None
     surrogate_seconds: float | None = None
     optimizer_seconds: float | None = None
+    test_seconds: float | None = None
     best_config: dict[str, Any] | None = None
     error: str | None = None
     traceback: str | None = None
@@ -109,16 +134,136 @@ def write_result(out: Path, spec: RunSpec, result: RunResult) -> None:
     failure_path(out, spec).unlink(missing_ok=True)
 
 
-def read_runs(out: str | os.PathLike[str], *, reproducible: bool = False) -> Any:
-    """All finished runs of a directory as one pandas DataFrame (columns :data:`COLUMNS`).
+@dataclass(frozen=True)
+class RunFileCheck:
+    """One file of ``DIR/runs/`` and whether a reader can use it: ``problem`` says why not (None: usable)."""
 
-    ``reproducible=True``: without ``wall_time`` and sorted by (benchmark, optimizer, seed, trial), i.e. what
-    the same experiment gives bit-identically however it was run (serially, on Ray, resumed).
+    path: Path
+    problem: str | None = None
+
+    @property
+    def run_id(self) -> str:
+        """The run the file is named after."""
+        return self.path.stem
+
+    @property
+    def usable(self) -> bool:
+        """True if the file reads back whole and holds the complete run its plan asks for."""
+        return self.problem is None
+
+
+def check_run_files(out: str | os.PathLike[str], specs: Iterable[RunSpec] | None = None) -> list[RunFileCheck]:
+    """Check every file of ``out/runs/`` (by name): only a file that reads back whole and matches its plan is usable.
+
+    Usable means: pyarrow reads the whole table; it has the columns :data:`COLUMNS` and the run metadata
+    written by :func:`write_result`; the spec stored in it equals the planned one (benchmark, optimiser,
+    seed, budget, objective, base seed, options); it holds one row per evaluation of the budget, trials
+    ``0 .. budget-1``, all of its own benchmark, optimiser and seed. ``specs``: the plan (default: the plan
+    of the experiment saved in ``out``); a file outside the plan is checked against the spec stored in it.
+    """
+    out = Path(out)
+    planned = {s.run_id: s for s in (_saved_plan(out) if specs is None else specs)}
+    return [check_run_file(f, planned.get(f.stem)) for f in sorted((out / "runs").glob("*.parquet"))]
+
+
+def _saved_plan(out: Path) -> list[RunSpec]:
+    from smm_plugins.compare.experiment import read_saved_experiment
+    from smm_plugins.compare.plan import plan_runs
+
+    try:
+        saved = read_saved_experiment(out)
+        return plan_runs(saved[0]) if saved is not None else []
+    except (ValueError, OSError) as exc:
+        logger.warning(
+            "%s/experiment.toml cannot be read (%s): run files are checked against their own metadata", out, exc
+        )
+        return []
+
+
+def check_run_file(path: str | os.PathLike[str], spec: RunSpec | None = None) -> RunFileCheck:
+    """Check one run file against its planned ``spec`` (None: the spec stored in it); see :func:`check_run_files`."""
+    path = Path(path)
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+        meta = json.loads((table.schema.metadata or {}).get(b"smm_compare", b"null"))
+    except Exception as exc:  # noqa: BLE001 - whatever makes a file unreadable makes it unusable
+        return RunFileCheck(path, f"cannot be read ({type(exc).__name__}: {exc})")
+    return RunFileCheck(path, _mismatch(path, table, meta, spec))
+
+
+def _mismatch(path: Path, table: Any, meta: Any, spec: RunSpec | None) -> str | None:
+    """Why a readable run file does not hold its planned, complete run (None if it does)."""
+    if list(table.column_names) != list(COLUMNS):
+        return f"has the columns {table.column_names}, not {list(COLUMNS)}"
+    stored = meta.get("spec") if isinstance(meta, dict) else None
+    if not isinstance(stored, dict):
+        return "holds no run metadata (it was not written by smm-bench compare)"
+    if spec is not None:
+        planned = json.loads(json.dumps(asdict(spec), default=str))  # as the file stores it
+        diff = [k for k in planned if stored.get(k) != planned[k]]
+        if diff:
+            there = ", ".join(f"{k}={stored.get(k)!r}" for k in diff)
+            return f"was run with {there}; the plan has " + ", ".join(f"{k}={planned[k]!r}" for k in diff)
+    else:
+        try:
+            spec = RunSpec(**stored)
+        except TypeError as exc:
+            return f"holds a run spec this version cannot read ({exc})"
+        if spec.run_id != path.stem:
+            return f"holds run {spec.run_id!r}, not the run its name says"
+    n = table.num_rows
+    if n != spec.budget:
+        return f"holds {n} of the {spec.budget} evaluations of its budget (incomplete)"
+    cols = {c: table.column(c).to_numpy(zero_copy_only=False) for c in ("benchmark", "optimizer", "seed", "trial")}
+    if not np.array_equal(cols["trial"], np.arange(n)):
+        return f"has trials that are not 0 .. {n - 1} in order"
+    expected = {"benchmark": spec.label, "optimizer": spec.optimizer, "seed": spec.seed}
+    wrong = [k for k, v in expected.items() if not (cols[k] == v).all()]
+    if wrong:
+        return "has rows of another " + " / ".join(wrong)
+    return None
+
+
+def repair_command(out: str | os.PathLike[str]) -> str:
+    """The command that re-runs the missing and unusable runs of ``out`` (the same comparison, resumed)."""
+    out = os.fspath(out)
+    return f"smm-bench compare --experiment {os.path.join(out, 'experiment.toml')} --out {out}"
+
+
+def set_aside(check: RunFileCheck) -> Path:
+    """Move an unusable run file to ``runs/damaged/<run id>.<UTC time>.parquet`` (never deleted); its new path."""
+    folder = check.path.parent / "damaged"
+    folder.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    target = folder / f"{check.run_id}.{stamp}.parquet"
+    k = 1
+    while target.exists():
+        target = folder / f"{check.run_id}.{stamp}-{k}.parquet"
+        k += 1
+    os.rename(check.path, target)
+    return target
+
+
+def read_runs(
+    out: str | os.PathLike[str], *, reproducible: bool = False, checks: list[RunFileCheck] | None = None
+) -> Any:
+    """The usable runs of a directory as one pandas DataFrame (columns :data:`COLUMNS`).
+
+    Files that :func:`check_run_files` finds unusable (``checks``, if the caller has them) are left out
+    with a warning naming each and the command that repairs them. ``reproducible=True``: without
+    ``wall_time`` and sorted by (benchmark, optimizer, seed, trial), i.e. what the same experiment gives
+    bit-identically however it was run (serially, on Ray, resumed).
     """
     import pandas as pd
     import pyarrow.parquet as pq
 
-    files = sorted((Path(out) / "runs").glob("*.parquet"))
+    checks = check_run_files(out) if checks is None else checks
+    for c in checks:
+        if not c.usable:
+            logger.warning("run file %s is not used: it %s; repair: %s", c.path, c.problem, repair_command(out))
+    files = [c.path for c in checks if c.usable]
     if not files:
         df = pd.DataFrame({c: [] for c in COLUMNS})
     else:

@@ -4,12 +4,16 @@ Layout of an output directory::
 
     DIR/experiment.toml                         the experiment, with the package version
     DIR/runs/<benchmark>__<optimizer>__seed<k>.parquet    one finished run: one row per evaluation
+    DIR/runs/damaged/<same id>.<time>.parquet   a run file that failed its check, set aside by a resume
     DIR/failures/<same id>.json                 a run that raised: error and traceback
     DIR/.claims/<same id>.lock                  held by the process running the run
 
 Every file is written atomically as its run finishes, so a killed driver or worker loses only the runs
 in flight, and running the same command again skips the runs already in ``runs/`` (failed runs are
-tried again). Two processes on one folder share the work: each run is claimed before it executes
+tried again). A run counts as done only if its file passes
+:func:`~smm_plugins.compare.results.check_run_files` (reads back whole, matches its plan); a resume
+moves any other file of a planned run to ``runs/damaged/`` (never deletes it), warns, and runs it again.
+Two processes on one folder share the work: each run is claimed before it executes
 (:mod:`smm_plugins.compare.claims`). A run is a pure function of (benchmark, optimiser, seed, budget,
 objective, base seed, options): serial and Ray execution give bit-identical values; only ``wall_time``
 differs.
@@ -30,7 +34,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from smm_plugins.compare.claims import Claim, RunClaims
+from filelock import FileLock, Timeout
+
+from smm_plugins.compare.claims import CLAIMS_DIR, Claim, RunClaims
 from smm_plugins.compare.execute import WORKER_ENV, execute_run
 from smm_plugins.compare.experiment import RESULT_KEYS, Experiment, read_saved_experiment, save_experiment
 from smm_plugins.compare.optimizers import OptimizerInfo, get_optimizer
@@ -39,11 +45,14 @@ from smm_plugins.compare.progress import GridSummary, RunProgress
 from smm_plugins.compare.ray_backend import run_on_ray, start_ray
 from smm_plugins.compare.results import (
     COLUMNS,
+    RunFileCheck,
     RunResult,
+    check_run_file,
+    check_run_files,
     failure_path,
     read_run_meta,
     read_runs,
-    run_path,
+    set_aside,
     write_result,
 )
 
@@ -88,9 +97,13 @@ def run_experiment(
     out = Path(out)
     since = time.time()
     specs, optimizers = _prepare(exp, out)
-    todo = [s for s in specs if not run_path(out, s).is_file()]
+    checks = {c.run_id: c for c in check_run_files(out, specs)}
+    todo = [s for s in specs if not (s.run_id in checks and checks[s.run_id].usable)]
     summary = GridSummary(out=out, total=len(specs), skipped=len(specs) - len(todo))
+    summary.set_aside = _set_aside_unusable(out, {s.run_id: s for s in todo}, checks)
     summary.workers = workers or exp.workers or _default_workers()
+    if not todo:
+        summary.backend = "none"
     if summary.skipped:
         logger.info("%d of %d runs already in %s: skipped", summary.skipped, len(specs), out)
     t0 = time.perf_counter()
@@ -106,11 +119,39 @@ def run_experiment(
     return summary
 
 
+def _set_aside_unusable(out: Path, todo: dict[str, RunSpec], checks: dict[str, RunFileCheck]) -> list[str]:
+    """Move the unusable files of planned runs to ``runs/damaged/``; one line per file moved."""
+    moved = []
+    (out / CLAIMS_DIR).mkdir(parents=True, exist_ok=True)
+    for run_id, spec in todo.items():
+        if run_id not in checks:
+            continue
+        # Under the run's claim lock, and checked again: another process on the folder may be re-running
+        # it (then it decides) or may have just replaced the file with a good one.
+        lock = FileLock(out / CLAIMS_DIR / f"{run_id}.lock", thread_local=False)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            continue
+        try:
+            check = check_run_file(checks[run_id].path, spec)
+            if check.usable or not check.path.is_file():
+                continue
+            target = set_aside(check)
+        finally:
+            lock.release()
+        logger.warning("run file %s %s: moved to %s, the run is run again", check.path.name, check.problem, target)
+        moved.append(f"{run_id}: it {check.problem} -> {target}")
+    return moved
+
+
 def _prepare(exp: Experiment, out: Path) -> tuple[list[RunSpec], dict[str, OptimizerInfo]]:
     """Check everything that can fail before any run; save the experiment into ``out``."""
     import_plugins(exp.plugins)
     specs = plan_runs(exp)
     optimizers = {name: get_optimizer(name) for name in exp.optimizers}  # unknown names fail here, early
+    _check_options(exp)
+    _warn_ignored_seeds(optimizers, exp)
     check_benchmarks(exp.benchmarks)
     out.mkdir(parents=True, exist_ok=True)
     _check_resume(exp, out)
@@ -181,6 +222,7 @@ def _run_grid(
     try:
         with grid.claims, RunProgress(todo, weights, grid.summary, enabled=progress) as grid.bar:
             if ray is None:
+                grid.summary.backend, grid.summary.workers = "serial", 1
                 _run_serial(todo, optimizers, grid)
             else:
                 grid.summary.backend = "ray"
@@ -212,6 +254,36 @@ def _run_serial(todo: list[RunSpec], optimizers: dict[str, OptimizerInfo], grid:
 
 
 # -- checks before any run -------------------------------------------------------------------------------
+
+
+#: Arguments the runner passes to every optimiser itself: not options.
+_RUNNER_ARGUMENTS = ("benchmark", "seed", "budget", "objective")
+
+
+def _check_options(exp: Experiment) -> None:
+    for name, options in exp.options.items():
+        for key in set(options) & set(_RUNNER_ARGUMENTS):
+            raise ValueError(
+                f"option {key}={options[key]!r} of optimizer {name!r}: the runner passes {key!r} to every run "
+                f"itself (the seed: each run's own, derived from base_seed); options may be anything but "
+                f"{', '.join(_RUNNER_ARGUMENTS)}"
+            )
+
+
+def _warn_ignored_seeds(optimizers: dict[str, OptimizerInfo], exp: Experiment) -> None:
+    # An optimiser function may say that, with given options, it ignores the run seed (every seed then
+    # gives the same run): ``fn.ignored_seed_reason(options) -> str | None``, e.g. unscrambled QMC.
+    for name, info in optimizers.items():
+        reason = getattr(info.fn, "ignored_seed_reason", None)
+        why = reason({**info.defaults, **exp.options.get(name, {})}) if callable(reason) else None
+        if why:
+            logger.warning(
+                "optimizer %r ignores the run seed (%s): its %d seed(s) will all give the same run, "
+                "so they are not independent replicates",
+                name,
+                why,
+                len(exp.seeds),
+            )
 
 
 def _check_resume(exp: Experiment, out: Path) -> None:
