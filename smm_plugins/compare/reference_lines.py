@@ -2,8 +2,8 @@
 
 The curves zoom on where the optimisers are; a reference far below them (a poor source model) would squeeze
 the curves into a thin band if the y-range included it. Such a line stays out of the range, and the plot says
-where it is instead: its legend entry is marked "below the plot" (or "above") and an arrow note at the edge
-gives its value.
+where it is instead: its legend entry is marked "below the plot ↓" (or "above ↑") and a note at the plot's
+edge names it with its value.
 """
 
 from __future__ import annotations
@@ -34,26 +34,28 @@ def draw_references(ax: Any, refs: pd.DataFrame, column: str) -> list[tuple[Any,
 def mark_off_range(ax: Any, drawn: list[tuple[Any, str, float]]) -> list[str]:
     """Mark the references ``drawn`` (:func:`draw_references`) outside the axes' y-range (after ``set_ylim``).
 
-    Each such line's legend label gets "(below the plot)" or "(above the plot)", and an arrow note at the
-    bottom or top edge names it with its value. Returns the notes' texts.
+    Each such line's legend label gets "(below the plot ↓)" or "(above the plot ↑)", and a boxed note at the
+    bottom (top) left corner names the lines below (above) with their values. Returns the notes' texts.
     """
     lo, hi = ax.get_ylim()
     notes: list[str] = []
-    for where, outside, y0, arrow in (("below", lambda v: v < lo, 0.0, "↓"), ("above", lambda v: v > hi, 1.0, "↑")):
+    for where, outside, y, arrow in (("below", lambda v: v < lo, 0.02, "↓"), ("above", lambda v: v > hi, 0.98, "↑")):
         off = [(line, name, v) for line, name, v in drawn if outside(v)]
-        for k, (line, name, v) in enumerate(off):
+        for line, name, v in off:
             line.set_label(f"{name}: {v:.3f} ({where} the plot {arrow})")
-            text = f"{arrow} {name}: {v:.3f}"
-            x = 0.02 + 0.22 * k
-            ax.annotate(
-                text,
-                xy=(x, y0),
-                xycoords="axes fraction",
-                xytext=(x, 0.09 if y0 == 0.0 else 0.91),
-                textcoords="axes fraction",
-                fontsize=7,
-                color="0.25",
-                arrowprops={"arrowstyle": "->", "color": "0.35", "lw": 0.9},
-            )
-            notes.append(text)
+        if not off:
+            continue
+        text = f"{arrow} {where} the plot: " + ", ".join(f"{name} {v:.3f}" for _, name, v in off)
+        ax.text(
+            0.02,
+            y,
+            text,
+            transform=ax.transAxes,
+            ha="left",
+            va="bottom" if where == "below" else "top",
+            fontsize=7,
+            color="0.2",
+            bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "0.6", "alpha": 0.9},
+        )
+        notes.append(text)
     return notes
