@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from smm_plugins.benchmark import OBJECTIVES, Benchmark
+from smm_plugins.fidelity import FidelityError, fidelity_to_n_problems
 from smm_plugins.registry import list_benchmarks, load_benchmark, register_benchmark, unregister_benchmark
 from smm_plugins.space import Parameter, SearchSpace, dfs_space, ps_space
 from smm_plugins.surrogate import SurrogateBenchmark
@@ -19,6 +20,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "Benchmark",
+    "FidelityError",
     "OBJECTIVES",
     "Parameter",
     "SearchSpace",
@@ -28,6 +30,7 @@ __all__ = [
     "load_benchmark",
     "register_benchmark",
     "dfs_space",
+    "fidelity_to_n_problems",
     "ps_space",
     "__version__",
 ]
