@@ -45,7 +45,7 @@ def mark_off_range(ax: Any, drawn: list[tuple[Any, str, float]]) -> list[str]:
             line.set_label(f"{name}: {v:.3f} ({where} the plot {arrow})")
         if not off:
             continue
-        text = f"{arrow} {where} the plot: " + ", ".join(f"{name} {v:.3f}" for _, name, v in off)
+        text = f"{arrow} {where}: " + ", ".join(f"{name} {v:.3f}" for _, name, v in off)
         ax.text(
             0.02,
             y,

@@ -26,7 +26,7 @@ def test_a_reference_below_the_curves_gets_a_note_and_its_legend_says_so() -> No
     drawn = draw_references(ax, refs, "train_acc")
     ax.set_ylim(0.5, 0.65)
     notes = mark_off_range(ax, drawn)
-    assert notes == ["↓ below the plot: base 0.200", "↑ above the plot: default 0.700"]
+    assert notes == ["↓ below: base 0.200", "↑ above: default 0.700"]
     labels = ax.get_legend_handles_labels()[1]
     assert "A alone: 0.580" in labels
     assert "base: 0.200 (below the plot ↓)" in labels and "default: 0.700 (above the plot ↑)" in labels
@@ -54,5 +54,5 @@ def test_report_curves_mark_the_references_they_cut_off(tmp_path: Path, monkeypa
     ax = figures[0].axes[0]
     lo, hi = ax.get_ylim()
     assert lo > 0.19  # the curves keep their zoom ...
-    assert [t.get_text() for t in ax.texts] == ["↓ below the plot: B alone 0.190"]  # ... and the cut-off line is named
+    assert [t.get_text() for t in ax.texts] == ["↓ below: B alone 0.190"]  # ... and the cut-off line is named
     assert "B alone: 0.190 (below the plot ↓)" in [t.get_text() for t in ax.get_legend().get_texts()]
