@@ -294,7 +294,8 @@ def check_on_truth(
     scored = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["benchmark", "optimizer", "seed"])
     runs = fin.merge(scored, on=["benchmark", "optimizer", "seed"], how="inner")
     tested = tested if tested is not None else set(zip(runs["benchmark"], runs["optimizer"], strict=True))
-    in_tests = runs[[k in tested for k in zip(runs["benchmark"], runs["optimizer"], strict=True)]]
+    # A boolean array, not a list: an empty list would select no columns of an empty frame.
+    in_tests = runs[np.array([k in tested for k in zip(runs["benchmark"], runs["optimizer"], strict=True)], dtype=bool)]
     truth_fin = in_tests.drop(columns=["best_train", "inc_test"]).rename(columns={v: k for k, v in _TRUE.items()})
     truth_wilcoxon = wilcoxon_of_finals(truth_fin)
     true_refs = reference_values({label: spec for label, (spec, _) in twins.items()})
