@@ -11,6 +11,8 @@ import sys
 import time
 import traceback
 import warnings
+import weakref
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -23,7 +25,7 @@ from smm_plugins.compare.results import RunResult
 from smm_plugins.compare.shipping import load_run_benchmark
 from smm_plugins.compare.traced import BudgetExhausted, TracedBenchmark, caused_by
 
-__all__ = ["WORKER_ENV", "execute_run", "failure_record"]
+__all__ = ["WORKER_ENV", "execute_batch", "execute_run", "failure_record"]
 
 #: Environment of every worker: one inference / BLAS thread per process (many independent runs are
 #: fastest that way).
@@ -73,13 +75,23 @@ def failure_record(spec: RunSpec, exc: BaseException, where: dict[str, Any] | No
     )
 
 
+# Benchmarks this process has warmed up (the registry caches them per process: warm each once).
+_WARMED: weakref.WeakSet[Benchmark] = weakref.WeakSet()
+
+
 def _warm_up(bench: Benchmark) -> None:
-    """Evaluate one configuration of every objective, and its cost, before any clock starts.
+    """Evaluate one configuration of every objective, and its cost, before any clock starts; once per object.
 
     Models load and compile lazily, on their first evaluation: without this the first run of each process
     would pay it inside its per-trial times (seconds, against milliseconds per trial). Surrogates are pure
     functions of the configuration, so the values of the run do not change.
     """
+    try:
+        if bench in _WARMED:
+            return
+        _WARMED.add(bench)
+    except TypeError:  # an object without weak references: warm it every time
+        pass
     x = bench.space.default_vector()
     for objective in bench.objectives:
         bench.evaluate(x, objective)
@@ -148,10 +160,17 @@ def _simulated_time(bench: Benchmark, X: np.ndarray) -> np.ndarray:
     return np.cumsum(np.broadcast_to(per_eval, (len(X),)))
 
 
-def execute_in_worker(spec: RunSpec, opt: OptimizerInfo | None = None, payload: list[Any] | None = None) -> RunResult:
-    """:func:`execute_run` in a Ray worker: the whole process logs at WARNING (nobody reads its INFO)."""
+def execute_batch(
+    specs: Sequence[RunSpec], opts: dict[str, OptimizerInfo], payloads: dict[str, list[Any] | None]
+) -> list[RunResult]:
+    """:func:`execute_run` of each of ``specs`` in turn, in a Ray worker: one task, several short runs.
+
+    ``opts``: optimiser name -> info; ``payloads``: benchmark -> shipped files (or None). The whole
+    process logs at WARNING (nobody reads a worker's INFO). Each run's values depend on its spec only, so
+    a batch gives the same values as the runs one by one.
+    """
     logging.getLogger().setLevel(logging.WARNING)
-    return execute_run(spec, opt, payload)
+    return [execute_run(s, opts[s.optimizer], payloads.get(s.benchmark)) for s in specs]
 
 
 def _quiet_process() -> None:
@@ -164,11 +183,19 @@ def _quiet_process() -> None:
         sys.modules["torch"].set_num_threads(1)
 
 
+# (number of imported modules, controller): finding the loaded thread pools scans the process's shared
+# libraries (~7 ms, as much as a short run's optimiser); look again only after new imports.
+_POOLS: tuple[int, Any] | None = None
+
+
 def _one_thread() -> Any:
     # BLAS pools read OMP/OPENBLAS_NUM_THREADS only when numpy loads, which may be before the CLI set
     # them; threadpoolctl (when installed) limits already-loaded pools too.
+    global _POOLS
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import ThreadpoolController
     except ImportError:
         return contextlib.nullcontext()
-    return threadpool_limits(limits=1)
+    if _POOLS is None or _POOLS[0] != len(sys.modules):
+        _POOLS = (len(sys.modules), ThreadpoolController())
+    return _POOLS[1].limit(limits=1)

@@ -12,7 +12,7 @@ import numpy as np
 
 from smm_plugins.compare.experiment import Experiment
 
-__all__ = ["RunSpec", "benchmark_label", "plan_runs", "run_seed"]
+__all__ = ["RunSpec", "benchmark_label", "expected_seconds", "plan_runs", "run_seed"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,15 @@ class RunSpec:
 def run_seed(base_seed: int, seed: int) -> int:
     """Deterministic 31-bit seed of seed index ``seed``: independent streams via numpy's SeedSequence."""
     return int(np.random.SeedSequence(entropy=base_seed, spawn_key=(seed,)).generate_state(1)[0] & 0x7FFFFFFF)
+
+
+#: Milliseconds per evaluation added to an optimiser's ``cost_hint`` for the surrogate and the bookkeeping.
+SURROGATE_MS = 1.0
+
+
+def expected_seconds(spec: RunSpec, cost_hint: float) -> float:
+    """Expected seconds of one run: ``budget`` x (optimiser ``cost_hint`` ms per trial + ~1 ms of surrogate)."""
+    return spec.budget * (cost_hint + SURROGATE_MS) / 1000.0
 
 
 def _safe(text: str) -> str:

@@ -19,7 +19,8 @@ class GridSummary:
     ``settled_elsewhere``: runs another process finished or failed after this one planned its grid;
     ``set_aside``: run files found unusable (damaged or incomplete), moved to ``runs/damaged/`` and run
     again, one line each (``"<run id>: <why> -> <new path>"``). ``backend``: ``"serial"`` (in this
-    process), ``"ray"`` or ``"none"`` (nothing was left to run); ``workers``: the processes that ran runs.
+    process), ``"ray"`` or ``"none"`` (nothing was left to run); ``workers``: the processes that ran runs;
+    ``choice``: why the runner chose them, when the caller left the number of workers to it.
     """
 
     out: Path
@@ -34,14 +35,14 @@ class GridSummary:
     busy: list[str] = field(default_factory=list)
     settled_elsewhere: int = 0
     set_aside: list[str] = field(default_factory=list)
+    choice: str = ""
 
     def execution(self) -> str:
         """How the runs were executed, for a summary line: ``"ray, 2 worker(s)"``, ``"serial, in this process"``."""
         if self.backend == "none":
             return "nothing to run"
-        if self.backend == "serial":
-            return "serial, in this process"
-        return f"{self.backend}, {self.workers} worker(s)"
+        how = "serial, in this process" if self.backend == "serial" else f"{self.backend}, {self.workers} worker(s)"
+        return f"{how}; {self.choice}" if self.choice else how
 
 
 class RunProgress:

@@ -40,7 +40,7 @@ from smm_plugins.compare.claims import CLAIMS_DIR, Claim, RunClaims
 from smm_plugins.compare.execute import WORKER_ENV, execute_run
 from smm_plugins.compare.experiment import RESULT_KEYS, Experiment, read_saved_experiment, save_experiment
 from smm_plugins.compare.optimizers import OptimizerInfo, get_optimizer
-from smm_plugins.compare.plan import RunSpec, benchmark_label, plan_runs, run_seed
+from smm_plugins.compare.plan import RunSpec, benchmark_label, expected_seconds, plan_runs, run_seed
 from smm_plugins.compare.progress import GridSummary, RunProgress
 from smm_plugins.compare.ray_backend import run_on_ray, start_ray
 from smm_plugins.compare.results import (
@@ -63,6 +63,7 @@ __all__ = [
     "RunSpec",
     "benchmark_label",
     "check_benchmarks",
+    "choose_workers",
     "execute_run",
     "import_plugins",
     "plan_runs",
@@ -89,8 +90,10 @@ def run_experiment(
     """Run every missing run of ``exp`` into ``out`` and return a summary.
 
     ``workers``/``ray_address`` override the experiment's. ``workers == 1`` without an address runs in
-    this process without Ray; otherwise one Ray task per run (``num_cpus=1``). When Ray is not installed
-    or cannot start, the grid runs serially with a warning: the results are the same. Runs that another
+    this process without Ray; otherwise Ray tasks of one or several runs (``num_cpus=1``). Neither given:
+    serial or one Ray worker per CPU, whichever :func:`choose_workers` expects to finish first (the reason
+    is in ``GridSummary.choice``). When Ray is not installed or cannot start, the grid runs serially with a
+    warning: the results are the same. Runs that another
     process on the same folder is running are left to it (``GridSummary.busy``).
     ``on_result(spec, result)`` is called in this process after each run's file is written.
     """
@@ -101,7 +104,10 @@ def run_experiment(
     todo = [s for s in specs if not (s.run_id in checks and checks[s.run_id].usable)]
     summary = GridSummary(out=out, total=len(specs), skipped=len(specs) - len(todo))
     summary.set_aside = _set_aside_unusable(out, {s.run_id: s for s in todo}, checks)
-    summary.workers = workers or exp.workers or _default_workers()
+    ray_address = ray_address or exp.ray_address
+    summary.workers = workers or exp.workers or 1
+    if not (workers or exp.workers or ray_address):
+        summary.workers, summary.choice = _auto_workers(todo, optimizers)
     if not todo:
         summary.backend = "none"
     if summary.skipped:
@@ -112,7 +118,7 @@ def run_experiment(
             todo,
             optimizers,
             _Grid(out, summary, RunClaims(out, since=since), on_result),
-            ray_address or exp.ray_address,
+            ray_address,
             progress,
         )
     summary.seconds = time.perf_counter() - t0
@@ -217,8 +223,7 @@ def _run_grid(
             if ray_address:
                 raise
             logger.warning("Ray is not usable here (%s): running the grid serially", exc)
-    # Expected seconds of each run: optimiser ms per trial + ~1 ms of surrogate per evaluation.
-    weights = {s.run_id: s.budget * (optimizers[s.optimizer].cost_hint + 1.0) / 1000.0 for s in todo}
+    weights = {s.run_id: expected_seconds(s, optimizers[s.optimizer].cost_hint) for s in todo}
     try:
         with grid.claims, RunProgress(todo, weights, grid.summary, enabled=progress) as grid.bar:
             if ray is None:
@@ -333,7 +338,36 @@ def import_plugins(plugins: Iterable[str]) -> None:
             raise ValueError(f"plugin module {mod!r} cannot be imported: {exc}") from None
 
 
-def _default_workers() -> int:
+#: Seconds a local Ray takes before its first run (``ray.init`` and each worker's first imports), 2 cores.
+RAY_STARTUP_SECONDS = 5.0
+
+
+def choose_workers(
+    expected: Iterable[float], cpus: int, *, ray_installed: bool = True, startup: float = RAY_STARTUP_SECONDS
+) -> tuple[int, str]:
+    """Workers that finish a grid soonest (1: serially, in this process, without Ray) and why, in words.
+
+    ``expected``: each run's expected seconds (:func:`~smm_plugins.compare.plan.expected_seconds`);
+    ``cpus``: the cores Ray would use; ``startup``: Ray's start-up, seconds. On ``W = cpus`` workers a
+    grid takes ``startup + max(total / W, longest run)``; serially ``total``: the faster one is chosen.
+    """
+    runs = list(expected)
+    total = sum(runs)
+    if not ray_installed:
+        return 1, "auto: serial, Ray is not installed"
+    if cpus < 2:
+        return 1, f"auto: serial, {cpus} CPU"
+    on_ray = startup + max(total / cpus, max(runs, default=0.0))
+    compared = f"~{total:.0f} s of runs expected: ~{total:.0f} s serially, ~{on_ray:.0f} s on {cpus} Ray workers"
+    if on_ray < total:
+        return cpus, f"auto: {compared}"
+    return 1, f"auto: serial, {compared} (with Ray's ~{startup:.0f} s start-up)"
+
+
+def _auto_workers(todo: list[RunSpec], optimizers: dict[str, OptimizerInfo]) -> tuple[int, str]:
     from smm_plugins._deps import available
 
-    return 2 if available("ray") and (os.cpu_count() or 1) >= 2 else 1
+    expected = [expected_seconds(s, optimizers[s.optimizer].cost_hint) for s in todo]
+    workers, why = choose_workers(expected, os.cpu_count() or 1, ray_installed=available("ray"))
+    logger.info("--workers not given: %s", why)
+    return workers, why
