@@ -127,16 +127,13 @@ def measure(size: int, mode: str, args: argparse.Namespace, root: Path, env: dic
     return row
 
 
-def _print_table(rows: list[dict]) -> None:
-    print("| runs | mode | wall, s | per run, ms | overhead per run, ms | report, s | load (1 min) |")
-    print("|---:|---|---:|---:|---:|---:|---:|")
-    for r in rows:
-        report = f"{r['report_wall']:.1f}" if "report_wall" in r else ""
-        print(
-            f"| {r['size']:,} | {r['mode']} | {r['wall']:.1f} | {r['per_run_ms']:.1f} | {r['overhead_ms']:.1f} "
-            f"| {report} | {r['load']:.2f} |",
-            flush=True,
-        )
+def _print_row(r: dict) -> None:
+    report = f"{r['report_wall']:.1f}" if "report_wall" in r else ""
+    print(
+        f"| {r['size']:,} | {r['mode']} | {r['wall']:.1f} | {r['per_run_ms']:.1f} | {r['overhead_ms']:.1f} "
+        f"| {report} | {r['load']:.2f} |",
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,14 +160,15 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     try:
         with two_node_cluster(env) if "cluster" in modes else _no_cluster(env) as (address, cluster_env):
+            print("| runs | mode | wall, s | per run, ms | overhead per run, ms | report, s | load (1 min) |")
+            print("|---:|---|---:|---:|---:|---:|---:|", flush=True)
             for size in sizes:
                 for mode in modes:
                     rows.append(measure(size, mode, args, root, cluster_env if mode == "cluster" else env, address))
-                    print(f"  {size} runs, {mode}: {rows[-1]['wall']:.1f} s", file=sys.stderr, flush=True)
+                    _print_row(rows[-1])
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
-    _print_table(rows)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     return 0
