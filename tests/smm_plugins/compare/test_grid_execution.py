@@ -84,7 +84,12 @@ def test_long_runs_are_tasks_of_their_own_longest_first() -> None:
 def test_runs_of_a_crashed_task_are_run_again_alone_then_failed() -> None:
     specs = _specs(16)
     claims: list[str] = []
-    batches = _Batches(specs, {s.run_id: 0.1 for s in specs}, slots=1, claim=lambda s: claims.append(s.run_id) or True)
+
+    def claim(spec: RunSpec) -> bool:
+        claims.append(spec.run_id)
+        return True
+
+    batches = _Batches(specs, {s.run_id: 0.1 for s in specs}, slots=1, claim=claim)
     batch = batches.next()
     assert len(batch) > 1
     assert batches.crashed(batch) == []  # a batch's crash is no one run's own: each runs again, alone
