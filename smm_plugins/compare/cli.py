@@ -59,7 +59,10 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", help="output directory (required unless --list-optimizers)")
     p.add_argument(
-        "--workers", type=int, help="parallel Ray workers (1 = serial without Ray; default 2 if Ray is installed)"
+        "--workers",
+        type=int,
+        help="parallel Ray workers (1 = serial without Ray; default: serial or Ray, "
+        "whichever the grid's expected time favours)",
     )
     p.add_argument("--ray-address", help='join a running Ray cluster, e.g. "auto" or "HEAD:6379"')
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
