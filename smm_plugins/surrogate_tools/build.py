@@ -122,7 +122,8 @@ class BuildConfig:
     keep_plain: bool = False
     objectives: tuple[str, ...] = DEFAULT_OBJECTIVES
     allow_extra_columns: bool = False
-    #: Fixed LightGBM parameters to use instead of tuning (``n_trials`` is then ignored).
+    #: Fixed LightGBM parameters to use instead of tuning (``n_trials`` is then ignored): one dict for every
+    #: objective, or ``{objective: dict}`` with one entry per objective (e.g. a build's ``tuned_params``).
     params: Mapping[str, Any] | None = None
     #: Name written into ``space.json``, e.g. the benchmark's name. Default: the space's own name if the
     #: user gave it (a SPACE.json or SearchSpace), else (``"ps"``/``"dfs"``) the output folder's name. Names
@@ -166,6 +167,8 @@ class BuildConfig:
             raise ValueError(
                 f"objectives {list(self.objectives)} not allowed; allowed: a subset of {list(MODEL_FILES)}"
             )
+        for obj in self.objectives if self.params is not None else ():
+            _fixed_params(self, obj)  # params keyed by objective must cover every objective
 
 
 _NAME_FIX = "pass --space-name NAME (BuildConfig.space_name) with a name of your own"
@@ -698,7 +701,7 @@ def _fit_objective(
     """Tune (unless fixed parameters are given) and CV-fit one objective: (CV booster, params, tuning, cv)."""
     y, split, w = rows.ys[obj], rows.split, rows.weight
     if cfg.params is not None or cfg.n_trials == 0:
-        params = dict(cfg.params) if cfg.params is not None else dict(DEFAULT_LGB_PARAMS)
+        params = _fixed_params(cfg, obj) if cfg.params is not None else dict(DEFAULT_LGB_PARAMS)
         tuning: dict[str, Any] = {"n_trials": 0, "fixed_params": True}
     else:
         tr, va = split["train"], split["val"]
@@ -719,6 +722,20 @@ def _fit_objective(
         obj, X_model[fit_idx], y[fit_idx], params, names, cat_cols, cfg, progress, None if w is None else w[fit_idx]
     )
     return cvb, params, tuning, cv_info
+
+
+def _fixed_params(cfg: BuildConfig, obj: str) -> dict[str, Any]:
+    """``cfg.params`` for objective ``obj``: the one dict, or its entry when keyed by objective."""
+    assert cfg.params is not None
+    if not any(k in MODEL_FILES for k in cfg.params):
+        return dict(cfg.params)
+    missing = [o for o in cfg.objectives if not isinstance(cfg.params.get(o), Mapping)]
+    if missing or set(cfg.params) - set(cfg.objectives):
+        raise ValueError(
+            f"params keyed by objective = {sorted(cfg.params)} is not allowed; allowed: one LightGBM parameter "
+            f"dict per objective of {list(cfg.objectives)}, or a single dict for all"
+        )
+    return dict(cfg.params[obj])
 
 
 def _write_models(out: Path, obj: str, boosters: list[str], best_iteration: int, cfg: BuildConfig) -> dict[str, Path]:

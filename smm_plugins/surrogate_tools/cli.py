@@ -80,7 +80,12 @@ def _add_build_parser(subparsers: Any) -> None:
         help="your benchmark's name, recorded in space.json (default: a SPACE.json's own name; for 'ps'/'dfs' the "
         "--out folder's name; smm-bench-* names are the official files')",
     )
-    b.add_argument("--params", metavar="JSON", help="fixed LightGBM parameters (JSON object) instead of tuning")
+    b.add_argument(
+        "--params",
+        metavar="JSON",
+        help="fixed LightGBM parameters (JSON object) instead of tuning, or one object per objective "
+        '(\'{"train_acc": {...}, "test_acc": {...}}\', e.g. a build_info.json\'s tuned_params)',
+    )
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     b.set_defaults(func=_cmd_build)
 
