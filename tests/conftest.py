@@ -101,3 +101,24 @@ def _our_loggers_stay_enabled() -> Iterator[None]:
     for name, log in logging.Logger.manager.loggerDict.items():
         if isinstance(log, logging.Logger) and log.disabled and name.split(".")[0] in _OUR_PACKAGES:
             log.disabled = False
+
+
+@pytest.fixture(scope="session")
+def lab_sized():
+    """A benchmark of 1000 problems, as the embedded ones: fidelity range [37, 1000]."""
+    bench = SyntheticBenchmark(ps_space("lab-sized-ps"))
+    bench.n_problems_full = {"train_acc": 1000, "test_acc": 1000}
+    return bench
+
+
+@pytest.fixture(scope="session")
+def core_error():
+    """The core's fidelity error text for a fidelity on a 1000-problem benchmark: every adapter must give it."""
+    from smm_plugins.fidelity import FidelityError, fidelity_to_n_problems
+
+    def text(fidelity) -> str:
+        with pytest.raises(FidelityError) as err:
+            fidelity_to_n_problems(fidelity, 1000)
+        return str(err.value)
+
+    return text

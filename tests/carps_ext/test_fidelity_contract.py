@@ -10,23 +10,7 @@ from carps.utils.trials import TrialInfo
 from ConfigSpace import Configuration
 
 from carps_ext import SMMObjectiveFunction
-from smm_plugins.fidelity import FidelityError, fidelity_to_n_problems
-from smm_plugins.space import ps_space
-from smm_plugins.testing import SyntheticBenchmark
-
-
-@pytest.fixture(scope="module")
-def lab_sized():
-    """A benchmark of 1000 problems, as the embedded ones: fidelity range [37, 1000]."""
-    bench = SyntheticBenchmark(ps_space("lab-sized-ps"))
-    bench.n_problems_full = {"train_acc": 1000, "test_acc": 1000}
-    return bench
-
-
-def core_error(fidelity) -> str:
-    with pytest.raises(FidelityError) as err:
-        fidelity_to_n_problems(fidelity, 1000)
-    return str(err.value)
+from smm_plugins.fidelity import FidelityError
 
 
 def _trial(f: SMMObjectiveFunction, **kw) -> TrialInfo:
@@ -34,7 +18,7 @@ def _trial(f: SMMObjectiveFunction, **kw) -> TrialInfo:
 
 
 @pytest.mark.parametrize("budget", [5, 5.0, 1001, 1000.6, True, "111"])
-def test_budget_outside_the_range_is_the_cores_error(lab_sized, budget):
+def test_budget_outside_the_range_is_the_cores_error(lab_sized, budget, core_error):
     f = SMMObjectiveFunction(lab_sized, seed=0)
     with pytest.raises(FidelityError) as err:
         f.evaluate(_trial(f, budget=budget))

@@ -7,23 +7,7 @@ import pytest
 pytest.importorskip("ConfigSpace")
 
 import hpobench_ext as H
-from smm_plugins.fidelity import FidelityError, fidelity_to_n_problems
-from smm_plugins.space import ps_space
-from smm_plugins.testing import SyntheticBenchmark
-
-
-@pytest.fixture(scope="module")
-def lab_sized():
-    """A benchmark of 1000 problems, as the embedded ones: fidelity range [37, 1000]."""
-    bench = SyntheticBenchmark(ps_space("lab-sized-ps"))
-    bench.n_problems_full = {"train_acc": 1000, "test_acc": 1000}
-    return bench
-
-
-def core_error(fidelity) -> str:
-    with pytest.raises(FidelityError) as err:
-        fidelity_to_n_problems(fidelity, 1000)
-    return str(err.value)
+from smm_plugins.fidelity import FidelityError
 
 
 @pytest.mark.parametrize(
@@ -35,7 +19,7 @@ def core_error(fidelity) -> str:
         ({"n_problems": "111"}, "111"),
     ],
 )
-def test_out_of_range_or_unknown_fidelity_is_the_cores_error(lab_sized, fidelity, core_fidelity):
+def test_out_of_range_or_unknown_fidelity_is_the_cores_error(lab_sized, fidelity, core_fidelity, core_error):
     bench = H.get_benchmark(lab_sized, rng=0)
     config = lab_sized.space.default_config()
     with pytest.raises(FidelityError) as err:

@@ -9,23 +9,7 @@ pytest.importorskip("hposuite")
 from hpoglue import Config, Query
 
 from hposuite_ext import COST, benchmark_description
-from smm_plugins.fidelity import FidelityError, fidelity_to_n_problems
-from smm_plugins.space import ps_space
-from smm_plugins.testing import SyntheticBenchmark
-
-
-@pytest.fixture(scope="module")
-def lab_sized():
-    """A benchmark of 1000 problems, as the embedded ones: fidelity range [37, 1000]."""
-    bench = SyntheticBenchmark(ps_space("lab-sized-ps"))
-    bench.n_problems_full = {"train_acc": 1000, "test_acc": 1000}
-    return bench
-
-
-def core_error(fidelity) -> str:
-    with pytest.raises(FidelityError) as err:
-        fidelity_to_n_problems(fidelity, 1000)
-    return str(err.value)
+from smm_plugins.fidelity import FidelityError
 
 
 def _query(bench, fidelity):
@@ -38,7 +22,7 @@ def _query(bench, fidelity):
     "fidelity",
     [("n_problems", 5), {"n_problems": 5}, ("n_problems", 1001), ("epochs", 10), {"epochs": 10}, ("n_problems", "111")],
 )
-def test_out_of_range_or_unknown_fidelity_is_the_cores_error(lab_sized, fidelity):
+def test_out_of_range_or_unknown_fidelity_is_the_cores_error(lab_sized, fidelity, core_error):
     with pytest.raises(FidelityError) as err:
         _query(lab_sized, fidelity)
     assert str(err.value) == core_error(fidelity)

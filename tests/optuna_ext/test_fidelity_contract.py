@@ -8,27 +8,11 @@ optuna = pytest.importorskip("optuna")
 pytest.importorskip("optunahub")
 
 import optuna_ext
-from smm_plugins.fidelity import FidelityError, fidelity_to_n_problems
-from smm_plugins.space import ps_space
-from smm_plugins.testing import SyntheticBenchmark
-
-
-@pytest.fixture(scope="module")
-def lab_sized():
-    """A benchmark of 1000 problems, as the embedded ones: fidelity range [37, 1000]."""
-    bench = SyntheticBenchmark(ps_space("lab-sized-ps"))
-    bench.n_problems_full = {"train_acc": 1000, "test_acc": 1000}
-    return bench
-
-
-def core_error(fidelity) -> str:
-    with pytest.raises(FidelityError) as err:
-        fidelity_to_n_problems(fidelity, 1000)
-    return str(err.value)
+from smm_plugins.fidelity import FidelityError
 
 
 @pytest.mark.parametrize("n_problems", [5, 1001, True, "111"])
-def test_out_of_range_n_problems_is_the_cores_error(lab_sized, n_problems):
+def test_out_of_range_n_problems_is_the_cores_error(lab_sized, n_problems, core_error):
     with pytest.raises(FidelityError) as err:
         optuna_ext.Problem(lab_sized, n_problems=n_problems)
     assert str(err.value) == core_error(n_problems)

@@ -15,31 +15,15 @@ from syne_tune.blackbox_repository.simulated_tabular_backend import BlackboxRepo
 from syne_tune.optimizer.baselines import RandomSearch
 
 import synetune_ext as S
-from smm_plugins.fidelity import FidelityError, fidelity_to_n_problems
-from smm_plugins.space import ps_space
-from smm_plugins.testing import SyntheticBenchmark
+from smm_plugins.fidelity import FidelityError
 from synetune_ext.tuning import _quiet_experiment, _SilentTunerLogger
-
-
-@pytest.fixture(scope="module")
-def lab_sized():
-    """A benchmark of 1000 problems, as the embedded ones: fidelity range [37, 1000]."""
-    bench = SyntheticBenchmark(ps_space("lab-sized-ps"))
-    bench.n_problems_full = {"train_acc": 1000, "test_acc": 1000}
-    return bench
-
-
-def core_error(fidelity) -> str:
-    with pytest.raises(FidelityError) as err:
-        fidelity_to_n_problems(fidelity, 1000)
-    return str(err.value)
 
 
 @pytest.mark.parametrize(
     ("fidelity", "core_fidelity"),
     [(5, 5), ({"n_problems": 5}, 5), (1001, 1001), ({"epochs": 10}, ("epochs", 10)), (True, True)],
 )
-def test_blackbox_rejects_with_the_cores_error(lab_sized, fidelity, core_fidelity):
+def test_blackbox_rejects_with_the_cores_error(lab_sized, fidelity, core_fidelity, core_error):
     bb = S.SMMBlackbox(lab_sized)
     with pytest.raises(FidelityError) as err:
         bb.objective_function(lab_sized.space.default_config(), fidelity=fidelity)
@@ -56,7 +40,7 @@ def test_blackbox_takes_an_integral_float_as_its_problem_count(lab_sized):
     assert bb.objective_function(config, fidelity={"n_problems": 111.0}) == got
 
 
-def test_custom_levels_outside_the_range_are_the_cores_error(lab_sized):
+def test_custom_levels_outside_the_range_are_the_cores_error(lab_sized, core_error):
     with pytest.raises(FidelityError) as err:
         _ = S.SMMBlackbox(lab_sized, fidelities=[5, 1000]).fidelity_values
     assert str(err.value) == core_error(5)
@@ -81,7 +65,7 @@ def _tune(name: str) -> object:
     return callback.dataframe()
 
 
-def test_tuner_on_a_backend_reports_the_counts_used_and_never_runs_below_the_floor(lab_sized):
+def test_tuner_on_a_backend_reports_the_counts_used_and_never_runs_below_the_floor(lab_sized, core_error):
     # As a user sets levels by hand: floats are problem counts, 5 problems never runs.
     df = _tune(S.register_blackbox(lab_sized, name="lab-sized-111.0-test", fidelities=[111.0, 1000.0]))
     assert sorted(df["n_problems"].unique().tolist()) == [111, 1000]
