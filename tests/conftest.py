@@ -122,3 +122,13 @@ def core_error():
         return str(err.value)
 
     return text
+
+
+@pytest.fixture
+def scratch_registry(monkeypatch: pytest.MonkeyPatch):
+    """Registrations made in a test do not leak into others."""
+    from smm_plugins import registry
+
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    monkeypatch.setattr(registry, "_CACHE", {})
+    yield registry

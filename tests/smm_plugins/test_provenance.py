@@ -27,14 +27,6 @@ from smm_plugins.space import ps_space
 from smm_plugins.testing import SyntheticBenchmark
 
 
-@pytest.fixture
-def scratch_registry(monkeypatch: pytest.MonkeyPatch):
-    """Registrations made in a test do not leak into others."""
-    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
-    monkeypatch.setattr(registry, "_CACHE", {})
-    yield registry
-
-
 def _user_build(tmp_path: Path, ps_dir: Path, name: str = "my-ps-build", markers=("build_info.json",)) -> Path:
     """Official-format model files plus what ``build-surrogate`` writes beside them."""
     out = tmp_path / name

@@ -23,14 +23,6 @@ from smm_plugins.registry import (
 from smm_plugins.surrogate import SurrogateBenchmark
 
 
-@pytest.fixture
-def scratch_registry(monkeypatch: pytest.MonkeyPatch):
-    """Registrations made in a test do not leak into others."""
-    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
-    monkeypatch.setattr(registry, "_CACHE", {})
-    yield registry
-
-
 def test_preregistered_names() -> None:
     names = list_benchmarks()
     for n in ["smm-bench-ps", "smm-bench-dfs", "smm-mini-ps", "smm-mini-dfs", "smm-mini-ps-true", "smm-mini-dfs-true"]:
