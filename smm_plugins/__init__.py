@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from smm_plugins.benchmark import OBJECTIVES, Benchmark
+from smm_plugins.errors import SMMBenchError
 from smm_plugins.fidelity import FidelityError, fidelity_to_n_problems
 from smm_plugins.registry import list_benchmarks, load_benchmark, register_benchmark, unregister_benchmark
 from smm_plugins.space import Parameter, SearchSpace, dfs_space, ps_space
@@ -23,6 +24,7 @@ __all__ = [
     "FidelityError",
     "OBJECTIVES",
     "Parameter",
+    "SMMBenchError",
     "SearchSpace",
     "SurrogateBenchmark",
     "list_benchmarks",

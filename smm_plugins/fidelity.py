@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from smm_plugins.errors import SMMBenchError
 from smm_plugins.space import SearchSpace
 
 __all__ = [
@@ -85,7 +86,7 @@ def fidelity_range(n_full: int) -> tuple[int, int]:
     return fidelity_ladder(n_full)[0], n_full
 
 
-class FidelityError(ValueError):
+class FidelityError(SMMBenchError, ValueError):
     """A fidelity that is not a problem count of the benchmark: wrong name, type or range."""
 
 

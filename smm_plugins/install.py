@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from smm_plugins.datadir import data_dir, write_manifest
+from smm_plugins.errors import SMMBenchError
 from smm_plugins.model_files import LABEL_FILE, OFFICIAL_FILES, ModelFileError, check_model_dir
 from smm_plugins.provenance import BUILD_INFO_FILE, BUILD_MARKERS, user_build_fix
 
@@ -47,7 +48,7 @@ _MAX_DEPTH = 4
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
-class InstallError(ValueError):
+class InstallError(SMMBenchError, ValueError):
     """The download cannot be installed (missing, unsafe or corrupt content)."""
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from smm_plugins._io import atomic_write_bytes, atomic_write_text
+from smm_plugins.errors import SMMBenchError
 from smm_plugins.features import FeatureMap, get_feature_map
 from smm_plugins.space import SearchSpace
 
@@ -70,7 +71,7 @@ FEATURES_FILE = "features.json"
 DEFAULT_FIX = "download the official files again and run `smm-bench install PATH`"
 
 
-class ModelFileError(ValueError):
+class ModelFileError(SMMBenchError, ValueError):
     """A surrogate file is missing, truncated, corrupt or inconsistent.
 
     ``path`` is the offending file, ``fix`` the action (usually a command) that repairs it.

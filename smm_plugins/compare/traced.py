@@ -9,11 +9,12 @@ from typing import Any, overload
 import numpy as np
 
 from smm_plugins.benchmark import Benchmark
+from smm_plugins.errors import SMMBenchError
 
 __all__ = ["BudgetExhausted", "TracedBenchmark", "caused_by"]
 
 
-class BudgetExhausted(RuntimeError):
+class BudgetExhausted(SMMBenchError, RuntimeError):
     """Raised by :class:`TracedBenchmark` when an evaluation starts after the budget is used up."""
 
 
