@@ -8,6 +8,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from smm_plugins._deps import require
+
 _TEMP_FLAGS = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -51,8 +53,7 @@ def atomic_save_png(fig: Any, path: str | os.PathLike[str], *, dpi: int = 110) -
 
     The PNG carries no "Software" tag, so the same figure gives the same bytes under any matplotlib version.
     """
-    import matplotlib.pyplot as plt
-
+    plt = require("matplotlib.pyplot", "report", who="smm_plugins figures")
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     plt.close(fig)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import random
@@ -193,12 +192,10 @@ _POOLS: tuple[int, Any] | None = None
 
 def _one_thread() -> Any:
     # BLAS pools read OMP/OPENBLAS_NUM_THREADS only when numpy loads, which may be before the CLI set
-    # them; threadpoolctl (when installed) limits already-loaded pools too.
+    # them; threadpoolctl (a core dependency) limits already-loaded pools too.
     global _POOLS
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:
-        return contextlib.nullcontext()
+    from threadpoolctl import ThreadpoolController
+
     if _POOLS is None or _POOLS[0] != len(sys.modules):
         _POOLS = (len(sys.modules), ThreadpoolController())
     return _POOLS[1].limit(limits=1)

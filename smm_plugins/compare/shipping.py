@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from smm_plugins._deps import require
 from smm_plugins.benchmark import Benchmark
 from smm_plugins.compare.plan import benchmark_label
 
@@ -65,8 +66,7 @@ def load_run_benchmark(spec: str, payload: list[Any] | None = None) -> Benchmark
         key = payload[0].hex()
         with _LOCK:
             if key not in _UNPACKED:
-                import ray
-
+                ray = require("ray", "ray", who="smm-bench compare with Ray workers")
                 _UNPACKED[key] = materialise(spec, ray.get(payload[0]))
         spec = _UNPACKED[key]
     return load_benchmark(spec)

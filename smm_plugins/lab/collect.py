@@ -29,10 +29,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
+from smm_plugins._deps import require
 from smm_plugins._io import atomic_write_bytes, atomic_write_text
 from smm_plugins._optuna import optuna_distributions
 from smm_plugins.lab.network import N_BLOCKS
@@ -51,6 +53,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _PLAN_FILE = "plan.json"
+#: Strategy -> the optional module it runs on (both come with the ``optuna`` extra).
+_STRATEGY_MODULES = {"cmaes": "cmaes", "tpe": "optuna"}
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,11 @@ def _cont_mask(bench: Any) -> np.ndarray:
 Batch = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
+def _strategy_module(strategy: str) -> ModuleType:
+    # One-line ImportError naming the extra (``pip install "smm-plugins[optuna]"``) if it is missing.
+    return require(_STRATEGY_MODULES[strategy], "optuna", who=f"smm-bench lab collect ({strategy} rows)")
+
+
 def _random_batches(bench: Any, unit: Unit, plan: CollectPlan) -> Iterator[Batch]:
     X = bench.space.sample(unit.n_rows, np.random.default_rng(unit.seed))
     for s in range(0, unit.n_rows, 256):
@@ -172,8 +181,7 @@ def _random_batches(bench: Any, unit: Unit, plan: CollectPlan) -> Iterator[Batch
 
 
 def _cma_optimizer(bench: Any, seed: int, sigma_frac: float, mean: np.ndarray | None = None) -> Any:
-    import cmaes
-
+    cmaes = _strategy_module("cmaes")
     space = bench.space
     cont = _cont_mask(bench)
     lo, hi = space.lower[cont], space.upper[cont]
@@ -227,8 +235,7 @@ def _cma_batches(
 
 
 def _tpe_batches(bench: Any, unit: Unit, plan: CollectPlan) -> Iterator[Batch]:
-    import optuna
-
+    optuna = _strategy_module("tpe")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     dists = optuna_distributions(bench.space)
     sampler = optuna.samplers.TPESampler(seed=unit.seed)
@@ -313,6 +320,8 @@ def collect(
     bench = _benchmark(plan.kind, weights)
     units = plan.units()
     todo = [u for u in units if not (out / u.filename).exists()]
+    for strategy in sorted({u.strategy for u in todo} & set(_STRATEGY_MODULES)):
+        _strategy_module(strategy)  # a missing optimiser fails before any row is collected, not hours later
     done_rows = sum(u.n_rows for u in units if u not in todo)
     if done_rows:
         logger.info("resuming %s: %d of %d rows already on disk", out, done_rows, plan.total_rows)
