@@ -29,6 +29,7 @@ import platform
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -244,10 +245,11 @@ def save_experiment(exp: Experiment, out_dir: str | os.PathLike[str]) -> Path:
         "python": platform.python_version(),
         "saved": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
-    for mod in ("optuna", "syne_tune", "scipy", "ray", "lightgbm"):
+    # Installed distributions only (nothing is imported): the optional frameworks are recorded when present.
+    for key in ("optuna", "syne_tune", "scipy", "ray", "lightgbm"):
         try:
-            meta[f"{mod}_version"] = __import__(mod).__version__
-        except Exception:  # noqa: BLE001 - optional frameworks: record what is there
+            meta[f"{key}_version"] = metadata.version(key.replace("_", "-"))
+        except metadata.PackageNotFoundError:
             pass
     data = exp.to_dict()
     data["meta"] = meta

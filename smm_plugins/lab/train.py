@@ -22,6 +22,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -259,7 +260,7 @@ def build_lab(
         "format": 1,
         "recipe": recipe.to_dict(),
         "tasks": asdict(spec),
-        "torch": torch.__version__,
-        "numpy": np.__version__,
+        "torch": metadata.version("torch"),
+        "numpy": metadata.version("numpy"),
     }
     return LabModels(base=nets["base"], a=nets["A"], b=nets["B"], splits=tasks.target_splits(), metadata=meta)
