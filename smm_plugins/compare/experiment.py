@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import math
 import os
 import platform
 import sys
@@ -32,6 +31,8 @@ from dataclasses import asdict, dataclass, field, fields
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+import tomli_w
 
 from smm_plugins._io import atomic_write_text
 
@@ -267,56 +268,14 @@ def read_saved_experiment(out_dir: str | os.PathLike[str]) -> tuple[Experiment, 
     return Experiment.from_dict(data, source=str(path)), dict(data.get("meta", {}))
 
 
-# -- a small TOML writer (the standard library only reads TOML) -----------------------------------
+# -- TOML writing (the standard library only reads TOML) ------------------------------------------
 
 
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return repr(v)
-    if isinstance(v, str):
-        return json.dumps(v)  # a JSON string is a valid TOML basic string
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    if isinstance(v, Mapping):
-        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items()) + "}"
-    raise TypeError(f"cannot write {type(v).__name__} value {v!r} to TOML")
-
-
-def _toml_key(k: str) -> str:
-    return k if k.replace("_", "").replace("-", "").isalnum() else json.dumps(k)
+def _without_none(data: Mapping[str, Any]) -> dict[str, Any]:
+    # TOML has no null: None values are left out, at every depth (they read back as the field's default).
+    return {k: _without_none(v) if isinstance(v, Mapping) else v for k, v in data.items() if v is not None}
 
 
 def toml_dumps(data: Mapping[str, Any]) -> str:
-    """Serialise plain data (scalars, lists, nested tables) to TOML; ``None`` values are left out."""
-    lines: list[str] = []
-    tables: list[tuple[str, Mapping[str, Any]]] = []
-    for k, v in data.items():
-        if v is None:
-            continue
-        if isinstance(v, Mapping):
-            if v:  # an empty table reads back as the default anyway
-                tables.append((_toml_key(k), v))
-        else:
-            lines.append(f"{_toml_key(k)} = {_toml_value(v)}")
-
-    def emit(prefix: str, table: Mapping[str, Any]) -> None:
-        scalars = [(k, v) for k, v in table.items() if v is not None and not isinstance(v, Mapping)]
-        subs = [(k, v) for k, v in table.items() if isinstance(v, Mapping)]
-        if scalars or not subs:
-            lines.append("")
-            lines.append(f"[{prefix}]")
-            lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in scalars)
-        for k, v in subs:
-            emit(f"{prefix}.{_toml_key(k)}", v)
-
-    for prefix, table in tables:
-        emit(prefix, table)
-    return "\n".join(lines) + "\n"
+    """Serialise plain data (scalars, lists, nested tables) to TOML with tomli-w; ``None`` values are left out."""
+    return tomli_w.dumps(_without_none(data))
