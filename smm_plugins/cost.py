@@ -28,8 +28,11 @@ from typing import Any
 
 import numpy as np
 
-from smm_plugins.fidelity import fidelity_to_n_problems  # re-exported: the one fidelity contract
-from smm_plugins.space import DFS_CHOICES, SearchSpace
+# Re-exported where users import them from: DFS semantics live in smm_plugins.dfs, the fidelity contract in
+# smm_plugins.fidelity.
+from smm_plugins.dfs import dfs_hops, hop_counts, is_dfs_space
+from smm_plugins.fidelity import fidelity_to_n_problems
+from smm_plugins.space import SearchSpace
 
 __all__ = [
     "CostModel",
@@ -56,30 +59,6 @@ MERGE_SECONDS: float = 60.0
 SECONDS_PER_PROBLEM: Mapping[str, float] = {"train_acc": 0.25, "test_acc": 0.25}
 #: Decoder layers of the source models (Mistral-7B): the path length the per-problem seconds refer to.
 REFERENCE_LAYERS: int = 32
-
-
-def is_dfs_space(space: SearchSpace) -> bool:
-    """True if ``space`` is a data-flow (DFS) space: metadata kind ``"dfs"``."""
-    return str(space.metadata.get("kind", "")).lower() == "dfs"
-
-
-def dfs_hops(X: Any, space: SearchSpace) -> np.ndarray:
-    """Number of hops (decoder layers traversed) of each DFS configuration, an int array of shape (n,).
-
-    The lab's DFS mapping: per layer index l, choice 0 (model A's layer) or 1 (model B's) is one hop,
-    2 (both, A's then B's) is two hops; so 32 layer variables give 32-64 hops. ``X`` holds rows in
-    model-input order (1-D for one configuration) and is validated strictly against ``space``.
-    """
-    if not is_dfs_space(space):
-        raise ValueError(f"search space {space.name!r} is not a DFS space; hops are defined for DFS only")
-    return _count_hops(space.validate(X), space)
-
-
-def _count_hops(arr: np.ndarray, space: SearchSpace) -> np.ndarray:
-    """Hops of each row of an already validated DFS batch."""
-    layers = arr[:, space.is_categorical]
-    both = DFS_CHOICES[-1]  # "both layers, A's then B's": the one choice that adds a second hop
-    return (layers.shape[1] + np.count_nonzero(layers == both, axis=1)).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -123,7 +102,7 @@ class CostModel:
         if self.scale_with_hops and is_dfs_space(space):
             # A path through every layer once costs what the source model costs: hops / layers of the space.
             layers = int(space.metadata.get("n_layers", self.reference_layers))
-            factor = _count_hops(arr, space) / float(layers)
+            factor = hop_counts(arr[:, space.is_categorical]) / float(layers)
         return self.fixed_seconds + per_problem * float(n_problems) * factor
 
 

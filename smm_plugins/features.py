@@ -31,10 +31,10 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 
+from smm_plugins.dfs import PathLayout, check_layer_codes, dfs_layers, path_layout
 from smm_plugins.space import SearchSpace
 
 __all__ = ["FeatureMap", "get_feature_map", "list_feature_maps", "dfs_path_log_weights", "dfs_input_shares"]
@@ -91,23 +91,6 @@ _CHECKED: weakref.WeakValueDictionary[tuple[str, int], SearchSpace] = weakref.We
 # -- DFS path features -----------------------------------------------------------------------------
 
 
-def _dfs_layers(space: SearchSpace) -> int:
-    n_layers = space.n_categorical
-    params = space.parameters
-    if n_layers == 0 or space.dim != 3 * n_layers - 1:
-        raise ValueError(
-            f"search space {space.name!r} ({space.dim} variables, {n_layers} categorical) is not a DFS space; "
-            "the dfs-path feature maps need L layer codes in {0, 1, 2} followed by 2L - 1 hop scales"
-        )
-    for p in params[:n_layers]:
-        if p.kind != "categorical" or set(p.choices or ()) != {0, 1, 2}:
-            raise ValueError(f"variable {p.name!r} must be a layer code with choices {{0, 1, 2}} for dfs-path")
-    for p in params[n_layers:]:
-        if p.kind != "float" or p.lower is None or p.lower <= 0:
-            raise ValueError(f"variable {p.name!r} must be a hop scale with a lower bound > 0 for dfs-path")
-    return n_layers
-
-
 def dfs_path_log_weights(
     X: np.ndarray, n_layers: int, names: Sequence[str] | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -121,7 +104,7 @@ def dfs_path_log_weights(
     return _log_weights(_checked_layout(X, n_layers, names))
 
 
-def _log_weights(layout: _PathLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _log_weights(layout: PathLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n, n_layers = layout.on_a.shape
     rows = np.arange(n)[:, None]
     total = layout.prefix[np.arange(n), layout.hops - 1]
@@ -131,40 +114,10 @@ def _log_weights(layout: _PathLayout) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return log_w, layout.hops, total
 
 
-def _check_codes(codes: np.ndarray, names: Sequence[str] | None) -> None:
-    bad = ~np.isin(codes, (0.0, 1.0, 2.0))
-    if bad.any():
-        r, c = map(int, np.argwhere(bad)[0])
-        where = names[c] if names is not None else f"layer code in column {c}"
-        raise ValueError(f"{where} = {float(codes[r, c])!r} in row {r} is not allowed; allowed: 0, 1 or 2")
-
-
-class _PathLayout(NamedTuple):
-    """Where each block of DFS rows sits on the inference path (all arrays have n rows)."""
-
-    on_a: np.ndarray  #: (n, L) bool, A_l on the path
-    on_b: np.ndarray  #: (n, L) bool, B_l on the path
-    hops: np.ndarray  #: (n,) int, path length H
-    hop_a: np.ndarray  #: (n, L) int, 0-based hop of A_l (meaningful only where on_a)
-    hop_b: np.ndarray  #: (n, L) int, 0-based hop of B_l (meaningful only where on_b)
-    prefix: np.ndarray  #: (n, 2L) float, prefix[:, k] = sum of the first k log hop scales
-
-
-def _path_layout(X: np.ndarray, n_layers: int) -> _PathLayout:
-    codes = X[:, :n_layers]
-    on_a, on_b = codes != 1, codes != 0
-    hops_per_layer = on_a.astype(np.int64) + on_b
-    hop_a = np.cumsum(hops_per_layer, axis=1) - hops_per_layer  # hops before layer l
-    hop_b = hop_a + on_a  # B_l follows A_l at a layer coded 2
-    prefix = np.zeros((X.shape[0], 2 * n_layers), dtype=np.float64)
-    np.cumsum(np.log(X[:, n_layers : 3 * n_layers - 1]), axis=1, out=prefix[:, 1:])
-    return _PathLayout(on_a, on_b, hops_per_layer.sum(axis=1), hop_a, hop_b, prefix)
-
-
-def _checked_layout(X: np.ndarray, n_layers: int, names: Sequence[str] | None) -> _PathLayout:
+def _checked_layout(X: np.ndarray, n_layers: int, names: Sequence[str] | None) -> PathLayout:
     """The path layout of rows whose layer codes are checked first (the error names the column)."""
-    _check_codes(X[:, :n_layers], names)
-    return _path_layout(X, n_layers)
+    check_layer_codes(X[:, :n_layers], names)
+    return path_layout(X, n_layers)
 
 
 def _logsumexp_rows(log_w: np.ndarray) -> np.ndarray:
@@ -173,7 +126,7 @@ def _logsumexp_rows(log_w: np.ndarray) -> np.ndarray:
 
 
 def _dfs_block_names(space: SearchSpace, prefix: str) -> list[str]:
-    n_layers = _dfs_layers(space)
+    n_layers = dfs_layers(space)
     return [f"{prefix}_{m}_{layer:02d}" for m in _MODELS for layer in range(n_layers)]
 
 
@@ -194,7 +147,7 @@ def _dfs_path_rel(X: np.ndarray, space: SearchSpace) -> np.ndarray:
     return _path_rel_columns(X, _checked_layout(X, space.n_categorical, space.names))
 
 
-def _path_rel_columns(X: np.ndarray, layout: _PathLayout) -> np.ndarray:
+def _path_rel_columns(X: np.ndarray, layout: PathLayout) -> np.ndarray:
     log_w, hops, total = _log_weights(layout)
     lse = _logsumexp_rows(log_w)
     return np.column_stack([X, log_w, hops.astype(np.float64), total, lse, log_w - lse[:, None]])
@@ -208,10 +161,10 @@ def dfs_input_shares(X: np.ndarray, n_layers: int) -> tuple[np.ndarray, np.ndarr
     the previous-update share is NaN at hop 0. ``X`` must hold valid layer codes (see
     :func:`dfs_path_log_weights`).
     """
-    return _input_shares(_path_layout(X, n_layers))
+    return _input_shares(path_layout(X, n_layers))
 
 
-def _input_shares(layout: _PathLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _input_shares(layout: PathLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n, n_layers = layout.on_a.shape
     prefix = layout.prefix
     # Z[:, k] = logsumexp(0, -P_0, ..., -P_{k-1}): the normaliser of hop k's input, k = 0 .. 2L.
@@ -246,7 +199,7 @@ def _dfs_path_ctx(X: np.ndarray, space: SearchSpace) -> np.ndarray:
 
 
 def _check_dfs(space: SearchSpace) -> None:
-    _dfs_layers(space)
+    dfs_layers(space)
 
 
 _MAPS: dict[tuple[str, int], FeatureMap] = {

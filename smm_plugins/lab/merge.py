@@ -12,12 +12,14 @@ layer indices l = 0..31 in order; choice 0 adds block l of A, 1 adds block l of 
 then block l of B. The path has 32..64 hops. Hop k (k = 1, 2, ... in path order) receives the residual
 stream ``h``; hops k >= 2 receive ``scale_{k-2} * h`` instead (scale_00 scales the input of the second
 hop). Scales beyond the path's length (index >= hops - 1) are inactive. Embedding and head are the base's.
+The path rule itself is :func:`smm_plugins.dfs.inference_path` (re-exported here as :func:`dfs_path`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from smm_plugins.dfs import inference_path as dfs_path  # re-exported: the path rule lives in smm_plugins.dfs
 from smm_plugins.lab.network import BLOCK_KEYS, N_BLOCKS, LabNet, apply_block, head_predictions, run_blocks_batched
 
 __all__ = ["PSMerger", "dfs_path", "dfs_predict", "N_SCALES"]
@@ -58,24 +60,6 @@ class PSMerger:
         blocks = self.merged_blocks(weights)
         h = run_blocks_batched(self.base.embed(X)[None], **blocks)
         return head_predictions(self.base, h)
-
-
-def dfs_path(choices: np.ndarray) -> list[tuple[int, int]]:
-    """The inference path of one DFS configuration: ``[(model, layer), ...]``, model 0 = A, 1 = B.
-
-    ``choices``: 32 layer codes in {0, 1, 2} (2 = A's block then B's block at that layer index).
-    """
-    path: list[tuple[int, int]] = []
-    for layer, c in enumerate(np.asarray(choices).astype(np.int64).tolist()):
-        if c == 0:
-            path.append((0, layer))
-        elif c == 1:
-            path.append((1, layer))
-        elif c == 2:
-            path.extend(((0, layer), (1, layer)))
-        else:
-            raise ValueError(f"layer_{layer:02d} = {c!r} is not a valid DFS choice; allowed: one of {{0, 1, 2}}")
-    return path
 
 
 def dfs_predict(base: LabNet, a: LabNet, b: LabNet, X: np.ndarray, configs: np.ndarray) -> np.ndarray:

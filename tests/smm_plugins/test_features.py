@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from smm_plugins.dfs import inference_path as dfs_path
 from smm_plugins.features import dfs_input_shares, dfs_path_log_weights, get_feature_map, list_feature_maps
-from smm_plugins.lab.merge import dfs_path
 from smm_plugins.model_files import FEATURES_FILE, ModelFileError, check_model_dir
 from smm_plugins.space import dfs_space, ps_space
 from smm_plugins.surrogate_tools.build import BuildConfig, build_surrogate
