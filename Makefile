@@ -22,7 +22,7 @@ OUT ?= results/demo
 # halve the suite's time on 2 cores. Each test still runs in one process with its own temporary folders.
 TEST_WORKERS ?= 2
 
-.PHONY: install install-demo demo test bench clean
+.PHONY: install install-demo demo test lint check bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,20 @@ demo: install-demo
 
 test: install
 	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n $(TEST_WORKERS) --durations=15
+
+# The static checks: lint, format, types and the import contract (import-linter, configured in pyproject.toml).
+# Until the contract is configured, `lint-imports` is skipped with a note.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	if grep -q '^\[tool.importlinter\]' pyproject.toml; then $(VENV)/bin/lint-imports; \
+	  else echo "lint-imports skipped: no [tool.importlinter] in pyproject.toml"; fi
+
+# Before a push: the static checks and the fast tests (`-m "not slow"`, a few minutes). CI (.ci/run) runs
+# `make lint` and then `make test`, the whole suite, so that no test runs twice there.
+check: lint
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n $(TEST_WORKERS) -m "not slow" -p no:cacheprovider
 
 bench: install
 	$(PY) benchmarks/bench_inference.py
