@@ -11,6 +11,7 @@ smac = pytest.importorskip("smac")
 import hpobench_ext
 
 
+@pytest.mark.slow
 def test_smac_hyperband_with_float_budgets_and_a_full_fidelity_incumbent(tmp_path):
     bench = hpobench_ext.get_benchmark("smm-mini-ps", rng=0)
     fidelity = bench.get_fidelity_space()["n_problems"]

@@ -25,6 +25,7 @@ def _optimize(problem: optuna_ext.Problem, storage: str, name: str) -> None:
     study.optimize(problem, n_trials=3)
 
 
+@pytest.mark.slow
 def test_stored_trials_tell_their_fidelity(lab_sized, tmp_path):
     storage = f"sqlite:///{tmp_path / 'study.db'}"
     _optimize(optuna_ext.Problem(lab_sized, n_problems=111.0, seed=7, extras=False), storage, "low")

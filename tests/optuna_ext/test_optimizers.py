@@ -108,6 +108,7 @@ def user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return {"hub": f"optunahub:samplers/annealing@{tmp_path / 'registry'}", **env}
 
 
+@pytest.mark.slow
 def test_a_sampler_class_by_import_path_equals_the_builtin(user: dict[str, str], tmp_path: Path) -> None:
     # QMC by import path with the built-in's options gives the built-in `qmc` runs: the run seed arrives
     # as `seed` and the options as keyword arguments, from the command line.
@@ -127,6 +128,7 @@ def test_a_sampler_class_by_import_path_equals_the_builtin(user: dict[str, str],
     assert '[options."optuna.samplers:QMCSampler"]' in saved and "scramble = true" in saved
 
 
+@pytest.mark.slow
 def test_a_users_sampler_class_and_an_optunahub_package(user: dict[str, str], tmp_path: Path) -> None:
     hub = user["hub"]
     exp = Experiment(

@@ -53,6 +53,7 @@ def test_readme_example_runs_against_the_local_folder(monkeypatch: pytest.Monkey
     assert 0 <= best <= 1 and 0 <= test_acc <= 1
 
 
+@pytest.mark.slow
 def test_example_script_runs_from_a_checkout() -> None:
     env = dict(os.environ, OMP_NUM_THREADS="1")
     res = subprocess.run(

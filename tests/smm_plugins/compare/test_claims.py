@@ -46,6 +46,7 @@ def _executions(log: Path) -> list[tuple[int, int]]:
     return [(int(pid), int(seed)) for pid, seed in (ln.split() for ln in lines)]
 
 
+@pytest.mark.slow
 def test_two_processes_on_one_folder_execute_each_run_once(log: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     cmd = _cmd(out, log, seeds=8, delay=0.05)  # ~1 s per run: the two processes overlap for several runs
@@ -70,6 +71,7 @@ def test_two_processes_on_one_folder_execute_each_run_once(log: Path, tmp_path: 
     )
 
 
+@pytest.mark.slow
 def test_a_killed_claimant_does_not_block_the_resume(log: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     cmd = _cmd(out, log, seeds=4, delay=0.1)

@@ -93,6 +93,7 @@ def _compare(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_a_third_party_plugin_is_listed_and_runs(site: dict[str, str], tmp_path: Path) -> None:
     listing = _compare(site, "--list-optimizers")
     assert listing.returncode == 0, listing.stderr
