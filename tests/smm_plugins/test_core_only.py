@@ -153,3 +153,16 @@ def test_compare_runs_serially_with_de_and_report_names_its_extra(tmp_path: Path
     assert rep.returncode != 0
     err = rep.stderr.strip().splitlines()
     assert len(err) == 1 and 'pip install "smm-plugins[report]"' in err[0] and "matplotlib" in err[0]
+
+
+@pytest.mark.parametrize("strategy", ["cma", "tpe"])
+def test_lab_collect_without_optuna_names_the_extra_before_any_row(strategy: str, tmp_path: Path) -> None:
+    out = tmp_path / "rows"
+    counts = ["--cma-runs", "1" if strategy == "cma" else "0", "--tpe-runs", "1" if strategy == "tpe" else "0"]
+    cmd = ["lab", "collect", "--kind", "ps", "--preset", "tiny", "--out", str(out), "--no-progress", *counts]
+    res = _run(f"import sys\nfrom smm_plugins.cli import main\nsys.exit(main({cmd!r}))\n", {})
+    assert res.returncode != 0
+    err = res.stderr.strip().splitlines()
+    module = "cmaes" if strategy == "cma" else "optuna"
+    assert len(err) == 1 and 'pip install "smm-plugins[optuna]"' in err[0] and module in err[0], res.stderr
+    assert list(out.glob("part-*.parquet")) == []  # the random rows did not start either
