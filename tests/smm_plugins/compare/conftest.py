@@ -1,4 +1,5 @@
-"""Local Ray clusters for the cluster tests: `ray start` processes with a private authentication token.
+"""Fixtures of the compare tests: a toy module of benchmarks and optimisers importable by name, and local Ray
+clusters for the cluster tests (`ray start` processes with a private authentication token).
 
 Ray 2.60 authenticates with a token when ``RAY_AUTH_MODE=token``; without a token file it refuses to start
 ("Token authentication is enabled but no authentication token was found"). Every cluster here writes its
@@ -16,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -187,3 +189,46 @@ def ray_cluster_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ty
 def can_hide_folders() -> bool:
     """True if a node can be started with folders hidden from it (see :meth:`LocalRayCluster.add_node`)."""
     return _hiding_supported()
+
+
+# A pure-numpy benchmark and an optimiser in an importable module: subprocesses and Ray workers load them by
+# "module:name", exactly as a user's own benchmark factory or optimiser.
+TOY = textwrap.dedent(
+    """
+    import time
+    import numpy as np
+    from smm_plugins.space import dfs_space, ps_space
+    from smm_plugins.testing import SyntheticBenchmark
+
+    def ps():
+        return SyntheticBenchmark(ps_space("toy-ps", n_layers=6))
+
+    def dfs():
+        return SyntheticBenchmark(dfs_space("toy-dfs", n_layers=4))
+
+    def slow_random(benchmark, seed, budget, *, objective="train_acc", delay=0.0):
+        rng = np.random.default_rng(seed)
+        for _ in range(budget):
+            time.sleep(delay)
+            benchmark.evaluate(benchmark.space.sample(1, rng)[0], objective)
+    """
+)
+
+
+@pytest.fixture()
+def toy_modules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder on ``sys.path`` with the module ``cmp_toy``: benchmarks ``ps``, ``dfs``, optimiser ``slow_random``."""
+    mod_dir = tmp_path / "mods"
+    mod_dir.mkdir()
+    (mod_dir / "cmp_toy.py").write_text(TOY)
+    monkeypatch.syspath_prepend(str(mod_dir))
+    return mod_dir
+
+
+@pytest.fixture()
+def toy_env(toy_modules: Path) -> dict[str, str]:
+    """Environment of a subprocess that imports ``cmp_toy`` (one thread per process)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(toy_modules), env.get("PYTHONPATH", "")])
+    env["OMP_NUM_THREADS"] = "1"
+    return env
