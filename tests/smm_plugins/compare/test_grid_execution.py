@@ -191,3 +191,27 @@ def test_batched_ray_grid_resumes_after_a_kill(toy: dict[str, str], tmp_path: Pa
     )
     run_experiment(exp.replace(options={"grid_toy:quick_random": {"delay": 0.0}}), tmp_path / "ref", progress=False)
     pd.testing.assert_frame_equal(read_runs(out, reproducible=True), read_runs(tmp_path / "ref", reproducible=True))
+
+
+@pytest.mark.slow
+def test_local_ray_workers_get_the_worker_environment_and_the_driver_keeps_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ray = pytest.importorskip("ray")
+    from smm_plugins.compare.execute import WORKER_ENV
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
+    driver_env = dict(os.environ)
+    ray_module, started = ray_backend.start_ray(2, None)
+    try:
+        assert started
+        assert dict(os.environ) == driver_env  # the worker settings did not leak into the driver
+
+        @ray_module.remote(num_cpus=1)
+        def worker_env() -> dict[str, str | None]:
+            return {key: os.environ.get(key) for key in WORKER_ENV}
+
+        assert ray.get(worker_env.remote()) == WORKER_ENV
+    finally:
+        ray_module.shutdown()
