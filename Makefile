@@ -22,7 +22,7 @@ OUT ?= results/demo
 # halve the suite's time on 2 cores. Each test still runs in one process with its own temporary folders.
 TEST_WORKERS ?= 2
 
-.PHONY: install install-demo demo test lint check bench clean
+.PHONY: install install-demo demo test lint check docs bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -64,9 +64,18 @@ lint: install
 check: lint
 	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n $(TEST_WORKERS) -m "not slow" -p no:cacheprovider
 
+# The documentation site (mkdocs.yml) into site/: the guides, the records and API pages from the docstrings,
+# warnings as errors. The docs extra adds MkDocs, Material and mkdocstrings to the same environment.
+$(VENV)/.installed-docs: pyproject.toml Makefile | $(PY)
+	$(PIP_INSTALL) -e ".[docs]"
+	touch $@
+
+docs: $(VENV)/.installed-docs
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
 bench: install
 	$(PY) benchmarks/bench_inference.py
 	$(PY) benchmarks/bench_compare.py
 
 clean:
-	rm -rf $(VENV) results .pytest_cache
+	rm -rf $(VENV) results .pytest_cache site
