@@ -76,6 +76,7 @@ def data_dir_with_official(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data
 
 
+@pytest.mark.slow
 def test_every_benchmark_evaluates_from_python_without_any_extra(data_dir_with_official: Path) -> None:
     res = _run(
         """
@@ -105,6 +106,7 @@ def test_every_benchmark_evaluates_from_python_without_any_extra(data_dir_with_o
         assert all(v >= 0 for v in values), name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["smm-mini-ps", "smm-mini-dfs-true", "smm-bench-dfs"])
 def test_cli_list_info_and_eval_without_any_extra(name: str, data_dir_with_official: Path) -> None:
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -140,6 +142,7 @@ def test_lab_training_without_torch_names_the_extra() -> None:
     assert len(err) == 1 and 'pip install "smm-plugins[lab]"' in err[0] and "torch" in err[0]
 
 
+@pytest.mark.slow
 def test_compare_runs_serially_with_de_and_report_names_its_extra(tmp_path: Path) -> None:
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return _run(f"import sys\nfrom smm_plugins.cli import main\nsys.exit(main({list(args)!r}))\n", {})

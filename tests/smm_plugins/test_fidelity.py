@@ -103,6 +103,7 @@ def test_last_bit_differences_from_another_encoding_do_not_change_the_subset_out
     )
 
 
+@pytest.mark.slow
 def test_same_values_in_a_fresh_process(mini_ps, configs):
     code = (
         "import json, numpy as np; from smm_plugins.registry import load_benchmark;"

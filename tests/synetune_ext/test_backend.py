@@ -55,6 +55,7 @@ def _expected(name: str) -> dict:
     return {"levels": bb.fidelity_values.tolist(), "seed": bb.seed, "table": bb.objective_function(config).tolist()}
 
 
+@pytest.mark.slow
 def test_pickled_backends_carry_their_blackboxes_to_a_fresh_process(custom_name, tmp_path):
     from smm_plugins.space import ps_space
     from smm_plugins.testing import write_cv_booster_dir
@@ -88,6 +89,7 @@ def test_pickled_backends_carry_their_blackboxes_to_a_fresh_process(custom_name,
     assert [r["levels"] for r in got] == [ladder, [100, 1000], [1069]]
 
 
+@pytest.mark.slow
 def test_tuner_load_in_a_fresh_process_keeps_settings_and_the_full_fidelity_incumbent(custom_name, tmp_path):
     from syne_tune import StoppingCriterion, Tuner
     from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
@@ -147,6 +149,7 @@ def test_tuner_load_in_a_fresh_process_keeps_settings_and_the_full_fidelity_incu
     assert best["train_acc"] <= got["noisy_max"]
 
 
+@pytest.mark.slow
 def test_ray_worker_unpickles_the_backend_with_its_settings(custom_name, tmp_path):
     pytest.importorskip("ray")
     backend = BlackboxRepositoryBackend(blackbox_name=custom_name, elapsed_time_attr=S.ELAPSED_TIME)

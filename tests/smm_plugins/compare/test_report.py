@@ -95,6 +95,7 @@ def test_without_a_friedman_rejection_everyone_is_one_group() -> None:
     assert not cd.significant and len(cd.groups) == 1 and set(cd.groups[0]) == {"p", "q", "r"}
 
 
+@pytest.mark.slow
 def test_report_has_cd_diagrams_friedman_and_reference_lines(tmp_path: Path) -> None:
     from smm_plugins.compare import Experiment, register_optimizer, run_experiment
     from smm_plugins.compare.report import make_report
