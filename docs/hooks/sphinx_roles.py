@@ -1,7 +1,9 @@
-"""MkDocs hook: render the Sphinx roles of the docstrings (``:class:`~a.b.C``` -> ``C``) as plain code spans.
+"""MkDocs hook: the reST of the docstrings as a reader expects it on the site.
 
-The docstrings are written for both Sphinx-style readers and ``help()``; mkdocstrings renders their double
-backticks as code but leaves a role's ``:class:`` prefix as text. Registered in ``mkdocs.yml`` (``hooks``).
+The docstrings are written for Sphinx-style readers and ``help()``; mkdocstrings renders their double backticks
+as code but leaves a role's prefix as text and a literal block's ``::`` as two colons. This hook renders
+``:class:`~a.b.C``` as the code span ``C`` and a paragraph ending in ``::`` with one colon. Registered in
+``mkdocs.yml`` (``hooks``).
 """
 
 from __future__ import annotations
@@ -18,4 +20,4 @@ def _replace(match: re.Match[str]) -> str:
 
 
 def on_page_content(html: str, **kwargs: Any) -> str:
-    return _ROLE.sub(_replace, html)
+    return _ROLE.sub(_replace, html).replace("::</p>", ":</p>")
