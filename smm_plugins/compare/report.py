@@ -268,9 +268,7 @@ def _colors(optimizers: list[str]) -> dict[str, Any]:
 def _pyplot() -> Any:
     matplotlib = require("matplotlib", "report", who="smm-bench report")
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return require("matplotlib.pyplot", "report", who="smm-bench report")
 
 
 def _curve_panel(
