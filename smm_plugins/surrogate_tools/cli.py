@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 __all__ = ["add_subcommands"]
@@ -233,5 +234,6 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             print(
                 f"uniform configurations (n={rep['uniform']['n']}) {obj}: R2 {m['r2']:.3f} tau {m['kendall_tau']:.3f}"
             )
-    print(f"wrote {out}/validate_report.json, trajectories.png, final_values.md")
+    written = [f for f in ("validate_report.json", "trajectories.png", "final_values.md") if (Path(out) / f).exists()]
+    print(f"wrote {', '.join(written)} in {out}")
     return 0

@@ -1,4 +1,5 @@
-"""Surrogate builder at tiny sizes: official files, loader parity, errors, custom spaces, determinism."""
+"""Surrogate builder at tiny sizes: official files, loader parity, errors, custom spaces, determinism, optional
+dependencies (Optuna only for tuning, matplotlib only for the scatter plot), the names build.py re-exports."""
 
 from __future__ import annotations
 
@@ -8,25 +9,12 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from smm_plugins.space import SearchSpace, dfs_space, ps_space
-from smm_plugins.surrogate_tools.build import BuildConfig, build_surrogate, fidelity_metrics, read_table, validate_table
-from smm_plugins.testing import synthetic_accuracy
+from smm_plugins.surrogate_tools.build import BuildConfig, build_surrogate, fidelity_metrics
 
 TINY = dict(n_trials=2, max_rounds=80, early_stopping_rounds=10, tune_rows=None)
-
-
-def _table(space: SearchSpace, n: int = 1200, seed: int = 0, noise: float = 0.005) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    X = space.sample(n, rng)
-    df = pd.DataFrame(X, columns=space.names)
-    for obj in ("train_acc", "test_acc"):
-        df[obj] = np.clip(synthetic_accuracy(space, X, obj) + rng.normal(0, noise, n), 0, 1)
-    df["strategy"] = rng.choice(["random", "tpe"], n)
-    df["run_id"] = rng.integers(0, 5, n)
-    return df
 
 
 def _cv_mean(path: Path, X: np.ndarray) -> np.ndarray:
@@ -45,9 +33,9 @@ def _cv_mean(path: Path, X: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def ps_build(tmp_path_factory: pytest.TempPathFactory):
+def ps_build(make_table, tmp_path_factory: pytest.TempPathFactory):
     space = ps_space("tiny-ps", n_layers=4)
-    df = _table(space)
+    df = make_table(space)
     data = tmp_path_factory.mktemp("data") / "parts"
     data.mkdir()
     df.iloc[:700].to_parquet(data / "part-000.parquet")
@@ -107,11 +95,11 @@ def test_load_benchmark_predicts_like_the_cvbooster(ps_build) -> None:
 
 
 @pytest.mark.slow
-def test_compressed_dfs_with_categorical_features(tmp_path: Path) -> None:
+def test_compressed_dfs_with_categorical_features(make_table, tmp_path: Path) -> None:
     from smm_plugins.registry import load_benchmark
 
     space = dfs_space("tiny-dfs", n_layers=3)
-    df = _table(space, n=900)
+    df = make_table(space, n=900)
     csv = tmp_path / "merges.csv"
     df.to_csv(csv, index=False)
     res = build_surrogate(csv, space, tmp_path / "out", BuildConfig(compress=True, **TINY))
@@ -128,9 +116,9 @@ def test_compressed_dfs_with_categorical_features(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_same_seed_same_files(tmp_path: Path) -> None:
+def test_same_seed_same_files(make_table, tmp_path: Path) -> None:
     space = ps_space("tiny-ps", n_layers=2)
-    df = _table(space, n=500)
+    df = make_table(space, n=500)
     digests = []
     for k in range(2):
         out = tmp_path / f"b{k}"
@@ -141,7 +129,7 @@ def test_same_seed_same_files(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_three_source_models_space_json_via_cli(tmp_path: Path) -> None:
+def test_three_source_models_space_json_via_cli(make_table, tmp_path: Path) -> None:
     import argparse
 
     from smm_plugins.surrogate_tools.cli import add_subcommands
@@ -150,7 +138,7 @@ def test_three_source_models_space_json_via_cli(tmp_path: Path) -> None:
     space_file = tmp_path / "SPACE.json"
     space.to_json(str(space_file))
     data = tmp_path / "logs.csv"
-    _table(space, n=800).to_csv(data, index=False)
+    make_table(space, n=800).to_csv(data, index=False)
     parser = argparse.ArgumentParser()
     add_subcommands(parser.add_subparsers())
     args = parser.parse_args(
@@ -179,13 +167,13 @@ def test_three_source_models_space_json_via_cli(tmp_path: Path) -> None:
     assert 0.0 <= bench.evaluate(space.default_vector()) <= 1.0
 
 
-def test_cli_reports_missing_columns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_reports_missing_columns(make_table, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import argparse
 
     from smm_plugins.surrogate_tools.cli import add_subcommands
 
     space = ps_space(n_layers=32)  # the official 64-weight space
-    df = _table(ps_space(n_layers=4), n=50)
+    df = make_table(ps_space(n_layers=4), n=50)
     df.to_parquet(tmp_path / "t.parquet")
     parser = argparse.ArgumentParser()
     add_subcommands(parser.add_subparsers())
@@ -198,70 +186,15 @@ def test_cli_reports_missing_columns(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert not (tmp_path / "o" / "label.json").exists()
 
 
-@pytest.mark.parametrize(
-    "mutate, match",
-    [
-        (lambda df: df.drop(columns=["w_B_01"]), r"missing 1 parameter column.*'w_B_01'"),
-        (lambda df: df.drop(columns=["test_acc"]), r"objective column\(s\) \['test_acc'\]"),
-        (lambda df: df.assign(w_C_00=0.5), r"\['w_C_00'\].*SPACE.json"),
-        (lambda df: df.assign(train_acc=df["train_acc"].where(df.index != 7)), r"'train_acc'.*NaN.*row 7"),
-        (lambda df: df.assign(test_acc=df["test_acc"] * 100), r"'test_acc' row 0 = .* out of range"),
-        (lambda df: df.assign(w_A_02=df["w_A_02"].where(df.index != 3, 1.7)), r"'w_A_02' = 1.7 is out of range"),
-        (lambda df: df.assign(w_A_03=df["w_A_03"].where(df.index != 4)), r"'w_A_03' row 4 = nan is not finite"),
-        (lambda df: df.assign(w_A_00="x"), r"'w_A_00' is not numeric"),
-    ],
-)
-def test_table_errors_name_the_column(mutate, match) -> None:
-    space = ps_space("tiny-ps", n_layers=4)
-    df = mutate(_table(space, n=30))
-    with pytest.raises(ValueError, match=match):
-        validate_table(df, space)
-
-
-def test_dfs_invalid_category_and_extra_columns_allowed_on_request() -> None:
-    space = dfs_space("tiny-dfs", n_layers=3)
-    df = _table(space, n=30)
-    bad = df.assign(layer_01=df["layer_01"].where(df.index != 2, 7))
-    with pytest.raises(ValueError, match=r"'layer_01' = 7.0 is not a valid category"):
-        validate_table(bad, space)
-    X, ys = validate_table(df.assign(comment=1.0), space, allow_extra_columns=True)
-    assert X.shape == (30, space.dim) and set(ys) == {"train_acc", "test_acc"}
-
-
-def test_read_table_folder_skips_hidden_parts(tmp_path: Path) -> None:
-    space = ps_space("tiny-ps", n_layers=2)
-    df = _table(space, n=40)
-    df.iloc[:25].to_parquet(tmp_path / "b.parquet")
-    df.iloc[25:].to_csv(tmp_path / "a.csv", index=False)
-    (tmp_path / ".part-tmp.parquet").write_bytes(b"half-written")
-    t = read_table(tmp_path)
-    assert len(t) == 40
-    np.testing.assert_allclose(
-        t["train_acc"].to_numpy(), np.r_[df["train_acc"].to_numpy()[25:], df["train_acc"].to_numpy()[:25]]
-    )
-    with pytest.raises(ValueError, match="no .parquet or .csv"):
-        read_table(tmp_path / "nothing") if (tmp_path / "nothing").mkdir() is None else None
-
-
-def test_named_spaces_are_the_core_ones() -> None:
-    from smm_plugins.space import dfs_space as core_dfs
-    from smm_plugins.space import ps_space as core_ps
-    from smm_plugins.surrogate_tools.build import resolve_space
-
-    # A user's table built with --space ps must not be labelled as one of the lab's benchmarks.
-    assert resolve_space("ps") == core_ps() and resolve_space("PS").name == "smm-bench-ps"
-    assert resolve_space("dfs") == core_dfs()
-
-
 @pytest.mark.slow
 def test_build_ps_without_space_name_is_named_after_the_output_folder(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], data_dir: Path
+    make_table, tmp_path: Path, capsys: pytest.CaptureFixture[str], data_dir: Path
 ) -> None:
     from smm_plugins.cli import main
     from smm_plugins.registry import load_benchmark
 
     data = tmp_path / "merges.parquet"
-    _table(ps_space(), n=300).to_parquet(data)
+    make_table(ps_space(), n=300).to_parquet(data)
     out = tmp_path / "my-merges"
     argv = ["build-surrogate", str(data), "--space", "ps", "--out", str(out), "--trials", "0", "--folds", "2"]
     assert main([*argv, "--max-rounds", "10", "-q"]) == 0
@@ -282,12 +215,12 @@ def test_build_ps_without_space_name_is_named_after_the_output_folder(
     ],
 )
 def test_official_names_are_refused_for_a_build(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], out_name: str, extra: list[str], match: str
+    make_table, tmp_path: Path, capsys: pytest.CaptureFixture[str], out_name: str, extra: list[str], match: str
 ) -> None:
     from smm_plugins.cli import main
 
     data = tmp_path / "merges.parquet"
-    _table(ps_space(), n=50).to_parquet(data)
+    make_table(ps_space(), n=50).to_parquet(data)
     out = tmp_path / out_name
     assert main(["build-surrogate", str(data), "--space", "ps", "--out", str(out), *extra]) == 2
     err = capsys.readouterr().err
@@ -298,11 +231,76 @@ def test_official_names_are_refused_for_a_build(
     assert not (out / "label.json").exists()
 
 
-def test_built_space_name() -> None:
-    from smm_plugins.surrogate_tools.build import built_space_name
+def test_build_py_reexports_the_names_of_the_split_modules() -> None:
+    from smm_plugins.surrogate_tools import build, config, fit, metrics, table
 
-    assert built_space_name(ps_space(), "/x/runs/my-ps") == "my-ps"
-    assert built_space_name(dfs_space(), "/x/dfs-v2", "lab-dfs") == "lab-dfs"
-    assert built_space_name(ps_space("three-models", n_layers=2, n_models=3), "/x/out") == "three-models"
-    with pytest.raises(ValueError, match="smm-bench-"):
-        BuildConfig(space_name="smm-bench-dfs")
+    homes = {
+        "BuildConfig": config,
+        "BuildResult": config,
+        "DEFAULT_OBJECTIVES": config,
+        "MODEL_FILES": config,
+        "built_space_name": config,
+        "DEFAULT_LGB_PARAMS": fit,
+        "fidelity_metrics": metrics,
+        "METADATA_COLUMNS": table,
+        "read_table": table,
+        "resolve_space": table,
+        "split_indices": table,
+        "validate_table": table,
+    }
+    assert set(build.__all__) == set(homes) | {"build_surrogate"}
+    for name, home in homes.items():
+        assert getattr(build, name) is getattr(home, name), name
+
+
+def _hide(monkeypatch: pytest.MonkeyPatch, *modules: str) -> None:
+    """Make ``import module`` fail as if it were not installed (a None entry in sys.modules stops the import)."""
+    import sys
+
+    for name in modules:
+        monkeypatch.setitem(sys.modules, name, None)
+
+
+def test_without_optuna_a_fixed_parameter_build_works_and_tuning_fails_before_writing(
+    make_table, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.metadata
+
+    space = ps_space("tiny-ps", n_layers=2)
+    df = make_table(space, n=300)
+    cfg = BuildConfig(n_trials=0, max_rounds=20, early_stopping_rounds=5, n_folds=2)
+    with_optuna = build_surrogate(df, space, tmp_path / "with", cfg)
+    _hide(monkeypatch, "optuna")
+    real_version = importlib.metadata.version
+
+    def version(name: str) -> str:
+        if name == "optuna":
+            raise importlib.metadata.PackageNotFoundError(name)
+        return real_version(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", version)
+    res = build_surrogate(df, space, tmp_path / "without", cfg)
+    assert res.build_info["versions"]["optuna"] is None  # recorded as absent
+    assert res.build_info["versions"]["lightgbm"] == real_version("lightgbm")
+    for name in ("train_acc_ja_best_model.json", "test_acc_ja_best_model.json"):  # Optuna plays no part in them
+        assert (tmp_path / "without" / name).read_bytes() == (tmp_path / "with" / name).read_bytes()
+    assert res.report == with_optuna.report
+    with pytest.raises(ImportError, match=r'needs optuna: pip install "smm-plugins\[optuna\]"') as err:
+        build_surrogate(df, space, tmp_path / "tuned", BuildConfig(n_trials=1, max_rounds=20))
+    assert "\n" not in str(err.value) and "--trials 0" in str(err.value)
+    assert not (tmp_path / "tuned").exists()  # refused before reading, fitting or writing anything
+
+
+def test_without_matplotlib_the_build_skips_only_the_scatter_plot(
+    make_table, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    space = ps_space("tiny-ps", n_layers=2)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "scatter.png").write_bytes(b"a previous build's figure")
+    _hide(monkeypatch, "matplotlib", "matplotlib.pyplot")
+    cfg = BuildConfig(n_trials=0, max_rounds=20, early_stopping_rounds=5, n_folds=2)
+    res = build_surrogate(make_table(space, n=300), space, out, cfg)
+    assert "scatter" not in res.files and not (out / "scatter.png").exists()
+    assert (out / "report.json").is_file() and (out / "build_info.json").is_file()
+    assert 'matplotlib is missing (pip install "smm-plugins[report]")' in caplog.text
