@@ -181,6 +181,7 @@ def test_the_core_names_no_adapter() -> None:
     assert mentions == []
 
 
+@pytest.mark.slow
 def test_without_optuna_its_optimizers_name_the_fix() -> None:
     # A process in which Optuna cannot be imported: the core and DE work, Optuna's names say what to install.
     code = textwrap.dedent(
