@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from hpobench_ext.benchmarks import get_benchmark
 from smm_plugins.benchmark import Benchmark
-from smm_plugins.compare.optimizers import OptimizerInfo, quiet_output
+from smm_plugins.optimizer_api import OptimizerInfo, quiet_output
 
 __all__ = ["RANDOM", "hpobench_random"]
 

@@ -35,8 +35,8 @@ from typing import Any
 from optuna_ext.problem import HopsProblem, Problem, optuna
 from smm_plugins._optuna import optuna_distributions
 from smm_plugins.benchmark import Benchmark
-from smm_plugins.compare.optimizers import OptimizerInfo, quiet_output
 from smm_plugins.cost import is_dfs_space
+from smm_plugins.optimizer_api import OptimizerInfo, quiet_output
 
 __all__ = [
     "CMAES",

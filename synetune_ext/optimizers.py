@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smm_plugins.benchmark import Benchmark
-from smm_plugins.compare.optimizers import OptimizerInfo, quiet_output
+from smm_plugins.optimizer_api import OptimizerInfo, quiet_output
 from synetune_ext.tuning import run_simulated_tuning
 
 __all__ = ["BORE", "KDE", "RANDOM", "REA", "TPE", "SchedulerOptimizer"]

@@ -25,26 +25,33 @@ Where optimisers come from, in the order :func:`get_optimizer` looks:
    such as ``"optuna.samplers:QMCSampler"`` and OptunaHub packages).
 
 A plugin that cannot be loaded is reported by name (a warning, and in the error for its optimiser's
-name); it never breaks the others.
+name); it never breaks the others. :class:`OptimizerInfo` and :func:`quiet_output` live in the core
+(:mod:`smm_plugins.optimizer_api`, re-exported here), the reading of entry points in :mod:`smm_plugins.plugins`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib.metadata
 import inspect
-import io
-import logging
 import pkgutil
 import threading
-import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
-from smm_plugins._deps import available
 from smm_plugins.compare.de import differential_evolution
 from smm_plugins.compare.traced import BudgetExhausted, TracedBenchmark
+
+# Re-exported: what optimiser plugins need lives in the core (adapters import it from there), and so does
+# the reading of entry points.
+from smm_plugins.optimizer_api import OptimizerFn, OptimizerInfo, quiet_output
+from smm_plugins.plugins import (
+    OPTIMIZER_GROUP,
+    RESOLVER_GROUP,
+    entry_points,
+    load_entry_point,
+    plugin_error,
+)
 
 __all__ = [
     "OPTIMIZER_GROUP",
@@ -61,52 +68,6 @@ __all__ = [
     "register_optimizer",
     "register_optimizer_resolver",
 ]
-
-logger = logging.getLogger(__name__)
-
-#: Entry-point group of installed optimisers: ``name = "package.module:OPTIMIZER_INFO"``.
-OPTIMIZER_GROUP = "smm_plugins.optimizers"
-#: Entry-point group of installed spec resolvers: ``name = "package.module:resolve"``.
-RESOLVER_GROUP = "smm_plugins.optimizer_resolvers"
-
-#: ``fn(benchmark, seed, budget, *, objective, **options) -> None``: see the module docstring.
-OptimizerFn = Callable[..., Any]
-
-
-@dataclass(frozen=True)
-class OptimizerInfo:
-    """An optimiser: its function and what the runner and ``--list-optimizers`` need to know about it.
-
-    ``requires``: modules it imports; ``defaults``: keyword options passed to ``fn`` unless the experiment
-    overrides them; ``cost_hint``: rough milliseconds of the optimiser's own work per trial (the Ray runner
-    starts the slowest runs first, and the progress bar weighs runs by it).
-    """
-
-    name: str
-    fn: OptimizerFn
-    framework: str
-    description: str
-    requires: tuple[str, ...] = ()
-    defaults: Mapping[str, Any] = field(default_factory=dict)
-    cost_hint: float = 5.0
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name:
-            raise ValueError(f"optimizer name {self.name!r} must be a non-empty string")
-        if not callable(self.fn):
-            raise TypeError(f"optimizer {self.name!r}: fn must be callable, got {type(self.fn).__name__}")
-        object.__setattr__(self, "requires", tuple(self.requires))
-        object.__setattr__(self, "defaults", dict(self.defaults))
-        object.__setattr__(self, "cost_hint", float(self.cost_hint))
-
-    @property
-    def available(self) -> bool:
-        """True if every module it needs can be imported here."""
-        return all(available(m) for m in self.requires)
-
-    def __call__(self, benchmark: Any, seed: int, budget: int, *, objective: str = "train_acc", **options: Any) -> Any:
-        return self.fn(benchmark, seed, budget, objective=objective, **{**self.defaults, **options})
-
 
 #: ``resolve(spec) -> OptimizerInfo | None``: an optimiser for a spec it recognises, else None.
 OptimizerResolver = Callable[[str], OptimizerInfo | None]
@@ -202,37 +163,8 @@ def get_optimizer(name: str) -> OptimizerInfo:
 # -- plugins ----------------------------------------------------------------------------------------
 
 
-def _entry_points(group: str) -> dict[str, importlib.metadata.EntryPoint]:
-    found: dict[str, importlib.metadata.EntryPoint] = {}
-    for ep in importlib.metadata.entry_points(group=group):
-        if ep.name in found and found[ep.name].value != ep.value:
-            logger.warning(
-                "entry point %r of group %s is declared twice (%s and %s): using the first",
-                ep.name,
-                group,
-                found[ep.name].value,
-                ep.value,
-            )
-            continue
-        found.setdefault(ep.name, ep)
-    return found
-
-
-_ENTRY_POINTS: dict[str, dict[str, importlib.metadata.EntryPoint]] = {}
-
-
 def _optimizer_entry_points() -> dict[str, importlib.metadata.EntryPoint]:
-    # Discovered once per process: installing a plugin takes effect in the next process.
-    with _LOCK:
-        if OPTIMIZER_GROUP not in _ENTRY_POINTS:
-            _ENTRY_POINTS[OPTIMIZER_GROUP] = _entry_points(OPTIMIZER_GROUP)
-        return _ENTRY_POINTS[OPTIMIZER_GROUP]
-
-
-def _describe(ep: importlib.metadata.EntryPoint) -> str:
-    dist = getattr(ep, "dist", None)
-    origin = f" of {dist.name}" if dist is not None else ""
-    return f"{ep.value!r} (entry point {ep.name!r} in group {ep.group!r}{origin})"
+    return entry_points(OPTIMIZER_GROUP)
 
 
 def _load_plugin(name: str) -> OptimizerInfo | None:
@@ -245,15 +177,9 @@ def _load_plugin(name: str) -> OptimizerInfo | None:
         if ep is None:
             return None
         try:
-            info = ep.load()
-            if callable(info) and not isinstance(info, OptimizerInfo):
-                info = info()
-            if not isinstance(info, OptimizerInfo):
-                raise TypeError(f"it gave a {type(info).__name__}, not an OptimizerInfo")
+            info = load_entry_point(ep, OptimizerInfo)
         except Exception as exc:  # noqa: BLE001 - any failure of third-party code: report it, keep the rest
-            _PLUGIN_ERRORS[name] = f"optimizer plugin {_describe(ep)} cannot be loaded: {type(exc).__name__}: {exc}"
-            log = logger.info if isinstance(exc, ImportError) else logger.warning
-            log("%s", _PLUGIN_ERRORS[name])
+            _PLUGIN_ERRORS[name] = plugin_error("optimizer", ep, exc)
             return None
         if info.name != name:
             info = replace(info, name=name)  # the entry point's name is the one users type
@@ -266,13 +192,11 @@ def _resolvers() -> list[OptimizerResolver]:
     with _LOCK:
         if not _RESOLVER_PLUGINS_LOADED:
             _RESOLVER_PLUGINS_LOADED = True
-            for ep in _entry_points(RESOLVER_GROUP).values():
+            for ep in entry_points(RESOLVER_GROUP).values():
                 try:
                     register_optimizer_resolver(ep.load())
                 except Exception as exc:  # noqa: BLE001 - a broken plugin must not hide the others
-                    msg = f"optimizer resolver plugin {_describe(ep)} cannot be loaded: {type(exc).__name__}: {exc}"
-                    _PLUGIN_ERRORS[f"resolver:{ep.name}"] = msg
-                    (logger.info if isinstance(exc, ImportError) else logger.warning)("%s", msg)
+                    _PLUGIN_ERRORS[f"resolver:{ep.name}"] = plugin_error("optimizer resolver", ep, exc)
         return list(_RESOLVERS)
 
 
@@ -307,18 +231,6 @@ def _resolve_spec(spec: str) -> OptimizerInfo | None:
             'accepts it (Optuna sampler classes need the Optuna plugin: pip install "smm-plugins[optuna]")'
         )
     return None
-
-
-# -- helpers for optimiser functions -------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def quiet_output() -> Iterator[None]:
-    """Silence warnings and ``print`` of a framework while it runs (thousands of trials must stay readable)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with contextlib.redirect_stdout(io.StringIO()):
-            yield
 
 
 # The core's own optimiser: registered directly, so that it needs no installed metadata.
