@@ -2,8 +2,10 @@
 
 Sub-commands: ``list``, ``info NAME [--json]``, ``install PATH``,
 ``eval NAME (--configs FILE | --random N [--seed S]) [--objective ...] [--clip] [--out FILE]``.
-Other parts of the project add theirs: each module in :data:`EXTENSIONS` that exists provides
-``add_subcommands(subparsers)`` and sets ``func`` (``args -> exit code``) on its parsers.
+Other packages add theirs as entry points of the group ``smm_plugins.cli`` (see :mod:`smm_plugins.plugins`):
+each points at an ``add_subcommands(subparsers)`` that adds parsers and sets ``func`` (``args -> exit code``)
+on them. This distribution's ``lab``, ``build-surrogate``, ``validate``, ``compare`` and ``report`` come in
+this way. A plugin that cannot be loaded is reported in one line on stderr; the other commands still work.
 
 Errors print one line (``smm-bench: error: ...``) and give a non-zero exit code; ``--debug`` shows
 the traceback.
@@ -13,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib
 import io
 import json
 import logging
@@ -25,12 +26,12 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["main", "build_parser", "read_configs", "EXTENSIONS"]
+from smm_plugins.plugins import CLI_GROUP, entry_points, plugin_error
+
+__all__ = ["main", "build_parser", "read_configs"]
 
 log = logging.getLogger(__name__)
 
-#: Modules that add sub-commands, if present.
-EXTENSIONS: tuple[str, ...] = ("smm_plugins.lab.cli", "smm_plugins.surrogate_tools.cli", "smm_plugins.compare.cli")
 _CHUNK = 2048
 _HANDLER_TAG = "_smm_bench_cli"
 
@@ -43,7 +44,7 @@ class CLIError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The full parser, including the sub-commands of present extension modules."""
+    """The full parser, including the sub-commands of the installed plugins (group ``smm_plugins.cli``)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
     common.add_argument(
@@ -93,20 +94,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE", help="write results to FILE (.npy, .csv, .jsonl or text) instead of stdout")
     p.set_defaults(func=_cmd_eval)
 
-    _add_extensions(sub)
+    _add_plugin_subcommands(sub)
     return parser
 
 
-def _add_extensions(sub: Any) -> None:
-    for modname in EXTENSIONS:
+def _add_plugin_subcommands(sub: Any) -> None:
+    for ep in entry_points(CLI_GROUP).values():
         try:
-            mod = importlib.import_module(modname)
-        except ModuleNotFoundError as exc:
-            if exc.name and (exc.name == modname or modname.startswith(exc.name + ".")):
-                log.debug("CLI extension %s not present", modname)
-                continue
-            raise
-        mod.add_subcommands(sub)
+            ep.load()(sub)
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not take the other commands with it
+            print(f"smm-bench: warning: {plugin_error('command-line', ep, exc)}", file=sys.stderr)
 
 
 def _positive_int(text: str) -> int:

@@ -21,7 +21,6 @@ the number of decoder layers a token passes through; a DFS path has 32-64 hops).
 from __future__ import annotations
 
 import logging
-import pkgutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -147,13 +146,6 @@ class LabCostModel(CostModel):
         return cls(fixed_seconds=fixed_seconds, seconds_per_problem=spp, **kwargs)
 
 
-#: Lab benchmarks -> the lab objective whose measured ``eval_seconds`` the ``"lab"`` cost model uses.
-_LAB_TWINS: Mapping[str, str] = {
-    "smm-mini-ps": "smm_plugins.lab.objectives:PSTrueBenchmark",
-    "smm-mini-dfs": "smm_plugins.lab.objectives:DFSTrueBenchmark",
-    "smm-mini-ps-true": "smm_plugins.lab.objectives:PSTrueBenchmark",
-    "smm-mini-dfs-true": "smm_plugins.lab.objectives:DFSTrueBenchmark",
-}
 #: Names accepted by :func:`cost_model_for` (and a benchmark's ``cost_model`` attribute).
 COST_MODEL_NAMES: tuple[str, ...] = ("official", "lab")
 
@@ -162,13 +154,18 @@ def _lab_eval_seconds(benchmark: Any) -> Any:
     own = getattr(benchmark, "eval_seconds", None)
     if own:
         return own
-    twin = _LAB_TWINS.get(getattr(benchmark, "name", ""))
-    if twin is None:
+    # The registry imports the benchmarks, which import this module: looked up on use. The measured seconds
+    # come with a benchmark's registration (its own, or the one of the real objective it stands for).
+    from smm_plugins.registry import measured_eval_seconds
+
+    measured = measured_eval_seconds()
+    name = getattr(benchmark, "name", "")
+    if name not in measured:
         raise ValueError(
-            f"cost model 'lab' needs the merge lab's measured seconds; benchmark {getattr(benchmark, 'name', '?')!r} "
-            f"has none (allowed for: {', '.join(_LAB_TWINS)})"
+            f"cost model 'lab' needs the merge lab's measured seconds; benchmark {name or '?'!r} "
+            f"has none (allowed for: {', '.join(measured)})"
         )
-    return pkgutil.resolve_name(twin).eval_seconds
+    return measured[name]
 
 
 def _measured_eval_seconds(benchmark: Any) -> Any:

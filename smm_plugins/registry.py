@@ -7,9 +7,14 @@ Pre-registered:
 ``smm-bench-dfs``      official SMM-Bench-DFS surrogate (user download, ``smm-bench install PATH``)
 ``smm-mini-ps``        surrogate of the project's merge lab, PS space (embedded in the package)
 ``smm-mini-dfs``       surrogate of the project's merge lab, DFS space (embedded in the package)
-``smm-mini-ps-true``   the merge lab's exact PS objective (no surrogate)
-``smm-mini-dfs-true``  the merge lab's exact DFS objective (no surrogate)
+``smm-mini-ps-true``   the merge lab's exact PS objective (no surrogate; a plugin, see below)
+``smm-mini-dfs-true``  the merge lab's exact DFS objective (no surrogate; a plugin, see below)
 =====================  ==========================================================================
+
+Other packages add benchmarks as entry points of the group ``smm_plugins.benchmarks``: each names a
+benchmark and points at its :class:`BenchmarkEntry` (or a function returning one); they are registered
+when this module is imported (see :mod:`smm_plugins.plugins`). The merge lab's exact objectives come in
+this way. A plugin that cannot be loaded is reported by name and never breaks the others.
 
 A user's own surrogate directory (a ``build-surrogate`` output) is loaded by directory or registered
 with ``register_benchmark("my-name", directory)``; names starting with ``smm-bench-`` stay the official
@@ -22,10 +27,11 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import logging
+import math
 import os
 import pkgutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +40,7 @@ from smm_plugins.benchmark import Benchmark
 from smm_plugins.datadir import MANIFEST_FILE, data_dir
 from smm_plugins.install import DOWNLOAD_HINT, INSTALL_FIX
 from smm_plugins.model_files import OFFICIAL_FILES
+from smm_plugins.plugins import BENCHMARK_GROUP, entry_points, load_entry_point, plugin_error
 from smm_plugins.provenance import (
     build_markers,
     check_user_name,
@@ -50,6 +57,8 @@ __all__ = [
     "benchmark_entry",
     "benchmark_status",
     "clear_cache",
+    "benchmark_plugin_errors",
+    "measured_eval_seconds",
     "BenchmarkEntry",
     "UnknownBenchmarkError",
     "BenchmarkNotInstalledError",
@@ -77,7 +86,11 @@ class BenchmarkNotInstalledError(FileNotFoundError):
 
 @dataclass(frozen=True)
 class BenchmarkEntry:
-    """A registered benchmark: its factory (callable or ``"module:callable"``) and description."""
+    """A registered benchmark: its factory (callable or ``"module:callable"``) and description.
+
+    A plugin of the group ``smm_plugins.benchmarks`` points at one of these (its ``name`` is replaced by the
+    entry point's).
+    """
 
     name: str
     factory: Factory | str
@@ -87,10 +100,18 @@ class BenchmarkEntry:
     location: Callable[[], Path] | None = None
     #: A user's surrogate directory registered by path (loaded like a directory, under ``name``).
     directory: Path | None = None
+    #: Measured wall seconds of one full-size evaluation of the real objective (> 0): the ``"lab"`` cost
+    #: model of :mod:`smm_plugins.cost`.
+    eval_seconds: float | None = None
+    #: Registered benchmarks that stand for this one (its surrogates): the ``"lab"`` cost model gives them
+    #: this entry's ``eval_seconds`` too.
+    twins: tuple[str, ...] = ()
 
 
 _REGISTRY: dict[str, BenchmarkEntry] = {}
 _CACHE: dict[Any, Benchmark] = {}
+#: Benchmark plugins (entry-point name) -> why they could not be loaded.
+_PLUGIN_ERRORS: dict[str, str] = {}
 _LOCK = threading.RLock()
 
 
@@ -102,6 +123,8 @@ def register_benchmark(
     kind: str = "custom",
     location: Callable[[], Path] | None = None,
     overwrite: bool = False,
+    eval_seconds: float | None = None,
+    twins: Sequence[str] = (),
 ) -> None:
     """Register ``factory`` under ``name``: a callable returning a Benchmark, ``"module:callable"``, or a directory.
 
@@ -109,6 +132,7 @@ def register_benchmark(
     surrogate files (e.g. a ``build-surrogate`` output) is loaded as :func:`load_benchmark` loads a
     directory, under ``name`` (kind ``"user"``); ``name`` must not start with ``smm-bench-`` (the official
     files' names). Re-registering an existing name raises ``ValueError`` unless ``overwrite=True``.
+    ``eval_seconds`` and ``twins``: see :class:`BenchmarkEntry`.
     """
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"benchmark name must be a non-empty string, got {name!r}")
@@ -132,10 +156,14 @@ def register_benchmark(
         )
     else:
         target = factory
+    if eval_seconds is not None and not (math.isfinite(eval_seconds) and eval_seconds > 0):
+        raise ValueError(f"eval_seconds = {eval_seconds!r}; allowed: None or a finite number of seconds > 0")
+    twins = (twins,) if isinstance(twins, str) else tuple(twins)
+    entry = BenchmarkEntry(name, target, description, kind, location, directory, eval_seconds, twins)
     with _LOCK:
         if name in _REGISTRY and not overwrite:
             raise ValueError(f"benchmark {name!r} is already registered; pass overwrite=True to replace it")
-        _REGISTRY[name] = BenchmarkEntry(name, target, description, kind, location, directory)
+        _REGISTRY[name] = entry
         for key in [k for k in _CACHE if k[0] == name]:
             del _CACHE[key]
 
@@ -187,6 +215,22 @@ def benchmark_status(name: str) -> tuple[bool, str]:
             found = False
         return (True, entry.factory) if found else (False, f"module {module} is not available")
     return True, getattr(entry.factory, "__qualname__", repr(entry.factory))
+
+
+def benchmark_plugin_errors() -> dict[str, str]:
+    """Installed benchmark plugins that could not be registered: entry-point name -> reason."""
+    return dict(_PLUGIN_ERRORS)
+
+
+def measured_eval_seconds() -> dict[str, float]:
+    """Benchmark name -> measured seconds of one full evaluation of the real objective it is or stands for.
+
+    From the registrations that carry ``eval_seconds``: the benchmark itself and each of its ``twins``
+    (sorted by name).
+    """
+    with _LOCK:
+        found = {twin: e.eval_seconds for e in _REGISTRY.values() if e.eval_seconds for twin in (e.name, *e.twins)}
+    return {name: float(found[name]) for name in sorted(found)}
 
 
 def clear_cache() -> None:
@@ -327,6 +371,8 @@ def _dir_fingerprint(path: Path) -> tuple[tuple[str, int, int], ...]:
 
 
 def _unknown_message(name: str) -> str:
+    if name in _PLUGIN_ERRORS:
+        return _PLUGIN_ERRORS[name]
     looks_like_path = os.sep in name or "/" in name or name.startswith(".")
     if looks_like_path:
         return f"directory {name!r} does not exist (known benchmark names: {', '.join(list_benchmarks())})"
@@ -441,18 +487,25 @@ def _register_defaults() -> None:
             kind="embedded",
             location=_embedded_dir(name),
         )
-    register_benchmark(
-        "smm-mini-ps-true",
-        "smm_plugins.lab.objectives:ps_true_benchmark",
-        description="the merge lab's exact PS objective (no surrogate)",
-        kind="true",
-    )
-    register_benchmark(
-        "smm-mini-dfs-true",
-        "smm_plugins.lab.objectives:dfs_true_benchmark",
-        description="the merge lab's exact DFS objective (no surrogate)",
-        kind="true",
-    )
+
+
+def _register_plugins() -> None:
+    """Register every installed benchmark plugin; one that fails is kept in ``_PLUGIN_ERRORS``, by name."""
+    for name, ep in entry_points(BENCHMARK_GROUP).items():
+        try:
+            entry = load_entry_point(ep, BenchmarkEntry)
+            register_benchmark(
+                name,
+                entry.directory or entry.factory,
+                description=entry.description,
+                kind=entry.kind,
+                location=entry.location,
+                eval_seconds=entry.eval_seconds,
+                twins=entry.twins,
+            )
+        except Exception as exc:  # noqa: BLE001 - any failure of third-party code: report it, keep the rest
+            _PLUGIN_ERRORS[name] = plugin_error("benchmark", ep, exc)
 
 
 _register_defaults()
+_register_plugins()

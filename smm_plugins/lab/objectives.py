@@ -27,6 +27,7 @@ from smm_plugins.cost import cost_model_for
 from smm_plugins.fidelity import problem_subset
 from smm_plugins.lab.merge import PSMerger, dfs_path, dfs_predict
 from smm_plugins.lab.network import N_BLOCKS, LabNet
+from smm_plugins.registry import BenchmarkEntry
 from smm_plugins.space import SearchSpace
 from smm_plugins.space import dfs_space as _dfs_space
 from smm_plugins.space import ps_space as _ps_space
@@ -45,6 +46,8 @@ __all__ = [
     "DFSTrueBenchmark",
     "ps_true_benchmark",
     "dfs_true_benchmark",
+    "PS_TRUE_ENTRY",
+    "DFS_TRUE_ENTRY",
 ]
 
 logger = logging.getLogger(__name__)
@@ -242,3 +245,23 @@ def dfs_true_benchmark(weights: str | os.PathLike[str] | None = None, *, cost_mo
     or a :class:`smm_plugins.cost.CostModel`.
     """
     return DFSTrueBenchmark(weights, cost_model=cost_model)
+
+
+# Registrations of the group ``smm_plugins.benchmarks`` (pyproject.toml): each exact objective carries its
+# measured seconds, which the ``"lab"`` cost model also gives the embedded surrogate of the same space.
+PS_TRUE_ENTRY = BenchmarkEntry(
+    PS_NAME,
+    f"{__name__}:ps_true_benchmark",
+    description="the merge lab's exact PS objective (no surrogate)",
+    kind="true",
+    eval_seconds=PSTrueBenchmark.eval_seconds,
+    twins=("smm-mini-ps",),
+)
+DFS_TRUE_ENTRY = BenchmarkEntry(
+    DFS_NAME,
+    f"{__name__}:dfs_true_benchmark",
+    description="the merge lab's exact DFS objective (no surrogate)",
+    kind="true",
+    eval_seconds=DFSTrueBenchmark.eval_seconds,
+    twins=("smm-mini-dfs",),
+)

@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 import zipfile
 from pathlib import Path
 
@@ -209,44 +208,6 @@ def test_verbose_logging(capsys: pytest.CaptureFixture[str], tmp_path: Path, ps_
 def test_install_error_is_one_line(capsys: pytest.CaptureFixture[str], data_dir: Path, tmp_path: Path) -> None:
     code, _, err = _run(capsys, "install", str(tmp_path / "nothing-here"))
     assert code == 1 and "does not exist" in err and err.count("\n") == 1
-
-
-def _fake_extension(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> str:
-    pkg = tmp_path / "smm_fake_ext"
-    pkg.mkdir(exist_ok=True)
-    (pkg / "__init__.py").write_text("")
-    (pkg / "cli.py").write_text(textwrap.dedent(body))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    for mod in [m for m in sys.modules if m.startswith("smm_fake_ext")]:
-        del sys.modules[mod]
-    return "smm_fake_ext.cli"
-
-
-def test_extension_subcommands(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    mod = _fake_extension(
-        tmp_path,
-        monkeypatch,
-        """
-        def add_subcommands(subparsers):
-            p = subparsers.add_parser("hello")
-            p.add_argument("--n", type=int, default=1)
-            p.set_defaults(func=lambda args: print("hi" * args.n) or 3)
-        """,
-    )
-    monkeypatch.setattr(cli, "EXTENSIONS", ("smm_fake_ext.missing_cli", "no_such_top_pkg_smm.cli", mod))
-    code, out, _ = _run(capsys, "hello", "--n", "2")
-    assert code == 3 and out == "hihi\n"
-
-
-def test_extension_with_broken_import_is_an_error(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    mod = _fake_extension(tmp_path, monkeypatch, "import no_such_dependency_smm\n")
-    monkeypatch.setattr(cli, "EXTENSIONS", (mod,))
-    code, _, err = _run(capsys, "list")
-    assert code == 1 and "No module named 'no_such_dependency_smm'" in err
 
 
 @pytest.mark.slow
