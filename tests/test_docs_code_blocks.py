@@ -5,7 +5,7 @@ How a block is treated depends on its fence's language:
 - ``python``: run with this interpreter, in the page's working folder;
 - ``sh``: run with ``bash -e`` in the same folder, with this environment's console scripts (``smm-bench``) first
   on ``PATH`` and ``benchmarks/`` linked in, as from a checkout;
-- ``toml``, ``json``, ``yaml``: parsed (an experiment file is also read by ``load_experiment``);
+- ``toml``, ``json``, ``yaml``: parsed (an experiment file is also read by ``load_experiment``), in the fast tests;
 - ``text``: not run (output samples, error messages, formulas).
 
 The blocks of one page run in order in one temporary folder, so a block may use the files an earlier one wrote.
@@ -103,7 +103,11 @@ def test_exclusions_are_few_and_give_a_reason():
 
 def _parse(block: Block) -> None:
     if block.lang == "json":
-        json.loads(block.code)
+        data = json.loads(block.code)
+        if "parameters" in data:  # a SPACE.json: a search space the package reads
+            from smm_plugins.space import SearchSpace
+
+            SearchSpace.from_dict(data)
     elif block.lang == "yaml":
         yaml = pytest.importorskip("yaml")
         yaml.safe_load(block.code)
@@ -121,8 +125,9 @@ def _parse(block: Block) -> None:
             load_experiment(path)
 
 
-@pytest.mark.parametrize("page", [p for p in BLOCKS if all(b.lang not in RUN for b in BLOCKS[p])])
+@pytest.mark.parametrize("page", [p for p in BLOCKS if any(b.lang in PARSE for b in BLOCKS[p])])
 def test_blocks_parse(page, tmp_path, monkeypatch):
+    """The fast part of every page: its configuration blocks (TOML, JSON, YAML) parse."""
     monkeypatch.setenv("SMM_DOCS_TMP", str(tmp_path))
     for block in BLOCKS[page]:
         if block.lang in PARSE and block.no_test is None:
@@ -147,11 +152,8 @@ def test_page_runs(page, tmp_path, monkeypatch):
     (tmp_path / "benchmarks").symlink_to(ROOT / "benchmarks")
     env = _env(tmp_path)
     for block in BLOCKS[page]:
-        if block.no_test is not None or block.lang in NOT_RUN:
-            continue
-        if block.lang in PARSE:
-            _parse(block)
-            continue
+        if block.no_test is not None or block.lang not in RUN:
+            continue  # configuration blocks: test_blocks_parse
         cmd = [sys.executable, "-c", block.code] if block.lang == "python" else ["bash", "-e", "-c", block.code]
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
         assert out.returncode == 0, f"{block} failed:\n{block.code}\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}"
