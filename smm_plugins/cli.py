@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from smm_plugins.errors import SMMBenchError
 from smm_plugins.plugins import CLI_GROUP, entry_points, plugin_error
 
 __all__ = ["main", "build_parser", "read_configs"]
@@ -36,7 +37,7 @@ _CHUNK = 2048
 _HANDLER_TAG = "_smm_bench_cli"
 
 
-class CLIError(Exception):
+class CLIError(SMMBenchError):
     """An error reported to the user as one line."""
 
 

@@ -38,6 +38,7 @@ from typing import Any
 
 from smm_plugins.benchmark import Benchmark
 from smm_plugins.datadir import MANIFEST_FILE, data_dir
+from smm_plugins.errors import SMMBenchError
 from smm_plugins.install import DOWNLOAD_HINT, INSTALL_FIX
 from smm_plugins.model_files import OFFICIAL_FILES
 from smm_plugins.plugins import BENCHMARK_GROUP, entry_points, load_entry_point, plugin_error
@@ -76,11 +77,11 @@ _EMBEDDED_FIX = (
 Factory = Callable[..., Benchmark]
 
 
-class UnknownBenchmarkError(ValueError):
+class UnknownBenchmarkError(SMMBenchError, ValueError):
     """No benchmark of that name is registered and no such directory exists."""
 
 
-class BenchmarkNotInstalledError(FileNotFoundError):
+class BenchmarkNotInstalledError(SMMBenchError, FileNotFoundError):
     """A registered benchmark's files are not available on this machine."""
 
 
