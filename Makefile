@@ -50,14 +50,12 @@ demo: install-demo
 test: install
 	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n $(TEST_WORKERS) --durations=15
 
-# The static checks: lint, format, types and the import contract (import-linter, configured in pyproject.toml).
-# Until the contract is configured, `lint-imports` is skipped with a note.
+# The static checks: lint, format, types and the import contract ([tool.importlinter] in pyproject.toml).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	if grep -q '^\[tool.importlinter\]' pyproject.toml; then $(VENV)/bin/lint-imports; \
-	  else echo "lint-imports skipped: no [tool.importlinter] in pyproject.toml"; fi
+	$(VENV)/bin/lint-imports
 
 # Before a push: the static checks and the fast tests (`-m "not slow"`, a few minutes). CI (.ci/run) runs
 # `make lint` and then `make test`, the whole suite, so that no test runs twice there.
