@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from optuna_ext.problem import HopsProblem, Problem, optuna
+from optuna_ext.problem import HopsProblem, Problem, optuna, optunahub
 from smm_plugins._optuna import optuna_distributions
 from smm_plugins.benchmark import Benchmark
 from smm_plugins.cost import is_dfs_space
@@ -102,8 +102,6 @@ class HubSampler:
         key = (self.registry_root, self.package)
         with _HUB_LOCK:
             if key not in _HUB_MODULES:
-                import optunahub
-
                 try:
                     _HUB_MODULES[key] = optunahub.load_local_module(self.package, registry_root=self.registry_root)
                 except (ImportError, OSError) as exc:
