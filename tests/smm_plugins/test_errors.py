@@ -18,7 +18,7 @@ PACKAGES = ("smm_plugins", "optuna_ext", "hpobench_ext", "synetune_ext", "carps_
 # other tests of this process should not inherit.
 _WALK = textwrap.dedent(
     """
-    import importlib, inspect, json, pkgutil, sys
+    import importlib, importlib.util, inspect, json, pkgutil, sys
 
     out = {"classes": {}, "unavailable": {}, "broken": {}}
     for top in PACKAGES:
