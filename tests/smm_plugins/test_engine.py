@@ -138,7 +138,7 @@ def test_nan_trained_model_exact(dfs_nan_dir: Path) -> None:
     _check(cv, eng, X)
 
 
-@pytest.mark.parametrize("bits", [16, pytest.param(32, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("bits", [16, 32])
 def test_wide_layouts_exact(dfs_nan_dir: Path, bits: int) -> None:
     """The uint16/uint32 node layouts (big models) give the same results as the uint8 one."""
     from smm_plugins import engine
