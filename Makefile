@@ -6,9 +6,16 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# --no-compile: Python writes the bytecode of what is actually imported on first use; compiling every
-# module of every dependency at install time would add ~200 MB to the demo environment.
+# Bytecode is compiled once after each install ($(COMPILE), on every core) rather than by pip (one core):
+# where PYTHONDONTWRITEBYTECODE is set (as on the CI machines) Python never caches what it compiles, so every
+# new process - each Ray worker, each `smm-bench` a test starts - would compile Ray, numba and Optuna from
+# source again (measured: a local Ray's start-up and first tasks 14.9 s -> 9.2 s, the 400-run grid of
+# docs/compare.md 1.47-1.51x -> 1.55x over serial). Costs ~40 s and ~0.5 GB in the test environment.
 PIP_INSTALL := $(PY) -m pip install -q --no-compile
+# compileall's exit status is not checked: a dependency may ship a .py template that is not Python (its
+# bytecode is only a cache; the module, if it is one, still imports from source).
+COMPILE = $(PY) -m compileall -q -j 0 $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') \
+	smm_plugins optuna_ext hpobench_ext synetune_ext carps_ext hposuite_ext > /dev/null || true
 # What `smm-bench compare --preset demo` and `smm-bench report` import: Optuna samplers, Ray, matplotlib.
 DEMO_EXTRAS ?= optuna,ray,report
 TEST_EXTRAS ?= all,dev
@@ -29,6 +36,7 @@ $(PY):
 
 $(VENV)/.installed-demo: pyproject.toml Makefile | $(PY)
 	$(PIP_INSTALL) -e ".[$(DEMO_EXTRAS)]"
+	$(COMPILE)
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml Makefile | $(PY)
@@ -37,6 +45,7 @@ $(VENV)/.installed-test: pyproject.toml Makefile | $(PY)
 	if [ -n "$(HPOBENCH_WHEEL)" ]; then \
 	  $(PIP_INSTALL) "ConfigSpace>=1.2" numpy scipy "Pyro4==4.80" "oslo.concurrency>=4.2.0" && \
 	  $(PIP_INSTALL) --no-deps --ignore-requires-python $(HPOBENCH_WHEEL); fi
+	$(COMPILE)
 	touch $@
 
 install-demo: $(VENV)/.installed-demo
