@@ -38,7 +38,7 @@ from smm_plugins._deps import require
 from smm_plugins._io import atomic_save_png, atomic_write_text
 from smm_plugins.compare.provenance import markdown_sources
 from smm_plugins.compare.reference_lines import draw_references, mark_off_range
-from smm_plugins.compare.replicates import find_identical_runs
+from smm_plugins.compare.replicates import IdenticalRuns, find_identical_runs
 from smm_plugins.compare.stats import (
     METRICS,
     CriticalDifference,
@@ -547,18 +547,10 @@ def make_report(
 
     ``truth_check=False`` leaves out the section "Checked on the truth" (:mod:`~smm_plugins.compare.truth_check`).
     """
-    from smm_plugins.compare.results import check_run_files, read_runs, repair_command
-
     run_dir = Path(run_dir)
     _pyplot()  # fail before any work if matplotlib is missing
-    if not (run_dir / "runs").is_dir():
-        raise FileNotFoundError(f"{run_dir} holds no runs/ folder: run `smm-bench compare --out {run_dir}` first")
-    checks = check_run_files(run_dir)  # only whole runs that match their plan enter the statistics
-    raw = read_runs(run_dir, checks=checks)
+    raw, checks = _usable_runs(run_dir)
     unusable = [c for c in checks if not c.usable]
-    if not len(raw):
-        what = f"{len(unusable)} unusable run file(s)" if unusable else "no finished run yet"
-        raise ValueError(f"{run_dir}/runs holds {what}" + (f"; repair: {repair_command(run_dir)}" if unusable else ""))
     out = Path(out) if out is not None else run_dir / "report"
     out.mkdir(parents=True, exist_ok=True)
     df = incumbent_curves(raw)
@@ -584,12 +576,51 @@ def make_report(
     csvs += truth_csvs
 
     failures = sorted((run_dir / "failures").glob("*.json")) if (run_dir / "failures").is_dir() else []
-    md = "\n".join(
+    head = [*_markdown_head(run_dir, raw, failures, unusable), *markdown_sources(specs)]
+    sections = _ReportSections(table, identical, friedman, cd_pngs, refs, truth_md, wil, checks, failures)
+    md = _report_markdown(head, sections)
+    md_path = out / "report.md"
+    atomic_write_text(md_path, md)
+    return ReportResult(out=out, markdown=md_path, pngs=pngs + cd_pngs, csvs=csvs, table=table)
+
+
+def _usable_runs(run_dir: Path) -> tuple[pd.DataFrame, list[Any]]:
+    """The evaluations of the whole runs of ``run_dir`` that match their plan, and every run file's check."""
+    from smm_plugins.compare.results import check_run_files, read_runs, repair_command
+
+    if not (run_dir / "runs").is_dir():
+        raise FileNotFoundError(f"{run_dir} holds no runs/ folder: run `smm-bench compare --out {run_dir}` first")
+    checks = check_run_files(run_dir)  # only whole runs that match their plan enter the statistics
+    raw = read_runs(run_dir, checks=checks)
+    unusable = [c for c in checks if not c.usable]
+    if not len(raw):
+        what = f"{len(unusable)} unusable run file(s)" if unusable else "no finished run yet"
+        raise ValueError(f"{run_dir}/runs holds {what}" + (f"; repair: {repair_command(run_dir)}" if unusable else ""))
+    return raw, checks
+
+
+@dataclass(frozen=True)
+class _ReportSections:
+    """What the sections of report.md after its head are written from."""
+
+    table: pd.DataFrame
+    identical: IdenticalRuns
+    friedman: pd.DataFrame
+    cd_pngs: list[Path]
+    refs: pd.DataFrame
+    truth_md: str
+    wilcoxon: pd.DataFrame
+    checks: list[Any]  # results.RunFileCheck of every run file
+    failures: list[Path]
+
+
+def _report_markdown(head: list[str], r: _ReportSections) -> str:
+    """report.md: ``head`` (title lines of the grid and its sources) and the sections of ``r``."""
+    return "\n".join(
         [
             "# Optimiser comparison on SMM-Bench",
             "",
-            *_markdown_head(run_dir, raw, failures, unusable),
-            *markdown_sources(specs),
+            *head,
             "",
             "Incumbent = best configuration so far by train_acc; its test_acc is what a user would get.",
             "",
@@ -598,18 +629,18 @@ def make_report(
             "Mean ± std over seeds at the end of the budget; rank 1 = best final train_acc on a seed "
             "(average over seeds every optimiser finished).",
             "",
-            markdown_table(table),
-            identical.markdown(),
+            markdown_table(r.table),
+            r.identical.markdown(),
             "## Critical-difference diagrams",
             "",
-            _markdown_cd(friedman, cd_pngs),
+            _markdown_cd(r.friedman, r.cd_pngs),
             "## Reference configurations",
             "",
             "What a user gets without optimising (grey lines on the curves): the source models alone, the base "
             "model (PS) and the space's default configuration; `smm_plugins.references` defines them.",
             "",
-            _markdown_references(refs, table),
-            truth_md,
+            _markdown_references(r.refs, r.table),
+            r.truth_md,
             "## Anytime performance",
             "",
             "![against evaluations](curves_evaluations.png)",
@@ -623,11 +654,8 @@ def make_report(
             "(0.0625 for 5 seeds), and after Holm's correction over m pairs m × 2/2^n (10 pairs, 10 seeds: "
             "0.02): use enough seeds to be able to detect a difference at 5%.",
             "",
-            _markdown_wilcoxon(wil),
-            _markdown_cost(checks),
-            _markdown_failures(failures),
+            _markdown_wilcoxon(r.wilcoxon),
+            _markdown_cost(r.checks),
+            _markdown_failures(r.failures),
         ]
     )
-    md_path = out / "report.md"
-    atomic_write_text(md_path, md)
-    return ReportResult(out=out, markdown=md_path, pngs=pngs + cd_pngs, csvs=csvs, table=table)

@@ -338,8 +338,10 @@ def import_plugins(plugins: Iterable[str]) -> None:
             raise ValueError(f"plugin module {mod!r} cannot be imported: {exc}") from None
 
 
-#: Seconds a local Ray takes before its first run (``ray.init`` and each worker's first imports), 2 cores.
-RAY_STARTUP_SECONDS = 5.0
+#: Seconds a local Ray adds before its runs (``ray.init``, each worker's imports and first model loads), 2 cores:
+#: the wall time on 2 workers minus half the serial run time, measured with benchmarks/bench_grid_scaling.py
+#: (8.8-13.6 s for grids of 10 to 1,000 runs).
+RAY_STARTUP_SECONDS = 10.0
 
 
 def choose_workers(

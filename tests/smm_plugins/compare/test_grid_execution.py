@@ -24,17 +24,17 @@ from smm_plugins.compare.runner import choose_workers, read_runs, run_experiment
 
 
 def test_short_grids_run_serially_and_long_ones_on_ray() -> None:
-    workers, why = choose_workers([0.25] * 400, 2)  # 100 s of runs: 5 + 50 s on Ray
-    assert workers == 2 and "~100 s serially, ~55 s on 2 Ray workers" in why
+    workers, why = choose_workers([0.25] * 400, 2)  # 100 s of runs: 10 + 50 s on Ray
+    assert workers == 2 and "~100 s serially, ~60 s on 2 Ray workers" in why
     workers, why = choose_workers([0.25] * 10, 2)  # 2.5 s of runs: Ray's start-up alone is longer
     assert workers == 1 and why.startswith("auto: serial") and "start-up" in why
     assert choose_workers([0.25] * 400, 8)[0] == 8  # one worker per CPU
 
 
 def test_the_choice_is_the_faster_side_of_the_break_even() -> None:
-    # Serial T against startup + T / W: on 2 CPUs Ray pays off above T = 2 x startup = 10 s.
-    assert choose_workers([1.05] * 10, 2)[0] == 2
-    assert choose_workers([0.95] * 10, 2)[0] == 1
+    # Serial T against startup + T / W: on 2 CPUs Ray pays off above T = 2 x startup = 20 s.
+    assert choose_workers([2.1] * 10, 2)[0] == 2
+    assert choose_workers([1.9] * 10, 2)[0] == 1
     assert choose_workers([10.5], 2, startup=5.0)[0] == 1  # one run is not split: 5 + 10.5 s on Ray
     assert choose_workers([60.0, 60.0], 2, startup=5.0)[0] == 2
     assert choose_workers([0.2] * 1000, 2, startup=500.0)[0] == 1
