@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -105,35 +104,12 @@ def test_runs_of_a_crashed_task_are_run_again_alone_then_failed() -> None:
 
 # -- Ray: batched tasks ------------------------------------------------------------------------------
 
-TOY = textwrap.dedent(
-    """
-    import time
-    import numpy as np
-    from smm_plugins.space import ps_space
-    from smm_plugins.testing import SyntheticBenchmark
-
-    def ps():
-        return SyntheticBenchmark(ps_space("toy-ps", n_layers=6))
-
-    def quick_random(benchmark, seed, budget, *, objective="train_acc", delay=0.0):
-        rng = np.random.default_rng(seed)
-        for _ in range(budget):
-            time.sleep(delay)
-            benchmark.evaluate(benchmark.space.sample(1, rng)[0], objective)
-    """
-)
-
 
 @pytest.fixture()
-def toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The toy module, importable here, in subprocesses and in the Ray workers they start; their env."""
-    mods = tmp_path / "mods"
-    mods.mkdir()
-    (mods / "grid_toy.py").write_text(TOY)
-    monkeypatch.syspath_prepend(str(mods))
-    path = os.pathsep.join([str(mods), os.environ.get("PYTHONPATH", "")])
-    monkeypatch.setenv("PYTHONPATH", path)  # workers of a local Ray inherit the driver's environment
-    return {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1"}
+def toy(toy_modules: Path, toy_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """``cmp_toy`` (conftest) importable here, in subprocesses and in the Ray workers they start; their env."""
+    monkeypatch.setenv("PYTHONPATH", toy_env["PYTHONPATH"])  # workers of a local Ray inherit the driver's environment
+    return toy_env
 
 
 @pytest.mark.slow
@@ -148,7 +124,7 @@ def test_batched_ray_tasks_give_the_serial_values(toy: dict[str, str], tmp_path:
         return batch
 
     monkeypatch.setattr(ray_backend._Batches, "next", spy)
-    exp = Experiment(benchmarks=["grid_toy:ps"], optimizers=["grid_toy:quick_random", "de"], seeds=30, budget=20)
+    exp = Experiment(benchmarks=["cmp_toy:ps"], optimizers=["cmp_toy:slow_random", "de"], seeds=30, budget=20)
     ray_summary = run_experiment(exp, tmp_path / "ray", workers=2, progress=False)
     assert ray_summary.backend == "ray" and ray_summary.done == exp.n_runs
     assert max(sizes) > 1 and sum(sizes) == exp.n_runs  # several runs per task, each run once
@@ -163,10 +139,10 @@ def test_batched_ray_tasks_give_the_serial_values(toy: dict[str, str], tmp_path:
 def test_batched_ray_grid_resumes_after_a_kill(toy: dict[str, str], tmp_path: Path) -> None:
     pytest.importorskip("ray")
     out, seeds, budget = tmp_path / "out", 40, 10
-    grid = ["--benchmarks", "grid_toy:ps", "--optimizers", "grid_toy:quick_random", "--seeds", str(seeds)]
+    grid = ["--benchmarks", "cmp_toy:ps", "--optimizers", "cmp_toy:slow_random", "--seeds", str(seeds)]
     cmd = [sys.executable, "-m", "smm_plugins.compare.cli", "compare", *grid, "--budget", str(budget)]
     # ~0.1 s per run, expected 0.06 s: tasks of several runs.
-    cmd += ["--option", "grid_toy:quick_random.delay=0.01", "--workers", "2", "--no-progress", "--out", str(out)]
+    cmd += ["--option", "cmp_toy:slow_random.delay=0.01", "--workers", "2", "--no-progress", "--out", str(out)]
     proc = subprocess.Popen(cmd, env=toy, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     runs = out / "runs"
     deadline = time.time() + 120
@@ -187,9 +163,9 @@ def test_batched_ray_grid_resumes_after_a_kill(toy: dict[str, str], tmp_path: Pa
     df = read_runs(out)
     assert len(df) == seeds * budget and not df.duplicated(["seed", "trial"]).any()
     exp = Experiment(
-        benchmarks=["grid_toy:ps"], optimizers=["grid_toy:quick_random"], seeds=seeds, budget=budget, workers=1
+        benchmarks=["cmp_toy:ps"], optimizers=["cmp_toy:slow_random"], seeds=seeds, budget=budget, workers=1
     )
-    run_experiment(exp.replace(options={"grid_toy:quick_random": {"delay": 0.0}}), tmp_path / "ref", progress=False)
+    run_experiment(exp.replace(options={"cmp_toy:slow_random": {"delay": 0.0}}), tmp_path / "ref", progress=False)
     pd.testing.assert_frame_equal(read_runs(out, reproducible=True), read_runs(tmp_path / "ref", reproducible=True))
 
 
@@ -202,11 +178,13 @@ def test_local_ray_workers_get_the_worker_environment_and_the_driver_keeps_its_o
 
     monkeypatch.setenv("OMP_NUM_THREADS", "7")
     monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
-    driver_env = dict(os.environ)
+    driver_env = {key: os.environ.get(key) for key in WORKER_ENV}
     ray_module, started = ray_backend.start_ray(2, None)
     try:
         assert started
-        assert dict(os.environ) == driver_env  # the worker settings did not leak into the driver
+        # The worker settings did not leak into the driver (ray.init sets variables of its own there).
+        assert {key: os.environ.get(key) for key in WORKER_ENV} == driver_env
+        assert driver_env["OMP_NUM_THREADS"] == "7" and driver_env["NUMBA_NUM_THREADS"] is None
 
         @ray_module.remote(num_cpus=1)
         def worker_env() -> dict[str, str | None]:
