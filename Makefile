@@ -9,8 +9,9 @@ PY := $(VENV)/bin/python
 # Bytecode is compiled once after each install ($(COMPILE), on every core) rather than by pip (one core):
 # where PYTHONDONTWRITEBYTECODE is set (as on the CI machines) Python never caches what it compiles, so every
 # new process - each Ray worker, each `smm-bench` a test starts - would compile Ray, numba and Optuna from
-# source again (measured: a local Ray's start-up and first tasks 14.9 s -> 9.2 s, the 400-run grid of
-# docs/compare.md 1.47-1.51x -> 1.55x over serial). Costs ~40 s and ~0.5 GB in the test environment.
+# source again (measured: the driver's imports, ray.init and 2 workers' first tasks 14.9 s -> 9.2 s; the
+# 400-run grid of docs/compare.md 1.47-1.51x -> 1.55x over serial). Costs ~40 s and ~0.5 GB in the test
+# environment.
 PIP_INSTALL := $(PY) -m pip install -q --no-compile
 # compileall's exit status is not checked: a dependency may ship a .py template that is not Python (its
 # bytecode is only a cache; the module, if it is one, still imports from source).

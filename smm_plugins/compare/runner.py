@@ -339,8 +339,8 @@ def import_plugins(plugins: Iterable[str]) -> None:
 
 
 #: Seconds a local Ray adds before its runs (``ray.init``, each worker's imports and first model loads), 2 cores:
-#: the wall time on 2 workers minus half the serial run time, measured with benchmarks/bench_grid_scaling.py
-#: (8.8-13.6 s for grids of 10 to 1,000 runs).
+#: the wall time on 2 workers minus half the serial wall time in benchmarks/bench_grid_scaling.py's table
+#: (docs/compare.md): 7-12 s for grids of 10 to 1,000 runs.
 RAY_STARTUP_SECONDS = 10.0
 
 
