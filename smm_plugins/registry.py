@@ -54,6 +54,7 @@ from smm_plugins.provenance import (
 __all__ = [
     "register_benchmark",
     "list_benchmarks",
+    "list_suites",
     "load_benchmark",
     "benchmark_entry",
     "benchmark_status",
@@ -63,6 +64,7 @@ __all__ = [
     "BenchmarkEntry",
     "UnknownBenchmarkError",
     "BenchmarkNotInstalledError",
+    "UnknownSuiteError",
     "EMBEDDED_DATA_DIR",
 ]
 
@@ -83,6 +85,10 @@ class UnknownBenchmarkError(SMMBenchError, ValueError):
 
 class BenchmarkNotInstalledError(SMMBenchError, FileNotFoundError):
     """A registered benchmark's files are not available on this machine."""
+
+
+class UnknownSuiteError(SMMBenchError, ValueError):
+    """No registered benchmark belongs to a suite of that name."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,9 @@ class BenchmarkEntry:
     #: Registered benchmarks that stand for this one (its surrogates): the ``"lab"`` cost model gives them
     #: this entry's ``eval_seconds`` too.
     twins: tuple[str, ...] = ()
+    #: Suites this benchmark belongs to (e.g. ``("smm-mini",)``): :func:`list_benchmarks` ``(suite=...)``
+    #: and ``suite:NAME`` in ``smm-bench compare`` select it by them.
+    suites: tuple[str, ...] = ()
 
 
 _REGISTRY: dict[str, BenchmarkEntry] = {}
@@ -126,6 +135,7 @@ def register_benchmark(
     overwrite: bool = False,
     eval_seconds: float | None = None,
     twins: Sequence[str] = (),
+    suites: Sequence[str] = (),
 ) -> None:
     """Register ``factory`` under ``name``: a callable returning a Benchmark, ``"module:callable"``, or a directory.
 
@@ -133,7 +143,7 @@ def register_benchmark(
     surrogate files (e.g. a ``build-surrogate`` output) is loaded as :func:`load_benchmark` loads a
     directory, under ``name`` (kind ``"user"``); ``name`` must not start with ``smm-bench-`` (the official
     files' names). Re-registering an existing name raises ``ValueError`` unless ``overwrite=True``.
-    ``eval_seconds`` and ``twins``: see :class:`BenchmarkEntry`.
+    ``eval_seconds``, ``twins`` and ``suites``: see :class:`BenchmarkEntry`.
     """
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"benchmark name must be a non-empty string, got {name!r}")
@@ -160,7 +170,8 @@ def register_benchmark(
     if eval_seconds is not None and not (math.isfinite(eval_seconds) and eval_seconds > 0):
         raise ValueError(f"eval_seconds = {eval_seconds!r}; allowed: None or a finite number of seconds > 0")
     twins = (twins,) if isinstance(twins, str) else tuple(twins)
-    entry = BenchmarkEntry(name, target, description, kind, location, directory, eval_seconds, twins)
+    suites = _suite_names(suites)
+    entry = BenchmarkEntry(name, target, description, kind, location, directory, eval_seconds, twins, suites)
     with _LOCK:
         if name in _REGISTRY and not overwrite:
             raise ValueError(f"benchmark {name!r} is already registered; pass overwrite=True to replace it")
@@ -179,9 +190,25 @@ def unregister_benchmark(name: str) -> None:
             del _CACHE[key]
 
 
-def list_benchmarks() -> list[str]:
-    """Names of all registered benchmarks, sorted."""
-    return sorted(_REGISTRY)
+def list_benchmarks(suite: str | None = None) -> list[str]:
+    """Names of all registered benchmarks, sorted; with ``suite``, only the members of that suite.
+
+    An unknown ``suite`` raises :class:`UnknownSuiteError` naming the known suites.
+    """
+    with _LOCK:
+        if suite is None:
+            return sorted(_REGISTRY)
+        members = sorted(name for name, entry in _REGISTRY.items() if suite in entry.suites)
+    if not members:
+        known = ", ".join(list_suites()) or "none registered"
+        raise UnknownSuiteError(f"suite = {suite!r} is not a registered suite; known suites: {known}")
+    return members
+
+
+def list_suites() -> list[str]:
+    """Names of the suites that registered benchmarks belong to, sorted."""
+    with _LOCK:
+        return sorted({suite for entry in _REGISTRY.values() for suite in entry.suites})
 
 
 def benchmark_entry(name: str) -> BenchmarkEntry:
@@ -272,6 +299,15 @@ def load_benchmark(name_or_dir: str | os.PathLike[str], **kwargs: Any) -> Benchm
 
 
 # -- internals ---------------------------------------------------------------------------------
+
+
+def _suite_names(suites: Sequence[str]) -> tuple[str, ...]:
+    """``suites`` as a tuple of distinct non-empty names without ``:`` (a string is one suite)."""
+    names = (suites,) if isinstance(suites, str) else tuple(suites)
+    for suite in names:
+        if not isinstance(suite, str) or not suite.strip() or ":" in suite or "," in suite:
+            raise ValueError(f"suites contains {suite!r}; allowed: non-empty names without ':' or ','")
+    return tuple(dict.fromkeys(names))
 
 
 def _as_directory(factory: object) -> Path | None:
@@ -503,6 +539,7 @@ def _register_plugins() -> None:
                 location=entry.location,
                 eval_seconds=entry.eval_seconds,
                 twins=entry.twins,
+                suites=entry.suites,
             )
         except Exception as exc:  # noqa: BLE001 - any failure of third-party code: report it, keep the rest
             _PLUGIN_ERRORS[name] = plugin_error("benchmark", ep, exc)

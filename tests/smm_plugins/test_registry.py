@@ -253,3 +253,34 @@ def test_load_benchmark_from_a_factory_spec(tmp_path: Path, monkeypatch: pytest.
         load_benchmark("factory_mod:nope")
     with pytest.raises(TypeError, match="gave a int, not a smm_plugins Benchmark"):
         load_benchmark("factory_mod:not_a_benchmark")
+
+
+def test_suites_select_members_and_unknown_suite_lists_known(scratch_registry) -> None:
+    assert {"smm-mini-ps-true", "smm-mini-dfs-true"} <= set(list_benchmarks(suite="smm-mini"))
+    assert all("smm-mini" in registry.benchmark_entry(n).suites for n in list_benchmarks(suite="smm-mini"))
+    assert "smm-mini-ps" not in list_benchmarks(suite="smm-mini")  # a surrogate twin is not an exact member
+    register_benchmark("toy-a", lambda: None, suites=("toys", "toys"))
+    register_benchmark("toy-b", lambda: None, suites="toys")
+    assert list_benchmarks(suite="toys") == ["toy-a", "toy-b"]
+    assert registry.benchmark_entry("toy-a").suites == ("toys",)
+    assert {"smm-mini", "toys"} <= set(registry.list_suites())
+    with pytest.raises(registry.UnknownSuiteError, match=r"suite = 'no-such' .*known suites: .*smm-mini.*toys"):
+        list_benchmarks(suite="no-such")
+    with pytest.raises(ValueError, match="suites contains 'a:b'"):
+        register_benchmark("toy-c", lambda: None, suites=("a:b",))
+
+
+def test_plugin_entry_carries_its_suites(scratch_registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.metadata
+
+    (tmp_path / "suite_plugin_smm.py").write_text(
+        "from smm_plugins.registry import BenchmarkEntry\n"
+        "ENTRY = BenchmarkEntry('x', 'suite_plugin_smm:make', kind='true', suites=('plugin-suite',))\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    ep = importlib.metadata.EntryPoint("plugged", "suite_plugin_smm:ENTRY", registry.BENCHMARK_GROUP)
+    monkeypatch.setattr(registry, "entry_points", lambda group: {"plugged": ep})
+    registry._register_plugins()
+    assert list_benchmarks(suite="plugin-suite") == ["plugged"]
+    assert registry.benchmark_entry("plugged").kind == "true"
+    sys.modules.pop("suite_plugin_smm", None)
