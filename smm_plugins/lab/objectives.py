@@ -256,6 +256,7 @@ PS_TRUE_ENTRY = BenchmarkEntry(
     kind="true",
     eval_seconds=PSTrueBenchmark.eval_seconds,
     twins=("smm-mini-ps",),
+    suites=("smm-mini",),
 )
 DFS_TRUE_ENTRY = BenchmarkEntry(
     DFS_NAME,
@@ -264,4 +265,5 @@ DFS_TRUE_ENTRY = BenchmarkEntry(
     kind="true",
     eval_seconds=DFSTrueBenchmark.eval_seconds,
     twins=("smm-mini-dfs",),
+    suites=("smm-mini",),
 )
