@@ -1,6 +1,6 @@
 """The ``smm-bench`` command line.
 
-Sub-commands: ``list``, ``info NAME [--json]``, ``install PATH``,
+Sub-commands: ``list [--suite NAME] [--json]``, ``info NAME [--json]``, ``install PATH``,
 ``eval NAME (--configs FILE | --random N [--seed S]) [--objective ...] [--clip] [--out FILE]``.
 Other packages add theirs as entry points of the group ``smm_plugins.cli`` (see :mod:`smm_plugins.plugins`):
 each points at an ``add_subcommands(subparsers)`` that adds parsers and sets ``func`` (``args -> exit code``)
@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     p = sub.add_parser("list", parents=[common], help="list the registered benchmarks and whether they are available")
+    p.add_argument("--suite", metavar="NAME", help="only the members of suite NAME (e.g. smm-mini)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_list)
 
@@ -176,24 +177,36 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _cmd_list(args: argparse.Namespace) -> int:
     from smm_plugins.datadir import data_dir
-    from smm_plugins.registry import benchmark_entry, benchmark_status, list_benchmarks
+    from smm_plugins.registry import benchmark_entry, benchmark_status, list_benchmarks, list_suites
 
     rows: list[dict[str, Any]] = []
-    for name in list_benchmarks():
+    for name in list_benchmarks(suite=args.suite):
         entry = benchmark_entry(name)
         ok, detail = benchmark_status(name)
         rows.append(
-            {"name": name, "kind": entry.kind, "available": ok, "detail": detail, "description": entry.description}
+            {
+                "name": name,
+                "kind": entry.kind,
+                "suites": list(entry.suites),
+                "available": ok,
+                "detail": detail,
+                "description": entry.description,
+            }
         )
     if args.json:
-        print(json.dumps({"data_dir": str(data_dir()), "benchmarks": rows}, indent=1))
+        print(json.dumps({"data_dir": str(data_dir()), "suites": list_suites(), "benchmarks": rows}, indent=1))
         return 0
     width = max(len(r["name"]) for r in rows)
-    for r in rows:
+    suites = [", ".join(r["suites"]) or "-" for r in rows]
+    suite_width = max(len("suite"), *(len(s) for s in suites))
+    print(f"    {'name':<{width}}  {'suite':<{suite_width}}  description")
+    for r, suite in zip(rows, suites, strict=True):
         status = "ok " if r["available"] else "-- "
-        print(f"{status} {r['name']:<{width}}  {r['description']}")
+        print(f"{status} {r['name']:<{width}}  {suite:<{suite_width}}  {r['description']}")
         if not r["available"]:
-            print(f"    {'':<{width}}  {r['detail']}")
+            print(f"    {'':<{width}}  {'':<{suite_width}}  {r['detail']}")
+    for suite in [args.suite] if args.suite else list_suites():
+        print(f"suite {suite}: {len(list_benchmarks(suite=suite))} benchmarks (smm-bench list --suite {suite})")
     print(f"data directory: {data_dir()}")
     return 0
 

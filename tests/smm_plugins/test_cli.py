@@ -38,6 +38,27 @@ def test_list(capsys: pytest.CaptureFixture[str], data_dir: Path) -> None:
     assert by_name["smm-bench-ps"]["available"] is False and doc["data_dir"] == str(data_dir)
 
 
+def test_list_by_suite(capsys: pytest.CaptureFixture[str], scratch_registry) -> None:
+    from smm_plugins.registry import list_benchmarks, register_benchmark
+
+    register_benchmark("toy-member", "smm_plugins.testing:SyntheticBenchmark", suites=("toys",))
+    code, out, _ = _run(capsys, "list")
+    assert code == 0 and out.splitlines()[0].split() == ["name", "suite", "description"]
+    rows = {line.split()[1]: line.split()[2] for line in out.splitlines() if line[:3] in ("ok ", "-- ")}
+    assert rows["smm-mini-ps-true"] == "smm-mini" and rows["smm-mini-ps"] == "-" and rows["toy-member"] == "toys"
+    assert "suite toys: 1 benchmarks" in out
+    code, out, _ = _run(capsys, "list", "--suite", "smm-mini")
+    listed = [line.split()[1] for line in out.splitlines() if line[:3] in ("ok ", "-- ")]
+    assert code == 0 and listed == list_benchmarks(suite="smm-mini") and "toy-member" not in out
+    code, out, _ = _run(capsys, "list", "--suite", "smm-mini", "--json")
+    doc = json.loads(out)
+    assert [b["name"] for b in doc["benchmarks"]] == list_benchmarks(suite="smm-mini")
+    assert all("smm-mini" in b["suites"] and b["kind"] == "true" for b in doc["benchmarks"])
+    assert {"smm-mini", "toys"} <= set(doc["suites"])
+    code, _, err = _run(capsys, "list", "--suite", "no-such-suite")
+    assert code == 1 and "suite = 'no-such-suite' is not a registered suite; known suites:" in err and "toys" in err
+
+
 def test_install_then_info_and_eval_by_name(
     capsys: pytest.CaptureFixture[str], data_dir: Path, tmp_path: Path, ps_dir: Path, dfs_dir: Path
 ) -> None:
