@@ -3,7 +3,7 @@
 An axis of average ranks (rank 1 = best, on the left), each optimiser's name joined to its average rank by
 an elbow line (the better half on the left, the others on the right), and thick bars under the axis joining
 optimisers that are not significantly different (Friedman test, then pairwise Wilcoxon tests with Holm's
-correction).
+correction, or across benchmarks the Nemenyi critical difference, drawn as a scale bar above the axis).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ def _title(cd: CriticalDifference) -> str:
         test = f"Friedman p = {cd.friedman_p:.3g}"
     else:
         test = "two optimisers: Wilcoxon test only"
-    return f"{cd.benchmark}: {METRICS[cd.metric]} ({cd.n_seeds} seeds; {test}; α = {cd.alpha:g}, Holm)"
+    post_hoc = f"Nemenyi CD = {cd.critical_difference:.2f}" if math.isfinite(cd.critical_difference) else "Holm"
+    return f"{cd.benchmark}: {METRICS[cd.metric]} ({cd.n_seeds} {cd.blocks}; {test}; α = {cd.alpha:g}, {post_hoc})"
 
 
 def draw_cd_diagram(ax: Any, cd: CriticalDifference) -> None:
@@ -38,7 +39,13 @@ def draw_cd_diagram(ax: Any, cd: CriticalDifference) -> None:
     n_rows = max(n_left, k - n_left)
     y_axis = 0.0
     ax.set_xlim(lo - 0.9 - 0.25 * k, hi + 0.9 + 0.25 * k)
-    ax.set_ylim(-(n_rows + 0.6 + 0.35 * len(cd.groups)), 0.9)
+    with_cd = math.isfinite(cd.critical_difference)
+    ax.set_ylim(-(n_rows + 0.6 + 0.35 * len(cd.groups)), 1.4 if with_cd else 0.9)
+    if with_cd:  # Demšar's scale bar: average ranks further apart than this differ significantly
+        ax.plot([lo, lo + cd.critical_difference], [1.0, 1.0], color="black", lw=1.2)
+        for x in (lo, lo + cd.critical_difference):
+            ax.plot([x, x], [0.92, 1.08], color="black", lw=1.0)
+        ax.text(lo + cd.critical_difference / 2, 1.12, "CD", ha="center", va="bottom", fontsize=9)
     # The rank axis with integer ticks.
     ax.plot([lo, hi], [y_axis, y_axis], color="black", lw=1.2)
     for t in range(lo, hi + 1):

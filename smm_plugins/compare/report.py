@@ -8,6 +8,9 @@
   at the source models, the base model and the default configuration (:mod:`smm_plugins.references`);
 * ``cd_<benchmark>.png``: critical-difference diagrams of the final values (average ranks, Friedman test,
   Holm-corrected pairwise Wilcoxon tests; :mod:`smm_plugins.compare.stats`);
+* with 3 or more benchmarks, ``cd_across-benchmarks.png``, ``across_benchmarks.csv`` and ``across_ranks.csv``:
+  the ranks of each benchmark's median final values averaged over benchmarks, the Friedman test over benchmarks
+  and the Nemenyi critical difference (:mod:`smm_plugins.compare.across`);
 * ``final_table.csv``: per benchmark and optimiser, mean / std / median of the final values over seeds,
   the mean gain over random search on the same seeds, and the average rank per benchmark (rank 1 =
   best final ``train_acc`` on a seed, ties averaged);
@@ -36,6 +39,7 @@ import pandas as pd
 
 from smm_plugins._deps import require
 from smm_plugins._io import atomic_save_png, atomic_write_text
+from smm_plugins.compare.across import MIN_BENCHMARKS, across_benchmarks, across_summary, across_table, markdown_across
 from smm_plugins.compare.provenance import markdown_sources
 from smm_plugins.compare.reference_lines import draw_references, mark_off_range
 from smm_plugins.compare.replicates import IdenticalRuns, find_identical_runs
@@ -574,14 +578,29 @@ def make_report(
         atomic_write_text(path, frame.to_csv(index=False, float_format="%.6g"))
     truth_md, truth_csvs = truth_section(run_dir, df, wil, refs, specs, tested, out) if truth_check else ("", [])
     csvs += truth_csvs
+    across_md, across_csvs, across_pngs = _across_section(df, identical, out)
+    csvs += across_csvs
 
     failures = sorted((run_dir / "failures").glob("*.json")) if (run_dir / "failures").is_dir() else []
     head = [*_markdown_head(run_dir, raw, failures, unusable), *markdown_sources(specs)]
-    sections = _ReportSections(table, identical, friedman, cd_pngs, refs, truth_md, wil, checks, failures)
+    sections = _ReportSections(table, identical, friedman, cd_pngs, refs, truth_md, wil, checks, failures, across_md)
     md = _report_markdown(head, sections)
     md_path = out / "report.md"
     atomic_write_text(md_path, md)
-    return ReportResult(out=out, markdown=md_path, pngs=pngs + cd_pngs, csvs=csvs, table=table)
+    return ReportResult(out=out, markdown=md_path, pngs=pngs + cd_pngs + across_pngs, csvs=csvs, table=table)
+
+
+def _across_section(df: pd.DataFrame, identical: IdenticalRuns, out: Path) -> tuple[str, list[Path], list[Path]]:
+    """Section "Across benchmarks" (grids of 3 or more benchmarks), its CSVs and its CD diagram."""
+    if df["benchmark"].nunique() < MIN_BENCHMARKS:
+        return "", [], []
+    fin = final_values(df)
+    results = [across_benchmarks(fin.rename(columns={m: "final"}), m, identical=identical) for m in METRICS]
+    pngs = _plot_cd([cd for r in results if (cd := r.diagram()) is not None], out)
+    csvs = [out / "across_benchmarks.csv", out / "across_ranks.csv"]
+    for frame, path in zip((across_table(results), across_summary(results)), csvs, strict=True):
+        atomic_write_text(path, frame.to_csv(index=False, float_format="%.6g"))
+    return markdown_across(results, [p.name for p in pngs]), csvs, pngs
 
 
 def _usable_runs(run_dir: Path) -> tuple[pd.DataFrame, list[Any]]:
@@ -612,6 +631,7 @@ class _ReportSections:
     wilcoxon: pd.DataFrame
     checks: list[Any]  # results.RunFileCheck of every run file
     failures: list[Path]
+    across_md: str = ""  # section "Across benchmarks" ("" with fewer than 3 benchmarks)
 
 
 def _report_markdown(head: list[str], r: _ReportSections) -> str:
@@ -634,6 +654,7 @@ def _report_markdown(head: list[str], r: _ReportSections) -> str:
             "## Critical-difference diagrams",
             "",
             _markdown_cd(r.friedman, r.cd_pngs),
+            *([r.across_md] if r.across_md else []),
             "## Reference configurations",
             "",
             "What a user gets without optimising (grey lines on the curves): the source models alone, the base "

@@ -20,6 +20,7 @@ __all__ = [
     "METRICS",
     "CriticalDifference",
     "average_ranks",
+    "block_ranks",
     "critical_differences",
     "final_values",
     "friedman",
@@ -48,18 +49,27 @@ def wide_finals(fin: pd.DataFrame, metric: str) -> pd.DataFrame:
     return fin.pivot(index="seed", columns="optimizer", values=metric)
 
 
-def average_ranks(wide: pd.DataFrame) -> pd.Series:
-    """Average rank of each optimiser (column) over the seeds (rows) every optimiser finished.
+def block_ranks(wide: pd.DataFrame) -> pd.DataFrame:
+    """Rank of each optimiser (column) in each block (row: a seed, or a benchmark) that every optimiser finished.
 
-    Rank 1 = highest value on a seed; ties get the average of the ranks they span. Empty if no seed is complete.
+    Rank 1 = highest value in the block; ties get the average of the ranks they span (``scipy.stats.rankdata``).
     """
     from scipy.stats import rankdata
 
     complete = wide.dropna()
-    if not len(complete):
+    ranks = rankdata(-complete.to_numpy(), axis=1) if len(complete) else np.empty((0, wide.shape[1]))
+    return pd.DataFrame(ranks, index=complete.index, columns=wide.columns, dtype=float)
+
+
+def average_ranks(wide: pd.DataFrame) -> pd.Series:
+    """Average rank of each optimiser (column) over the seeds (rows) every optimiser finished.
+
+    Rank 1 = highest value on a seed; ties get the average of the ranks they span. NaN if no seed is complete.
+    """
+    ranks = block_ranks(wide)
+    if not len(ranks):
         return pd.Series(np.nan, index=wide.columns, dtype=float)
-    ranks = rankdata(-complete.to_numpy(), axis=1)
-    return pd.Series(ranks.mean(axis=0), index=wide.columns, dtype=float)
+    return pd.Series(ranks.to_numpy().mean(axis=0), index=wide.columns, dtype=float)
 
 
 def friedman(wide: pd.DataFrame) -> tuple[float, float]:
@@ -174,16 +184,18 @@ def not_significant_groups(order: list[str], different: set[frozenset[str]]) -> 
 
 @dataclass(frozen=True)
 class CriticalDifference:
-    """The rank analysis of one benchmark and metric (what a critical-difference diagram shows)."""
+    """The rank analysis of one benchmark (or across benchmarks) and metric: what a CD diagram shows."""
 
     benchmark: str
     metric: str
-    n_seeds: int  # seeds every optimiser finished
+    n_seeds: int  # blocks every optimiser finished: seeds (or benchmarks, see ``blocks``)
     ranks: dict[str, float]  # optimiser -> average rank, best first
     friedman_statistic: float
     friedman_p: float
     groups: list[tuple[str, ...]]  # optimisers joined by a bar (not significantly different)
     alpha: float = ALPHA
+    blocks: str = "seeds"  # what the Friedman test's blocks are (``n_seeds`` counts them): seeds or benchmarks
+    critical_difference: float = math.nan  # Nemenyi CD in rank units; NaN: the post-hoc test is Wilcoxon + Holm
 
     @property
     def significant(self) -> bool:
