@@ -172,6 +172,37 @@ class Benchmark(abc.ABC):
         x = self.space.to_vector(config)
         return float(self.evaluate(x, objective, clip=clip, n_problems=n_problems, seed=seed))
 
+    def reference_configs(self) -> dict[str, np.ndarray]:
+        """Named reference configurations (``{label: vector}``, model-input order): what a user gets without optimising.
+
+        The space's references (:func:`smm_plugins.references.reference_configs`: the sources alone, the base,
+        the default), then this benchmark's own (:meth:`benchmark_references`, e.g. the lab's ``"QP merge"``).
+        Raises ``ValueError`` if a benchmark reference repeats a label of the space's.
+        """
+        from smm_plugins.references import reference_configs
+
+        refs = reference_configs(self.space)
+        for label, x in self.benchmark_references().items():
+            if label in refs:
+                raise ValueError(
+                    f"benchmark reference label = {label!r} of {self.name!r} repeats one of the space's; "
+                    f"allowed: a label other than {', '.join(refs)}"
+                )
+            refs[label] = self.space.validate(np.asarray(x, dtype=np.float64)[None, :], argname=f"reference {label!r}")[
+                0
+            ]
+        return refs
+
+    def benchmark_references(self) -> dict[str, np.ndarray]:
+        """This benchmark's own reference configurations, beside its space's (``{label: vector}``).
+
+        Default: those of the plugin registered under this benchmark's name in the entry-point group
+        ``smm_plugins.references`` (:func:`smm_plugins.references.plugin_references`); a subclass may override.
+        """
+        from smm_plugins.references import plugin_references
+
+        return plugin_references(self)
+
     def _check_objective(self, objective: str) -> None:
         if objective not in self.objectives:
             raise ValueError(f"objective = {objective!r} is not known; allowed: {', '.join(self.objectives)}")

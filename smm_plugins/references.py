@@ -23,15 +23,28 @@ the order of the official ``label.json`` and ``base`` is the model both were fin
 are the surrogate's predictions at these points. For the lab (``smm-mini-*`` and the exact
 ``smm-mini-*-true``) A is the "language" model, B the "math" model and ``base`` their common
 pre-trained network (docs/merge-lab.md). Spaces of another kind get ``default`` only.
+
+**A benchmark's own references.** Beside the space's, a benchmark may have references of its own, such as
+the lab's ``QP merge`` (docs/qp-merge.md): :meth:`smm_plugins.Benchmark.reference_configs` returns the
+space's references followed by :meth:`~smm_plugins.Benchmark.benchmark_references`, which by default asks
+the plugin registered under the benchmark's name in the entry-point group ``smm_plugins.references``
+(:data:`REFERENCES_GROUP`; :func:`plugin_references`). Reports and the truth check use that method.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
 from smm_plugins.space import SearchSpace
 
-__all__ = ["reference_configs"]
+__all__ = ["REFERENCES_GROUP", "plugin_references", "reference_configs"]
+
+#: Entry-point group of benchmark-specific references: ``benchmark-name = "package.module:function"``, the
+#: function taking the loaded benchmark and returning ``{label: {parameter: value}}`` (or label -> vector).
+REFERENCES_GROUP = "smm_plugins.references"
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -74,4 +87,28 @@ def _dfs_references(space: SearchSpace) -> dict[str, np.ndarray]:
         x = np.ones(space.dim)
         x[space.is_categorical] = code
         refs[label] = x
+    return refs
+
+
+def plugin_references(bench: Any) -> dict[str, np.ndarray]:
+    """References of ``bench`` from the plugin registered under ``bench.name`` in :data:`REFERENCES_GROUP`.
+
+    ``{label: vector}`` in model-input order; ``{}`` if no plugin is registered for that name. A plugin that
+    fails (cannot be imported, raises, or gives a configuration the space rejects) is logged naming it
+    (:func:`smm_plugins.plugins.plugin_error`) and its references are left out: the others stay usable.
+    """
+    from smm_plugins.plugins import entry_points, plugin_error
+
+    ep = entry_points(REFERENCES_GROUP).get(str(getattr(bench, "name", "")))
+    if ep is None:
+        return {}
+    try:
+        configs = ep.load()(bench)
+        refs = {}
+        for label, cfg in configs.items():
+            x = bench.space.to_vector(cfg) if isinstance(cfg, Mapping) else np.asarray(cfg, dtype=np.float64)
+            refs[str(label)] = bench.space.validate(x[None, :], argname=f"reference {label!r}")[0]
+    except Exception as exc:  # noqa: BLE001 - one failing plugin never breaks the benchmark's other references
+        plugin_error("reference", ep, exc)  # logged (a warning; info for a missing import)
+        return {}
     return refs

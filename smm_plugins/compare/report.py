@@ -212,17 +212,17 @@ def reference_values(benchmarks: dict[str, str]) -> pd.DataFrame:
     """train_acc and test_acc of each benchmark's reference configurations (what a user gets without optimising).
 
     ``benchmarks``: ``{label: spec}`` (a registered name, a directory or ``"module:factory"``). References are
-    :func:`smm_plugins.references.reference_configs`; labels of equal configurations are joined
+    :meth:`smm_plugins.Benchmark.reference_configs` (the space's and the benchmark's own, e.g. the lab's "QP
+    merge"); labels of equal configurations are joined
     (``"A alone = default"``). A benchmark that cannot be loaded here is left out with a warning.
     """
-    from smm_plugins.references import reference_configs
     from smm_plugins.registry import load_benchmark
 
     rows = []
     for label, spec in benchmarks.items():
         try:
             bench = load_benchmark(spec)  # a name, a directory or "module:factory"
-            refs = reference_configs(bench.space)
+            refs = bench.reference_configs()
         except Exception as exc:  # noqa: BLE001 - the report goes on without this benchmark's reference lines
             logger.warning("no reference lines for benchmark %r (%s): %s", label, spec, exc)
             continue
