@@ -20,17 +20,34 @@ __all__ = ["configuration_space"]
 def configuration_space(space: SearchSpace, seed: int | None = None) -> ConfigSpace.ConfigurationSpace:
     """Translate a canonical :class:`SearchSpace` into a ``ConfigSpace.ConfigurationSpace`` (same names, order, bounds).
 
-    Floats become ``Float(lower, upper, default)``; categorical codes become ``Categorical`` over the integer
-    codes. ``seed`` seeds the space's own sampler. Needs ConfigSpace (``pip install "smm-plugins[hpobench]"``).
+    Floats become ``Float(lower, upper, default)``; categoricals become ``Categorical`` over their labels if
+    they have any (e.g. ``"ties"``), else over the integer codes. A parameter's condition becomes an
+    ``EqualsCondition`` (one parent value) or ``InCondition``, so conditional optimisers (SMAC, ...) see the
+    conditional space and its configurations leave inactive parameters out (``SearchSpace.to_vector``
+    fills them). ``seed`` seeds the space's own sampler. Needs ConfigSpace
+    (``pip install "smm-plugins[hpobench]"``).
     """
     cs_mod = require("ConfigSpace", "hpobench", who="smm_plugins.configspace")
     cs = cs_mod.ConfigurationSpace(name=space.name, seed=seed)
-    hps = []
+    hps = {}
     for p in space.parameters:
         meta = {"description": p.description} if p.description else None
         if p.kind == "float":
-            hps.append(cs_mod.Float(p.name, p.bounds, default=float(p.default), meta=meta))
+            hps[p.name] = cs_mod.Float(p.name, p.bounds, default=float(p.default), meta=meta)
         else:
-            hps.append(cs_mod.Categorical(p.name, list(p.codes), default=int(p.default), meta=meta))
-    cs.add(hps)
+            choices = list(p.labels) if p.labels else list(p.codes)
+            hps[p.name] = cs_mod.Categorical(p.name, choices, default=p.label(int(p.default)), meta=meta)
+    cs.add(list(hps.values()))
+    conditions = []
+    for p in space.parameters:
+        if p.condition is not None:
+            parent = space[p.condition.parent]
+            values = [parent.label(v) for v in p.condition.values]
+            child, parent_hp = hps[p.name], hps[parent.name]
+            if len(values) == 1:
+                conditions.append(cs_mod.EqualsCondition(child, parent_hp, values[0]))
+            else:
+                conditions.append(cs_mod.InCondition(child, parent_hp, values))
+    if conditions:
+        cs.add(conditions)
     return cs

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
 
 __all__ = [
+    "Condition",
     "Parameter",
     "SearchSpace",
     "ps_space",
@@ -36,11 +37,52 @@ Kind = Literal["float", "categorical"]
 
 
 @dataclass(frozen=True)
+class Condition:
+    """A parameter is active only when the categorical ``parent`` (declared earlier) takes one of ``values``.
+
+    ``values`` are the parent's integer codes (its labels, if it has any, are accepted and turned into codes
+    by the :class:`SearchSpace`). An inactive parameter still has a column; the objective ignores its value.
+    """
+
+    parent: str
+    values: tuple[int | str, ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.parent, str) or not self.parent:
+            raise ValueError(f"Condition parent must be a parameter name, got {self.parent!r}")
+        values = tuple(self.values) if isinstance(self.values, (list, tuple)) else (self.values,)
+        if not values or len(set(values)) != len(values):
+            raise ValueError(
+                f"Condition on {self.parent!r}: values must be distinct and non-empty, got {self.values!r}"
+            )
+        if any(isinstance(v, bool) or not isinstance(v, (int, np.integer, str)) for v in values):
+            raise ValueError(
+                f"Condition on {self.parent!r}: values must be the parent's integer codes or labels, "
+                f"got {self.values!r}"
+            )
+        object.__setattr__(self, "values", tuple(v if isinstance(v, str) else int(v) for v in values))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"parent": self.parent, "values": list(self.values)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, child: str = "?") -> Condition:
+        if not isinstance(data, Mapping) or set(data) != {"parent", "values"}:
+            raise ValueError(
+                f"Parameter {child!r}: condition must be {{'parent': NAME, 'values': [...]}}, got {data!r}"
+            )
+        return cls(parent=data["parent"], values=tuple(data["values"]))
+
+
+@dataclass(frozen=True)
 class Parameter:
     """One variable of a search space.
 
     ``kind == "float"``: a continuous value in ``[lower, upper]``.
-    ``kind == "categorical"``: an integer code out of ``choices`` (fed to the model as that number).
+    ``kind == "categorical"``: an integer code out of ``choices`` (fed to the model as that number);
+    ``labels`` (optional) names each choice, in the same order: frameworks show and return the names
+    (e.g. ``"ties"``), configurations may give either, the model-input row always holds the code.
+    ``condition`` (optional): the parameter is active only when its parent takes one of given values.
     """
 
     name: str
@@ -50,6 +92,8 @@ class Parameter:
     choices: tuple[int, ...] | None = None
     default: float | int = 0
     description: str = ""
+    labels: tuple[str, ...] | None = None
+    condition: Condition | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -80,6 +124,25 @@ class Parameter:
                 raise ValueError(f"Parameter {self.name!r}: default {self.default!r} is not one of {self.choices}")
         else:
             raise ValueError(f"Parameter {self.name!r}: kind must be 'float' or 'categorical', got {self.kind!r}")
+        self._check_labels_and_condition()
+
+    def _check_labels_and_condition(self) -> None:
+        if self.labels is not None:
+            labels = tuple(self.labels)
+            ok = (
+                self.kind == "categorical"
+                and len(labels) == len(self.codes)
+                and all(isinstance(x, str) and x for x in labels)
+                and len(set(labels)) == len(labels)
+            )
+            if not ok:
+                raise ValueError(
+                    f"Parameter {self.name!r}: labels must be {len(self.codes)} distinct non-empty strings, one per "
+                    f"choice of a categorical; got {self.labels!r}"
+                )
+            object.__setattr__(self, "labels", labels)
+        if self.condition is not None and not isinstance(self.condition, Condition):
+            raise ValueError(f"Parameter {self.name!r}: condition must be a Condition, got {self.condition!r}")
 
     @property
     def bounds(self) -> tuple[float, float]:
@@ -99,7 +162,27 @@ class Parameter:
         """Human-readable description of the allowed values (used in error messages)."""
         if self.kind == "float":
             return f"a finite number in [{self.lower:g}, {self.upper:g}]"
-        return f"one of {{{', '.join(str(c) for c in self.codes)}}}"
+        codes = f"{{{', '.join(str(c) for c in self.codes)}}}"
+        if self.labels:
+            return f"one of {{{', '.join(map(repr, self.labels))}}} (codes {codes})"
+        return f"one of {codes}"
+
+    def code(self, value: Any) -> int:
+        """The integer code of a categorical ``value`` (a code or, if the choices are labelled, a label)."""
+        if isinstance(value, str) and self.labels and value in self.labels:
+            return self.codes[self.labels.index(value)]
+        if (
+            self.kind == "categorical"
+            and not isinstance(value, (str, bytes, bool, np.bool_))
+            and isinstance(value, (int, float, np.number))
+            and value in self.codes
+        ):
+            return int(value)
+        raise ValueError(f"variable {self.name!r} = {value!r} is not a valid category; allowed: {self.allowed}")
+
+    def label(self, code: int) -> int | str:
+        """The label of code ``code`` (the code itself if the choices have no labels)."""
+        return self.labels[self.codes.index(int(code))] if self.labels else int(code)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "kind": self.kind, "default": self.default}
@@ -107,13 +190,18 @@ class Parameter:
             out.update(lower=self.lower, upper=self.upper)
         else:
             out["choices"] = list(self.codes)
+        if self.labels:
+            out["labels"] = list(self.labels)
+        if self.condition is not None:
+            out["condition"] = self.condition.to_dict()
         if self.description:
             out["description"] = self.description
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Parameter:
-        unknown = set(data) - {"name", "kind", "lower", "upper", "choices", "default", "description"}
+        keys = {"name", "kind", "lower", "upper", "choices", "default", "description", "labels", "condition"}
+        unknown = set(data) - keys
         if unknown:
             raise ValueError(f"Parameter {data.get('name')!r}: unknown keys {sorted(unknown)}")
         kind = data.get("kind")
@@ -132,6 +220,12 @@ class Parameter:
             choices=choices,
             default=default,
             description=data.get("description", ""),
+            labels=None if data.get("labels") is None else tuple(data["labels"]),
+            condition=(
+                None
+                if data.get("condition") is None
+                else Condition.from_dict(data["condition"], child=data.get("name"))
+            ),
         )
 
 
@@ -150,6 +244,8 @@ class SearchSpace:
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
     _cat_cols: np.ndarray = field(init=False, repr=False, compare=False)
     _cat_choices: np.ndarray = field(init=False, repr=False, compare=False)
+    #: (column, parent column, parent codes that activate it) of each conditional parameter, in column order.
+    _conditions: tuple[tuple[int, int, np.ndarray], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parameters", tuple(self.parameters))
@@ -159,6 +255,18 @@ class SearchSpace:
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"Search space {self.name!r} has duplicate parameter names: {dupes}")
+        object.__setattr__(
+            self, "parameters", tuple(self._resolved_condition(i, p) for i, p in enumerate(self.parameters))
+        )
+        object.__setattr__(
+            self,
+            "_conditions",
+            tuple(
+                (i, names.index(p.condition.parent), np.array(p.condition.values, dtype=np.float64))
+                for i, p in enumerate(self.parameters)
+                if p.condition is not None
+            ),
+        )
         lower, upper = np.array([p.bounds for p in self.parameters], dtype=np.float64).T
         object.__setattr__(self, "_lower", np.ascontiguousarray(lower))
         object.__setattr__(self, "_upper", np.ascontiguousarray(upper))
@@ -172,6 +280,26 @@ class SearchSpace:
             table[i, : len(p.codes)] = p.codes
         object.__setattr__(self, "_cat_cols", np.flatnonzero(self._is_cat))
         object.__setattr__(self, "_cat_choices", table)
+
+    def _resolved_condition(self, i: int, p: Parameter) -> Parameter:
+        """``p`` with its condition checked against the parameters before it and its labels turned into codes."""
+        cond = p.condition
+        if cond is None:
+            return p
+        earlier = {q.name: q for q in self.parameters[:i]}
+        parent = earlier.get(cond.parent)
+        if parent is None or parent.kind != "categorical":
+            allowed = [q.name for q in earlier.values() if q.kind == "categorical"]
+            what = "is not a categorical" if parent is not None else "is not a parameter declared before it"
+            raise ValueError(
+                f"Search space {self.name!r}: parameter {p.name!r} has condition parent {cond.parent!r}, which {what}; "
+                f"allowed: one of the categoricals declared earlier {allowed}"
+            )
+        try:
+            codes = tuple(parent.code(v) for v in cond.values)
+        except ValueError as exc:
+            raise ValueError(f"Search space {self.name!r}: condition of parameter {p.name!r}: {exc}") from None
+        return replace(p, condition=Condition(parent.name, codes))
 
     # -- basic facts ---------------------------------------------------------------------------
     @property
@@ -215,6 +343,40 @@ class SearchSpace:
     def index(self, name: str) -> int:
         return self._index[name]
 
+    # -- conditions ----------------------------------------------------------------------------
+    @property
+    def conditional(self) -> bool:
+        """True if some parameter is active only for some values of a categorical parent."""
+        return bool(self._conditions)
+
+    def active_mask(self, X: Any) -> np.ndarray:
+        """Which parameters are active in each row of ``X`` (model-input rows), boolean of shape (n, dim).
+
+        A parameter without condition is always active; a conditional one when its parent is active and
+        holds one of the condition's codes (parents are declared first, so one pass in column order decides).
+        """
+        arr = np.asarray(X, dtype=np.float64)
+        arr = arr.reshape(1, -1) if arr.ndim == 1 else arr
+        if arr.ndim != 2 or arr.shape[1] != self.dim:
+            raise ValueError(f"X has shape {arr.shape}; search space {self.name!r} needs rows of {self.dim} values")
+        active = np.ones(arr.shape, dtype=bool)
+        for col, parent, codes in self._conditions:
+            active[:, col] = active[:, parent] & np.isin(arr[:, parent], codes)
+        return active
+
+    def is_active(self, name: str, config: Mapping[str, Any]) -> bool:
+        """Whether parameter ``name`` is active given the values of ``config`` (codes or labels).
+
+        A parameter whose parent is absent from ``config`` or inactive is inactive (define-by-run frameworks
+        fill ``config`` in the space's order, so the parents are known first).
+        """
+        cond = self[name].condition
+        if cond is None:
+            return True
+        if cond.parent not in config or not self.is_active(cond.parent, config):
+            return False
+        return self[cond.parent].code(config[cond.parent]) in cond.values
+
     # -- conversion ----------------------------------------------------------------------------
     def default_vector(self) -> np.ndarray:
         """The default configuration as a model-input row (float64)."""
@@ -226,26 +388,46 @@ class SearchSpace:
     def to_vector(self, config: Mapping[str, Any]) -> np.ndarray:
         """Turn a ``{name: value}`` mapping into a model-input row (no range check; see validate).
 
-        Raises ``ValueError`` for missing or unknown names.
+        Labelled categoricals take a label or a code. A parameter that is inactive in ``config`` (see
+        :meth:`is_active`) may be left out: its column gets the default. Raises ``ValueError`` for unknown
+        names and for missing active ones.
         """
         if not isinstance(config, Mapping):
             raise TypeError(f"config must be a mapping of parameter name to value, got {type(config).__name__}")
-        missing = [n for n in self.names if n not in config]
         unknown = [k for k in config if k not in self._index]
         if unknown:
             raise ValueError(
                 f"config has unknown parameter(s) {unknown[:5]} for search space {self.name!r}; "
                 f"expected names like {self.names[:3]}"
             )
+        missing = [n for n in self.names if n not in config]
+        if missing and self._conditions:
+            missing = [n for n in missing if self.is_active(n, config)]
         if missing:
             raise ValueError(
-                f"config is missing {len(missing)} parameter(s) of search space {self.name!r}: {missing[:5]}"
+                f"config is missing {len(missing)} "
+                + ("active " if self._conditions else "")
+                + f"parameter(s) of search space {self.name!r}: {missing[:5]}"
                 + (" ..." if len(missing) > 5 else "")
             )
         row = np.empty(self.dim, dtype=np.float64)
         for i, p in enumerate(self.parameters):
-            row[i] = _as_float(config[p.name], p)
+            row[i] = _as_float(config[p.name], p) if p.name in config else float(p.default)
         return row
+
+    def to_active_config(self, row: Sequence[float] | np.ndarray) -> dict[str, float | int | str]:
+        """A model-input row as a conditional framework holds it: active parameters only, categoricals by label.
+
+        The inverse of :meth:`to_vector` up to inactive values (which the objective ignores).
+        """
+        arr = np.asarray(row, dtype=np.float64).reshape(-1)
+        config = self.to_config(arr)
+        active = self.active_mask(arr)[0]
+        return {
+            p.name: (p.label(int(config[p.name])) if p.kind == "categorical" else config[p.name])
+            for p, on in zip(self.parameters, active, strict=True)
+            if on
+        }
 
     def to_config(self, row: Sequence[float] | np.ndarray) -> dict[str, float | int]:
         """Turn a model-input row into a ``{name: value}`` dict (categoricals as int)."""
@@ -272,6 +454,9 @@ class SearchSpace:
                 f"(in this order: {', '.join(self.names[:3])}, ...)"
             )
         bad = ~np.isfinite(arr)
+        if bad.any() and self._conditions:
+            arr = self._fill_inactive(arr)
+            bad = ~np.isfinite(arr)
         if bad.any():
             r, c = map(int, np.argwhere(bad)[0])
             p = self.parameters[c]
@@ -308,9 +493,18 @@ class SearchSpace:
         arr = _as_numeric_2d(X, argname=argname, space=self)
         if arr.shape[1] != self.dim:
             raise ValueError(f"{argname} has {arr.shape[1]} columns; search space {self.name!r} needs {self.dim}")
+        if self._conditions:
+            arr = self._fill_inactive(arr)
         cont = ~self._is_cat
         if cont.any():
             arr[:, cont] = np.clip(arr[:, cont], self._lower[cont], self._upper[cont])
+        return arr
+
+    def _fill_inactive(self, arr: np.ndarray) -> np.ndarray:
+        """NaN in an inactive column (ConfigSpace's array form of an inactive value) -> the default (in place)."""
+        fill = np.isnan(arr) & ~self.active_mask(arr)
+        if fill.any():
+            arr[fill] = np.broadcast_to(self.default_vector(), arr.shape)[fill]
         return arr
 
     def sample(self, n: int, rng: np.random.Generator | int | None = None) -> np.ndarray:
@@ -456,6 +650,8 @@ def dfs_space(
 
 
 def _as_float(value: Any, p: Parameter) -> float:
+    if isinstance(value, str) and p.labels:
+        return float(p.code(value))  # ValueError naming the variable, the value and the labels
     if isinstance(value, (bool, np.bool_)) or isinstance(value, (str, bytes)) or value is None:
         raise ValueError(f"variable {p.name!r} = {value!r} is not a number; allowed: {p.allowed}")
     try:
