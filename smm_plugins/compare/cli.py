@@ -32,8 +32,11 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     )
     src = p.add_mutually_exclusive_group()
     src.add_argument("--experiment", metavar="FILE", help="experiment file (.toml, .yaml, .json)")
-    src.add_argument("--preset", metavar="NAME", help="a named experiment (demo, full, quick)")
-    p.add_argument("--benchmarks", help="comma-separated benchmark names or directories, e.g. smm-mini-ps,smm-mini-dfs")
+    src.add_argument("--preset", metavar="NAME", help="a named experiment (demo, full, quick, suite)")
+    p.add_argument(
+        "--benchmarks",
+        help="comma-separated benchmark names, directories or suites, e.g. smm-mini-ps,smm-mini-dfs or suite:smm-mini",
+    )
     p.add_argument(
         "--optimizers",
         help="comma-separated optimiser names or specs, e.g. random,tpe,cmaes,sep-cmaes,de, "

@@ -3,7 +3,8 @@
 An experiment file (TOML shown; YAML takes the same keys)::
 
     name = "my-comparison"
-    benchmarks = ["smm-mini-ps", "smm-mini-dfs"]      # registered names, directories or "module:factory"
+    benchmarks = ["smm-mini-ps", "smm-mini-dfs"]      # registered names, directories, "module:factory",
+                                                      # or "suite:NAME" (every member of a suite)
     optimizers = ["random", "tpe", "cmaes", "sep-cmaes", "de"]  # or "module:function", "optuna.samplers:QMCSampler"
     seeds = 10                                        # a count (0..9) or an explicit list [0, 3, 7]
     budget = 1000                                     # evaluations per run
@@ -17,6 +18,14 @@ An experiment file (TOML shown; YAML takes the same keys)::
     n_startup_trials = 20
 
 The runner saves the resolved experiment as ``DIR/experiment.toml`` with the package version.
+
+A suite (``"suite:smm-mini"``) is resolved when the experiment is built: it stands for the suite's
+registered members (:func:`~smm_plugins.registry.list_benchmarks` ``(suite=...)``, sorted) at that moment,
+in its place in the list; a benchmark named twice (by name and through a suite) runs once. The saved
+``experiment.toml`` lists the resolved names (and ``[meta.suites]`` what each suite stood for), so a
+report of that folder does not change when a suite grows later. Running the same command again
+resolves the suite again: members registered since then are added to the grid (finished runs are
+kept); to resume exactly the recorded grid, pass ``--experiment DIR/experiment.toml``.
 """
 
 from __future__ import annotations
@@ -36,12 +45,23 @@ import tomli_w
 
 from smm_plugins._io import atomic_write_text
 
-__all__ = ["Experiment", "PRESETS", "load_experiment", "save_experiment", "preset", "read_saved_experiment"]
+__all__ = [
+    "Experiment",
+    "PRESETS",
+    "SUITE_PREFIX",
+    "load_experiment",
+    "save_experiment",
+    "preset",
+    "read_saved_experiment",
+    "resolve_suites",
+]
 
 #: File name of the experiment saved into an output directory.
 SAVED_NAME = "experiment.toml"
 #: Keys whose change makes earlier runs of a directory incomparable (a resume must keep them).
 RESULT_KEYS = ("budget", "objective", "base_seed", "options")
+#: A benchmark spec ``"suite:NAME"`` stands for every registered member of the suite ``NAME``.
+SUITE_PREFIX = "suite:"
 
 
 @dataclass
@@ -70,6 +90,10 @@ class Experiment:
             dupes = sorted({v for v in values if values.count(v) > 1})
             if dupes:
                 raise ValueError(f"{key} lists {dupes} more than once")
+        resolved, suites = resolve_suites(self.benchmarks)
+        self.benchmarks = resolved
+        #: Suite name -> the members it stood for (what ``experiment.toml``'s ``[meta.suites]`` records).
+        self.suites: dict[str, list[str]] = suites
         if isinstance(self.budget, bool) or not isinstance(self.budget, int) or self.budget < 1:
             raise ValueError(
                 f"budget = {self.budget!r} is not allowed; allowed: a positive integer (evaluations per run)"
@@ -120,7 +144,29 @@ class Experiment:
         """A copy with some fields changed (``None`` values are ignored)."""
         data = self.to_dict()
         data.update({k: v for k, v in changes.items() if v is not None})
-        return Experiment.from_dict(data)
+        new = Experiment.from_dict(data)
+        new.suites = {**self.suites, **new.suites} if changes.get("benchmarks") is None else new.suites
+        return new
+
+
+def resolve_suites(specs: Sequence[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """``specs`` with each ``"suite:NAME"`` replaced by the suite's registered members, and what each stood for.
+
+    Order is kept (a suite's members, sorted, in its place); a name that comes again is left out. An unknown
+    suite raises :class:`~smm_plugins.registry.UnknownSuiteError` (a ``ValueError``) naming the known ones.
+    """
+    from smm_plugins.registry import list_benchmarks
+
+    resolved: dict[str, None] = {}
+    suites: dict[str, list[str]] = {}
+    for spec in specs:
+        if spec.startswith(SUITE_PREFIX):
+            suite = spec[len(SUITE_PREFIX) :].strip()
+            suites[suite] = list_benchmarks(suite=suite)
+            resolved.update(dict.fromkeys(suites[suite]))
+        else:
+            resolved[spec] = None
+    return list(resolved), suites
 
 
 def _str_list(key: str, value: Any, *, allow_empty: bool = False) -> list[str]:
@@ -176,6 +222,22 @@ PRESETS: dict[str, dict[str, Any]] = {
         optimizers=["random", "tpe", "cmaes", "sep-cmaes", "de"],
         seeds=10,
         budget=1000,
+        workers=2,
+    ),
+    # The demo's optimisers over every member of the suite smm-mini (exact merge objectives), for the report's
+    # "Across benchmarks" section: average ranks and a Friedman test over benchmarks. The Friedman test's
+    # power comes from the number of benchmarks (5 optimisers: its smallest p is chi2_4.sf(4 N), 0.09 for
+    # N = 2 benchmarks, 0.017 for 3, < 1e-10 for 16); 10 seeds keep each benchmark's median over seeds
+    # stable and let the per-benchmark Wilcoxon tests decide as in the demo. Cost from the measured
+    # evaluation time (plan.expected_seconds: the optimisers' ms per trial + 2 x 5-7.5 ms of exact
+    # objective): ~140 s serial per member at 100 evaluations, so ~40 min serial (~20 min on 2 workers) for
+    # 16-19 members, 5 min for 2; 200 evaluations would double that.
+    "suite": dict(
+        name="suite",
+        benchmarks=["suite:smm-mini"],
+        optimizers=["random", "tpe", "cmaes", "sep-cmaes", "de"],
+        seeds=10,
+        budget=100,
         workers=2,
     ),
     # A smoke test: seconds.
@@ -241,7 +303,7 @@ def save_experiment(exp: Experiment, out_dir: str | os.PathLike[str]) -> Path:
     """Write ``exp`` as ``out_dir/experiment.toml`` (atomically) with a ``[meta]`` table naming versions."""
     from smm_plugins import __version__
 
-    meta = {
+    meta: dict[str, Any] = {
         "smm_plugins_version": __version__,
         "python": platform.python_version(),
         "saved": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -252,6 +314,8 @@ def save_experiment(exp: Experiment, out_dir: str | os.PathLike[str]) -> Path:
             meta[f"{key}_version"] = metadata.version(key.replace("_", "-"))
         except metadata.PackageNotFoundError:
             pass
+    if exp.suites:
+        meta["suites"] = exp.suites
     data = exp.to_dict()
     data["meta"] = meta
     path = Path(out_dir) / SAVED_NAME

@@ -12,7 +12,7 @@ import numpy as np
 
 from smm_plugins.compare.experiment import Experiment
 
-__all__ = ["RunSpec", "benchmark_label", "expected_seconds", "plan_runs", "run_seed"]
+__all__ = ["RunSpec", "benchmark_label", "expected_seconds", "objective_ms", "plan_runs", "run_seed"]
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,23 @@ SURROGATE_MS = 1.0
 
 
 def expected_seconds(spec: RunSpec, cost_hint: float) -> float:
-    """Expected seconds of one run: ``budget`` x (optimiser ``cost_hint`` ms per trial + ~1 ms of surrogate)."""
-    return spec.budget * (cost_hint + SURROGATE_MS) / 1000.0
+    """Expected seconds of one run: ``budget`` x (optimiser ``cost_hint`` ms + the objective's ms per trial).
+
+    The objective's ms: ~1 ms for a surrogate; for a registered benchmark with a measured ``eval_seconds``
+    (an exact objective, e.g. the lab's), twice that (each trial's evaluation, then its ``test_acc``).
+    """
+    return spec.budget * (cost_hint + objective_ms(spec.benchmark)) / 1000.0
+
+
+def objective_ms(benchmark: str) -> float:
+    """Expected milliseconds of the objective per trial of a run on ``benchmark`` (a spec of :class:`RunSpec`)."""
+    from smm_plugins.registry import UnknownBenchmarkError, benchmark_entry
+
+    try:
+        seconds = benchmark_entry(benchmark).eval_seconds
+    except UnknownBenchmarkError:
+        seconds = None
+    return SURROGATE_MS if seconds is None else 2000.0 * seconds
 
 
 def _safe(text: str) -> str:
