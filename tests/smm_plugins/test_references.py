@@ -56,3 +56,83 @@ def test_source_alone_is_the_source_model_on_the_exact_lab_objective(name: str) 
     if name == "smm-mini-ps-true":
         X, y = lab.splits["train_acc"]
         assert bench.evaluate(refs["base"]) == pytest.approx(float(np.mean(lab.base.predict(X) == y)), abs=1e-12)
+
+
+# -- a benchmark's own references (Benchmark.reference_configs, the entry-point group smm_plugins.references) --
+
+
+def _with_plugins(monkeypatch: pytest.MonkeyPatch, targets: dict[str, str]) -> None:
+    # The installed entry points of the group, replaced by these (name -> "module:function").
+    import importlib.metadata
+
+    from smm_plugins import plugins
+    from smm_plugins.references import REFERENCES_GROUP
+
+    eps = {n: importlib.metadata.EntryPoint(n, t, REFERENCES_GROUP) for n, t in targets.items()}
+    real = plugins.entry_points
+    monkeypatch.setattr(plugins, "entry_points", lambda group: eps if group == REFERENCES_GROUP else real(group))
+
+
+def test_a_benchmark_without_its_own_references_has_the_spaces() -> None:
+    from smm_plugins.testing import SyntheticBenchmark
+
+    bench = SyntheticBenchmark(ps_space(name="toy-ps", n_layers=3))
+    refs = bench.reference_configs()
+    assert list(refs) == list(reference_configs(bench.space))
+    for label, x in reference_configs(bench.space).items():
+        np.testing.assert_array_equal(refs[label], x)
+
+
+def test_a_subclass_adds_its_own_after_the_spaces_and_bad_ones_are_refused() -> None:
+    from smm_plugins.testing import SyntheticBenchmark
+
+    class Own(SyntheticBenchmark):
+        extra: dict[str, np.ndarray] = {"hand-made": np.array([0.2, 0.4, 0.6, 0.8])}
+
+        def benchmark_references(self) -> dict[str, np.ndarray]:
+            return self.extra
+
+    bench = Own(ps_space(name="toy-ps", n_layers=2))
+    refs = bench.reference_configs()
+    assert list(refs) == ["A alone", "B alone", "base", "default", "hand-made"]
+    np.testing.assert_array_equal(refs["hand-made"], [0.2, 0.4, 0.6, 0.8])
+    bench.extra = {"base": np.zeros(4)}
+    with pytest.raises(ValueError, match="label = 'base' of 'toy-ps' repeats one of the space's"):
+        bench.reference_configs()
+    bench.extra = {"too big": np.array([0.2, 0.4, 0.6, 1.8])}
+    with pytest.raises(ValueError, match="reference 'too big'"):
+        bench.reference_configs()
+
+
+def test_a_plugin_gives_a_benchmark_references_by_its_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The lab's provider, registered for one name: it answers for that benchmark and no other.
+    from smm_plugins.lab.qp import QP_LABEL, load_qp_file
+
+    _with_plugins(monkeypatch, {"smm-mini-ps-true": "smm_plugins.lab.qp:qp_references"})
+    bench = load_benchmark("smm-mini-ps-true")
+    assert list(bench.benchmark_references()) == [QP_LABEL]
+    np.testing.assert_array_equal(bench.benchmark_references()[QP_LABEL], list(load_qp_file()["config"].values()))
+    assert load_benchmark("smm-mini-ps").benchmark_references() == {}  # not registered in this patched group
+
+
+@pytest.mark.parametrize(
+    ("target", "logged"),
+    [
+        ("no_such_module_for_references:refs", "ModuleNotFoundError"),  # cannot be imported
+        ("smm_plugins.lab.qp:qp_references", "has no QP merge here"),  # raises for this benchmark
+        ("smm_plugins.space:ps_space", "AttributeError"),  # gives something that is not {label: config}
+    ],
+)
+def test_a_failing_plugin_is_named_in_the_log_and_the_spaces_references_stay(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, target: str, logged: str
+) -> None:
+    import logging
+
+    from smm_plugins.testing import SyntheticBenchmark
+
+    _with_plugins(monkeypatch, {"toy-ps": target})
+    bench = SyntheticBenchmark(ps_space(name="toy-ps", n_layers=2))
+    with caplog.at_level(logging.INFO, logger="smm_plugins.plugins"):
+        refs = bench.reference_configs()
+    assert list(refs) == ["A alone", "B alone", "base", "default"]
+    assert logged in caplog.text and target in caplog.text and "reference plugin" in caplog.text
