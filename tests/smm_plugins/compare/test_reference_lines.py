@@ -56,3 +56,34 @@ def test_report_curves_mark_the_references_they_cut_off(tmp_path: Path, monkeypa
     assert lo > 0.19  # the curves keep their zoom ...
     assert [t.get_text() for t in ax.texts] == ["↓ below: B alone 0.190"]  # ... and the cut-off line is named
     assert "B alone: 0.190 (below the plot ↓)" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+@pytest.mark.slow
+def test_the_qp_merge_is_a_reference_line_and_checked_on_the_truth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As a user reads it: a report of the lab's surrogate draws the QP merge, lists it, and the truth check
+    # gives its value on the surrogate and on the exact twin.
+    from smm_plugins import load_benchmark
+    from smm_plugins.compare import Experiment, make_report, report, run_experiment
+    from smm_plugins.lab.qp import QP_LABEL
+
+    figures: list[Any] = []
+    real_save = report.atomic_save_png
+    monkeypatch.setattr(report, "atomic_save_png", lambda fig, path: (figures.append(fig), real_save(fig, path)))
+    exp = Experiment(benchmarks=["smm-mini-ps"], optimizers=["random"], seeds=2, budget=5, workers=1)
+    run_experiment(exp, tmp_path / "grid", progress=False)
+    res = make_report(tmp_path / "grid")
+
+    x = load_benchmark("smm-mini-ps").reference_configs()[QP_LABEL]
+    on_surrogate = load_benchmark("smm-mini-ps").evaluate(x, "train_acc")
+    on_truth = load_benchmark("smm-mini-ps-true").evaluate(x, "train_acc")
+    refs = pd.read_csv(tmp_path / "grid" / "report" / "references.csv").set_index("reference")
+    assert refs.loc[QP_LABEL, "train_acc"] == pytest.approx(on_surrogate, abs=1e-6)
+    legends = [
+        t.get_text() for fig in figures for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()
+    ]
+    assert any(t.startswith(f"{QP_LABEL}: {on_surrogate:.3f}") for t in legends)
+    md = res.markdown.read_text()
+    line = next(s for s in md.splitlines() if s.startswith(f"| smm-mini-ps | {QP_LABEL} | ") and s.count("|") == 9)
+    assert f"| {on_surrogate:.4f} | {on_truth:.4f} | {on_surrogate - on_truth:+.4f} |" in line
