@@ -224,7 +224,7 @@ class _SMMLogic:
         if not rows:
             raise ValueError("configurations is empty; pass at least one configuration to re-score")
         acc = np.asarray(self.benchmark.evaluate(np.vstack(rows), "train_acc"))
-        best = self.benchmark.space.to_config(rows[int(np.argmax(acc))])
+        best = self.benchmark.space.to_active_config(rows[int(np.argmax(acc))])  # as a Configuration holds it
         return best, self.objective_function(best)  # type: ignore[attr-defined]
 
 

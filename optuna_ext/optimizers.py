@@ -85,8 +85,12 @@ def run_study(
             else problem.search_space
         )
         for _ in range(budget):
-            trial = study.ask(space)
-            study.tell(trial, problem.evaluate(trial.params))
+            if benchmark.space.conditional:  # define-by-run: only the active parameters (Problem.suggest)
+                trial = study.ask()
+                study.tell(trial, problem.evaluate(problem.suggest(trial, space)))
+            else:
+                trial = study.ask(space)
+                study.tell(trial, problem.evaluate(trial.params))
 
 
 @dataclass(frozen=True)

@@ -94,8 +94,26 @@ class Problem(optunahub.benchmarks.BaseProblem):
         return self.benchmark.space.to_vector(params)
 
     def evaluate(self, params: dict[str, Any]) -> float | Sequence[float]:
-        """Accuracy in [0, 1] of ``params`` (``{name: value}``)."""
+        """Accuracy in [0, 1] of ``params`` (``{name: value}``; inactive conditional parameters may be left out)."""
         return self._accuracy(self.to_vector(params))
+
+    def suggest(
+        self, trial: optuna.Trial, distributions: Mapping[str, optuna.distributions.BaseDistribution] | None = None
+    ) -> dict[str, Any]:
+        """Suggest the trial's parameters define-by-run, in the space's order: only the active ones.
+
+        A conditional parameter (e.g. ``slerp_t``, active when ``operator`` is ``"slerp"``) is suggested only
+        when its condition holds, Optuna's own way of searching a conditional space (TPE models each
+        parameter on the trials that have it). ``distributions``: default :attr:`search_space`.
+        """
+        dists = self._search_space if distributions is None else distributions
+        space = self.benchmark.space
+        params: dict[str, Any] = {}
+        for name, dist in dists.items():
+            if space.is_active(name, params):
+                params[name] = trial._suggest(name, dist)  # as OptunaHub's BaseProblem.__call__ suggests
+                trial._check_distribution(name, dist)
+        return params
 
     @property
     def fidelity_attrs(self) -> dict[str, int]:
@@ -111,7 +129,8 @@ class Problem(optunahub.benchmarks.BaseProblem):
         return float(self.benchmark.evaluate(x, self.objective, n_problems=self.n_problems, seed=self.seed))
 
     def __call__(self, trial: optuna.Trial) -> float | Sequence[float]:
-        value = super().__call__(trial)
+        # A conditional space is suggested define-by-run (active parameters only); a flat one as OptunaHub does.
+        value = self.evaluate(self.suggest(trial)) if self.benchmark.space.conditional else super().__call__(trial)
         for key, attr in self.fidelity_attrs.items():  # a low-fidelity value must not pass for a full one
             trial.set_user_attr(key, attr)
         if not self.extras:

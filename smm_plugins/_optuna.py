@@ -17,9 +17,11 @@ def optuna_distributions(space: SearchSpace, *, integer_categoricals: bool = Fal
     """Optuna distributions of ``space``, by parameter name in the space's order.
 
     Floats become ``FloatDistribution(lower, upper)`` and categoricals ``CategoricalDistribution`` of their
-    integer codes (in the space's order). With ``integer_categoricals=True`` a categorical whose codes are
-    contiguous integers becomes ``IntDistribution(min, max)`` instead: samplers that only handle numbers
-    (CMA-ES) then model it as an ordered integer rather than sampling it independently.
+    labels if they have any (e.g. ``"ties"``), else of their integer codes (in the space's order). With
+    ``integer_categoricals=True`` an unlabelled categorical whose codes are contiguous integers becomes
+    ``IntDistribution(min, max)`` instead: samplers that only handle numbers (CMA-ES) then model it as an
+    ordered integer rather than sampling it independently (labelled choices, e.g. merge operators, have no
+    order and stay categorical).
     Raises ``ImportError`` naming the extra to install if Optuna is missing.
     """
     dist = require("optuna.distributions", "optuna", who="smm_plugins.optuna_distributions")
@@ -27,10 +29,10 @@ def optuna_distributions(space: SearchSpace, *, integer_categoricals: bool = Fal
     for p in space.parameters:
         if p.kind == "float":
             out[p.name] = dist.FloatDistribution(*p.bounds)
-        elif integer_categoricals and _contiguous(p):
+        elif integer_categoricals and not p.labels and _contiguous(p):
             out[p.name] = dist.IntDistribution(min(p.codes), max(p.codes))
         else:
-            out[p.name] = dist.CategoricalDistribution(list(p.codes))
+            out[p.name] = dist.CategoricalDistribution(list(p.labels or p.codes))
     return out
 
 

@@ -224,7 +224,7 @@ class Parameter:
             condition=(
                 None
                 if data.get("condition") is None
-                else Condition.from_dict(data["condition"], child=data.get("name"))
+                else Condition.from_dict(data["condition"], child=str(data.get("name")))
             ),
         )
 
@@ -382,7 +382,10 @@ class SearchSpace:
         """The default configuration as a model-input row (float64)."""
         return np.array([float(p.default) for p in self.parameters], dtype=np.float64)
 
-    def default_config(self) -> dict[str, float | int]:
+    def default_config(self) -> dict[str, float | int | str]:
+        """The default configuration ``{name: value}``; with conditions or labels as :meth:`to_active_config`."""
+        if self._conditions or any(p.labels for p in self.parameters):
+            return self.to_active_config(self.default_vector())
         return {p.name: p.default for p in self.parameters}
 
     def to_vector(self, config: Mapping[str, Any]) -> np.ndarray:

@@ -48,10 +48,14 @@ OBJECTIVES: tuple[str, ...] = ("train_acc", "test_acc", ELAPSED_TIME)
 
 
 def config_space(benchmark: Benchmark) -> dict[str, Any]:
-    """Syne Tune domains for a benchmark's canonical space: ``uniform(lower, upper)`` / ``choice(codes)``."""
+    """Syne Tune domains for a benchmark's canonical space: ``uniform(lower, upper)`` / ``choice(codes)``.
+
+    A labelled categorical is a ``choice`` of its labels (e.g. ``"ties"``). Syne Tune's spaces are flat:
+    a conditional parameter is sampled in every trial and its value ignored when inactive.
+    """
     out: dict[str, Any] = {}
     for p in benchmark.space.parameters:
-        out[p.name] = _cs.uniform(*p.bounds) if p.kind == "float" else _cs.choice(list(p.codes))
+        out[p.name] = _cs.uniform(*p.bounds) if p.kind == "float" else _cs.choice(list(p.labels or p.codes))
     return out
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from smm_plugins.space import Parameter, SearchSpace, dfs_space, ps_space
+from smm_plugins.space import Condition, Parameter, SearchSpace, dfs_space, ps_space
 
 
 def test_ps_space_facts() -> None:
@@ -180,3 +180,147 @@ def test_derived_arrays_do_not_enter_equality_or_repr() -> None:
     a, b = ps_space("x", n_layers=2), ps_space("x", n_layers=2)
     assert a == b
     assert "_lower" not in repr(a) and "_index" not in repr(a)
+
+
+# -- conditional parameters and labelled categoricals ------------------------------------------
+
+
+def _merge_space() -> SearchSpace:
+    """A small conditional space: a labelled operator, a shared weight and one nested parameter."""
+    op = Parameter("op", "categorical", choices=(0, 1, 2), labels=("lin", "sph", "trim"), default=0)
+    return SearchSpace(
+        "cond",
+        (
+            op,
+            Parameter("w", "float", 0.0, 2.0, default=1.0, condition=Condition("op", ("lin", "trim"))),
+            Parameter("t", "float", 0.0, 1.0, default=0.5, condition=Condition("op", (1,))),
+            Parameter("mode", "categorical", choices=(0, 1), default=0, condition=Condition("op", ("trim",))),
+            Parameter("k", "float", 0.1, 1.0, default=0.5, condition=Condition("mode", (1,))),  # nested
+        ),
+    )
+
+
+def test_conditions_decide_which_parameters_are_active() -> None:
+    s = _merge_space()
+    assert s.conditional and not ps_space().conditional and not dfs_space().conditional
+    # Labels in a condition are stored as the parent's codes.
+    assert s["w"].condition == Condition("op", (0, 2)) and s["t"].condition == Condition("op", (1,))
+    X = np.array([[0, 1.5, 0.5, 0, 0.5], [1, 1.0, 0.2, 1, 0.5], [2, 1.0, 0.5, 0, 0.9], [2, 1.0, 0.5, 1, 0.9]])
+    np.testing.assert_array_equal(
+        s.active_mask(X),
+        [[1, 1, 0, 0, 0], [1, 0, 1, 0, 0], [1, 1, 0, 1, 0], [1, 1, 0, 1, 1]],
+    )
+    np.testing.assert_array_equal(s.active_mask(X[3]), s.active_mask(X)[3:])  # one row
+    assert s.is_active("k", {"op": "trim", "w": 1.0, "mode": 1})
+    assert not s.is_active("k", {"op": "sph", "mode": 1})  # its parent `mode` is itself inactive
+    assert not s.is_active("t", {}) and s.is_active("op", {})
+
+
+def test_to_vector_fills_inactive_parameters_and_accepts_labels() -> None:
+    s = _merge_space()
+    np.testing.assert_array_equal(s.to_vector({"op": "sph", "t": 0.25}), [1, 1.0, 0.25, 0, 0.5])
+    np.testing.assert_array_equal(s.to_vector({"op": 1, "t": 0.25}), [1, 1.0, 0.25, 0, 0.5])  # a code
+    # Values of inactive parameters (a flat framework samples them all) are kept; the objective ignores them.
+    np.testing.assert_array_equal(
+        s.to_vector({"op": "lin", "w": 0.5, "t": 0.9, "mode": 1, "k": 0.2}), [0, 0.5, 0.9, 1, 0.2]
+    )
+    with pytest.raises(ValueError, match=r"missing 1 active parameter\(s\) of search space 'cond': \['t'\]"):
+        s.to_vector({"op": "sph"})
+    with pytest.raises(ValueError, match=r"missing 1 active parameter\(s\).*\['k'\]"):
+        s.to_vector({"op": "trim", "w": 1.0, "mode": 1})
+    with pytest.raises(ValueError, match=r"missing 1 active parameter\(s\).*\['op'\]"):
+        s.to_vector({"t": 0.3})
+    with pytest.raises(
+        ValueError, match=r"variable 'op' = 'ties' is not a valid category; allowed: one of \{'lin', 'sph', 'trim'\}"
+    ):
+        s.to_vector({"op": "ties", "w": 1.0})
+    with pytest.raises(ValueError, match=r"variable 'mode' = 'a' is not a valid category; allowed: one of \{0, 1\}"):
+        s.to_vector({"op": "trim", "w": 1.0, "mode": "a"})  # an unlabelled categorical takes codes only
+
+
+def test_to_active_config_and_default_config_keep_only_active_parameters() -> None:
+    s = _merge_space()
+    assert s.default_config() == {"op": "lin", "w": 1.0}
+    row = np.array([2, 0.75, 0.5, 1, 0.3])
+    assert s.to_active_config(row) == {"op": "trim", "w": 0.75, "mode": 1, "k": 0.3}
+    np.testing.assert_array_equal(s.to_vector(s.to_active_config(row)), row)
+    # Spaces without conditions or labels keep their defaults as they were.
+    assert dfs_space().default_config() == {p.name: p.default for p in dfs_space().parameters}
+    assert ps_space().to_active_config(np.full(64, 0.5)) == ps_space().to_config(np.full(64, 0.5))
+
+
+def test_validate_fills_nan_only_in_inactive_columns() -> None:
+    s = _merge_space()
+    X = np.array([[1, np.nan, 0.25, np.nan, np.nan], [0, 0.5, np.nan, np.nan, np.nan]])
+    np.testing.assert_array_equal(s.validate(X), [[1, 1.0, 0.25, 0, 0.5], [0, 0.5, 0.5, 0, 0.5]])
+    assert np.isnan(X[0, 1])  # the caller's array is untouched
+    with pytest.raises(ValueError, match=r"X\[0\] variable 't' = nan is not finite"):
+        s.validate([1, np.nan, np.nan, 0, 0.5])  # t is active for op = 1
+    with pytest.raises(ValueError, match=r"X\[0\] variable 'w' = 3.0 is out of range"):
+        s.validate([1, 3.0, 0.5, 0, 0.5])  # an inactive value must still be a valid one
+    np.testing.assert_array_equal(s.clip([[1, np.nan, 2.0, 0, 0.5]]), [[1, 1.0, 1.0, 0, 0.5]])
+
+
+def test_conditional_space_json_roundtrip(tmp_path: Path) -> None:
+    s = _merge_space()
+    path = tmp_path / "space.json"
+    s.to_json(str(path))
+    data = json.loads(path.read_text())
+    assert data["parameters"][0]["labels"] == ["lin", "sph", "trim"]
+    assert data["parameters"][1]["condition"] == {"parent": "op", "values": [0, 2]}
+    back = SearchSpace.from_json(str(path))
+    assert back == s and back.to_dict() == s.to_dict()
+    np.testing.assert_array_equal(back.active_mask(s.sample(20, 0)), s.active_mask(s.sample(20, 0)))
+    # Spaces without conditions write no new keys (SPACE.json files stay as they were).
+    assert all(set(p) <= {"name", "kind", "default", "lower", "upper", "choices", "description"}
+               for p in dfs_space().to_dict()["parameters"])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (
+            (
+                Parameter("w", "float", 0, 1, condition=Condition("op", (0,))),
+                Parameter("op", "categorical", choices=(0, 1)),
+            ),
+            r"parameter 'w' has condition parent 'op', which is not a parameter declared before it; allowed: .*\[\]",
+        ),
+        (
+            (Parameter("x", "float", 0, 1), Parameter("w", "float", 0, 1, condition=Condition("x", (0,)))),
+            r"condition parent 'x', which is not a categorical",
+        ),
+        (
+            (
+                Parameter("op", "categorical", choices=(0, 1)),
+                Parameter("w", "float", 0, 1, condition=Condition("op", (5,))),
+            ),
+            r"condition of parameter 'w': variable 'op' = 5 is not a valid category; allowed: one of \{0, 1\}",
+        ),
+        (
+            (
+                Parameter("op", "categorical", choices=(0, 1), labels=("a", "b")),
+                Parameter("w", "float", 0, 1, condition=Condition("op", ("c",))),
+            ),
+            r"variable 'op' = 'c' is not a valid category; allowed: one of \{'a', 'b'\} \(codes \{0, 1\}\)",
+        ),
+    ],
+)
+def test_bad_conditions_name_parameter_value_and_allowed(params: tuple[Parameter, ...], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        SearchSpace("bad", params)
+
+
+def test_bad_labels_and_condition_values() -> None:
+    with pytest.raises(ValueError, match="labels must be 2 distinct non-empty strings"):
+        Parameter("op", "categorical", choices=(0, 1), labels=("a",))
+    with pytest.raises(ValueError, match="labels must be 2 distinct"):
+        Parameter("op", "categorical", choices=(0, 1), labels=("a", "a"))
+    with pytest.raises(ValueError, match="one per choice of a categorical"):
+        Parameter("w", "float", 0, 1, labels=("a", "b"))
+    with pytest.raises(ValueError, match="values must be distinct and non-empty"):
+        Condition("op", ())
+    with pytest.raises(ValueError, match="integer codes or labels"):
+        Condition("op", (0.5,))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"condition must be \{'parent': NAME, 'values'"):
+        Parameter.from_dict({"name": "w", "kind": "float", "lower": 0, "upper": 1, "condition": {"parent": "op"}})
