@@ -322,7 +322,10 @@ def across_summary(results: Sequence[AcrossBenchmarks]) -> pd.DataFrame:
 
 def _markdown_ranks(results: Sequence[AcrossBenchmarks]) -> list[str]:
     head = " | ".join(f"average rank: {METRICS[r.metric]}" for r in results)
-    lines = [f"| optimizer | {head} | ranked first on |", "|---|" + "---|" * len(results) + "---|"]
+    lines = [
+        f"| optimizer | {head} | ranked first: {METRICS[results[0].metric]} |",
+        "|---|" + "---|" * len(results) + "---|",
+    ]
     main = results[0]
     for opt in [*main.average_ranks, *main.dropped]:
         cells = " | ".join(f"{r.average_ranks[opt]:.2f}" if opt in r.average_ranks else "—" for r in results)
@@ -378,5 +381,5 @@ def markdown_across(results: Sequence[AcrossBenchmarks], diagrams: Sequence[str]
         lines += [f"- optimiser `{o}`: {why}." for o, why in main.dropped.items()]
         lines.append("")
     notes = list(dict.fromkeys(n for r in results for n in r.notes))
-    lines += [*(f"- {n}" for n in notes), ""] if notes else []
-    return "\n".join(lines) + "\n"
+    lines += [f"- {n}" for n in notes]
+    return "\n".join(lines).rstrip("\n") + "\n"
