@@ -77,6 +77,8 @@ def test_report_contents(toy_modules: Path, tmp_path: Path) -> None:
         "## Cost of the runs",
     ):
         assert needle in md
+    # Two benchmarks: no ranks across benchmarks (the section needs 3 or more), and no files of it.
+    assert "## Across benchmarks" not in md and not (tmp_path / "report" / "across_ranks.csv").exists()
 
 
 def test_final_table_gain_rank_and_wilcoxon_on_known_numbers() -> None:
