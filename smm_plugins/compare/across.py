@@ -33,6 +33,7 @@ from smm_plugins.compare.stats import (
     ALPHA,
     METRICS,
     CriticalDifference,
+    average_ranks,
     block_ranks,
     friedman,
     not_significant_groups,
@@ -222,8 +223,7 @@ def across_benchmarks(
     kept, left_out, dropped = _left_out(medians, identical)
     used = [str(b) for b in medians.index if b not in left_out]
     ranks = block_ranks(medians.loc[used, kept])
-    average = ranks.mean(axis=0) if len(ranks) else pd.Series(np.nan, index=kept, dtype=float)
-    average = average.sort_values(kind="stable")
+    average = average_ranks(medians.loc[used, kept]).sort_values(kind="stable")
     untested = _untested(len(medians.index), len(used), len(kept))
     notes = _seed_notes(identical, kept, used)
     stat = p = cd = math.nan
