@@ -99,7 +99,6 @@ def test_without_a_friedman_rejection_everyone_is_one_group() -> None:
 def test_report_has_cd_diagrams_friedman_and_reference_lines(tmp_path: Path) -> None:
     from smm_plugins.compare import Experiment, register_optimizer, run_experiment
     from smm_plugins.compare.report import make_report
-    from smm_plugins.references import reference_configs
     from smm_plugins.registry import load_benchmark
 
     def corner(benchmark, seed, budget, *, objective="train_acc"):  # a deliberately poor optimiser
@@ -126,7 +125,7 @@ def test_report_has_cd_diagrams_friedman_and_reference_lines(tmp_path: Path) -> 
 
     refs = pd.read_csv(tmp_path / "report" / "references.csv")
     bench = load_benchmark("smm-mini-ps")
-    expected = reference_configs(bench.space)
+    expected = bench.reference_configs()  # the space's references and the benchmark's own (the QP merge)
     assert list(refs["reference"]) == list(expected)
     for _, r in refs.iterrows():
         x = expected[r["reference"]]
