@@ -22,6 +22,7 @@ import carps_ext
 from carps_ext import SMMObjectiveFunction, task_config, write_task_configs
 from smm_plugins import list_benchmarks, load_benchmark
 from smm_plugins.configspace import configuration_space
+from smm_plugins.fidelity import fidelity_range
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -203,3 +204,76 @@ def test_carps_runner_multifidelity_smac_hyperband(tmp_path):
         assert info["n_problems"] == round(budget) and r["trial_value"]["cost"] == 1.0 - info["train_acc"]
         x = np.array(r["trial_info"]["config"])
         assert r["trial_value"]["virtual_time"] == pytest.approx(bench.cost(x, n_problems=info["n_problems"]))
+
+
+SUITE = list_benchmarks(suite="smm-mini")
+
+
+def test_every_suite_member_has_its_shipped_configs():
+    for name in SUITE:
+        for kind in ("blackbox", "multifidelity"):
+            cfg = yaml.safe_load((carps_ext.CONFIG_DIR / "task" / "SMM" / kind / f"{name}.yaml").read_text())
+            assert cfg["task"]["objective_function"]["benchmark"] == name, "run `python -m carps_ext.generate_tasks`"
+            assert cfg["task"]["metadata"]["objective_function_approximation"] == "real"
+
+
+@pytest.mark.parametrize("name", SUITE)
+def test_suite_member_task_by_name(name):
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    # The multi-fidelity task (the black-box one runs through carps.run below, marked slow).
+    bench = load_benchmark(name)
+    cfg = OmegaConf.load(carps_ext.CONFIG_DIR / "task" / "SMM" / "multifidelity" / f"{name}.yaml")
+    cfg.seed = 2
+    task = instantiate(cfg.task)
+    f, fid = task.objective_function, task.input_space.fidelity_space
+    assert f.benchmark is bench and task.input_space.configuration_space == f.configspace
+    assert fid.min_fidelity == fidelity_range(bench.n_problems_full["train_acc"])[0]
+    config = task.input_space.configuration_space.sample_configuration()
+    x = bench.space.to_vector(dict(config))
+    for n in (fid.min_fidelity, fid.max_fidelity):
+        value = f.evaluate(TrialInfo(config=config, budget=float(n)))
+        assert value.additional_info["n_problems"] == n and value.virtual_time == bench.cost(x, n_problems=n)
+        assert value.cost == 1.0 - (
+            bench.evaluate(x, n_problems=n, seed=2) if n < fid.max_fidelity else bench.evaluate(x)
+        )
+
+
+@pytest.mark.slow
+def test_carps_runner_over_the_whole_suite(tmp_path):
+    # CARP-S's own runner, one Hydra multirun over every member's shipped black-box task.
+    _run_module(
+        tmp_path,
+        "carps.run",
+        "-m",
+        f"+task/SMM/blackbox={','.join(SUITE)}",
+        "+optimizer/randomsearch=config",
+        f"hydra.searchpath=[{carps_ext.SEARCH_PATH}]",
+        "++task.optimization_resources.n_trials=2",
+        f"baserundir={tmp_path / 'runs'}",
+        "seed=1",
+    )
+    for name in SUITE:
+        (log,) = (tmp_path / "runs").rglob(f"blackbox/{name}/1/trial_logs.jsonl")
+        rows = [json.loads(line) for line in log.read_text().splitlines()]
+        bench = load_benchmark(name)
+        assert len(rows) == 2
+        for r in rows:
+            info = r["trial_value"]["additional_info"]
+            assert r["trial_value"]["cost"] == 1.0 - info["train_acc"]
+            assert info["n_problems"] == bench.n_problems_full["train_acc"]
+            x = np.array(r["trial_info"]["config"])
+            assert info["train_acc"] == pytest.approx(bench.evaluate(x), abs=1e-12)
+
+
+def test_generate_tasks_for_a_suite(tmp_path, capsys):
+    from carps_ext.generate_tasks import main
+
+    assert main(["--suite", "smm-mini", "--out", str(tmp_path)]) == 0
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.yaml"))
+    assert written == sorted(Path("task/SMM", k, f"{n}.yaml") for n in SUITE for k in ("blackbox", "multifidelity"))
+    with pytest.raises(SystemExit):
+        main(["--suite", "no-such-suite", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert "suite = 'no-such-suite' is not a registered suite; known suites:" in err and "smm-mini" in err
