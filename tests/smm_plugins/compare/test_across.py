@@ -254,3 +254,32 @@ def test_report_of_a_grid_of_three_benchmarks_ranks_across_them(tmp_path: Path) 
     assert "cd_across-benchmarks.png" in section and (out / "cd_across-benchmarks.png").stat().st_size > 10_000
     assert "the Friedman p-value (a chi-square approximation) is rough" in section
     assert md.index("## Critical-difference diagrams") < md.index("## Across benchmarks")
+
+
+@pytest.mark.slow
+def test_report_names_a_benchmark_where_an_optimiser_failed(toy_modules: Path, tmp_path: Path) -> None:
+    from smm_plugins.compare import Experiment, register_optimizer, run_experiment
+    from smm_plugins.compare.report import make_report
+
+    def corner(benchmark, seed, budget, *, objective="train_acc"):  # type: ignore[no-untyped-def]
+        rng = np.random.default_rng(seed)  # fails on DFS: its hop scales start at 0.4
+        for _ in range(budget):
+            benchmark.evaluate(np.minimum(benchmark.space.sample(1, rng)[0], 0.2), objective)
+
+    register_optimizer("corner-across", corner, framework="numpy", description="random search near 0")
+    benches = ["cmp_toy:ps", "smm-mini-ps-true", "smm-mini-dfs-true"]
+    exp = Experiment(benchmarks=benches, optimizers=["de", "es", "corner-across"], seeds=2, budget=10, workers=1)
+    run_experiment(exp, tmp_path, progress=False)
+    res = make_report(tmp_path, truth_check=False)
+
+    md = res.markdown.read_text()
+    section = md.split("## Across benchmarks", 1)[1].split("\n## ", 1)[0]
+    assert "- benchmark **smm-mini-dfs-true**: no finished run of `corner-across`." in section
+    assert "(2 of 3 benchmarks remain)" in section
+    assert "no test: only 2 benchmark(s) have a finished run of every ranked optimiser" in section
+    assert "cd_across-benchmarks.png" not in section and not (res.out / "cd_across-benchmarks.png").exists()
+    rows = pd.read_csv(res.out / "across_benchmarks.csv").set_index(["metric", "benchmark", "optimizer"])
+    dfs = rows.loc[("best_train", "smm-mini-dfs-true")]
+    assert dfs.loc["corner-across", "seeds"] == 0 and dfs["rank"].isna().all()
+    assert (dfs["left_out"] == "no finished run of `corner-across`").all()
+    assert rows.loc[("best_train", "ps"), "rank"].notna().all()
