@@ -284,3 +284,17 @@ def test_plugin_entry_carries_its_suites(scratch_registry, tmp_path: Path, monke
     assert list_benchmarks(suite="plugin-suite") == ["plugged"]
     assert registry.benchmark_entry("plugged").kind == "true"
     sys.modules.pop("suite_plugin_smm", None)
+
+
+@pytest.mark.parametrize("name", list_benchmarks(suite="smm-mini"))
+def test_suite_member_is_an_exact_benchmark_with_the_lab_cost_model(name: str) -> None:
+    from smm_plugins.fidelity import fidelity_range
+
+    entry = registry.benchmark_entry(name)
+    assert entry.kind == "true" and entry.eval_seconds is not None and entry.eval_seconds > 0
+    bench = load_benchmark(name)
+    floor, full = fidelity_range(int(bench.n_problems_full["train_acc"]))
+    x = bench.space.default_vector()
+    assert 0 < bench.cost(x, n_problems=floor) < bench.cost(x)  # the default: a real merge's seconds
+    lab = load_benchmark(name, cost_model="lab")
+    assert lab.cost(x) == pytest.approx(entry.eval_seconds) and lab.evaluate(x) == bench.evaluate(x)
