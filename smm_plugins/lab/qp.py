@@ -38,7 +38,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from smm_plugins.lab.network import rms_norm
+from smm_plugins.lab.network import apply_block, rms_norm
 from smm_plugins.lab.tasks import MATH_TASK, N_TASKS, LabTasks
 
 __all__ = [
@@ -111,8 +111,7 @@ def block_inputs(net: MergeableNet, X: np.ndarray) -> np.ndarray:
     out = np.empty((net.w1.shape[0],) + h.shape, dtype=np.float32)
     for layer in range(net.w1.shape[0]):
         out[layer] = h
-        z = np.maximum(rms_norm(h) @ net.w1[layer] + net.b1[layer], 0.0)
-        h = h + z @ net.w2[layer] + net.b2[layer]
+        h = apply_block(h, net.w1[layer], net.b1[layer][None], net.w2[layer], net.b2[layer][None])
     return out
 
 
@@ -158,16 +157,19 @@ def _solve_block(
         u = rms_norm(streams[m][layer]).astype(np.float64)
         a = np.maximum(u @ net.w1[layer] + net.b1[layer], 0.0)  # source m's own inner activations
         for j, k in enumerate(changed):
-            t = taus[k]
-            columns[j].append(np.concatenate([(u @ t["w1"][layer] + t["b1"][layer]).ravel(),
-                                              (a @ t["w2"][layer] + t["b2"][layer]).ravel()]))  # fmt: skip
-        t = taus[m]
-        targets.append(np.concatenate([(u @ t["w1"][layer] + t["b1"][layer]).ravel(),
-                                       (a @ t["w2"][layer] + t["b2"][layer]).ravel()]))  # fmt: skip
+            columns[j].append(_update_outputs(taus[k], layer, u, a))
+        targets.append(_update_outputs(taus[m], layer, u, a))
     design = np.stack([np.concatenate(c) for c in columns], axis=1)
     result = lsq_linear(design, np.concatenate(targets), bounds=(0.0, 1.0), method="bvls", tol=1e-12)
     out[changed] = np.clip(result.x, 0.0, 1.0)
     return out
+
+
+def _update_outputs(tau: dict[str, np.ndarray], layer: int, u: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """What one residual update adds to both maps' outputs at ``layer`` (map 1 on ``u``, map 2 on ``a``), flat."""
+    return np.concatenate(
+        [(u @ tau["w1"][layer] + tau["b1"][layer]).ravel(), (a @ tau["w2"][layer] + tau["b2"][layer]).ravel()]
+    )
 
 
 def draw_calibration(tasks: LabTasks, recipe: Sequence[CalibrationSet] = LAB_PS_CALIBRATION) -> list[np.ndarray]:
@@ -195,6 +197,8 @@ def compute_lab_qp(
     """
     from smm_plugins.lab.objectives import DEFAULT_WEIGHTS, load_lab, ps_space
 
+    if [s.model for s in recipe] != ["A", "B"]:
+        raise ValueError(f"recipe models = {[s.model for s in recipe]}; the PS layout needs ['A', 'B']")
     path = Path(weights) if weights is not None else DEFAULT_WEIGHTS
     lab = load_lab(path)
     by_model = {"A": lab.a, "B": lab.b}
@@ -202,8 +206,6 @@ def compute_lab_qp(
     calibration = draw_calibration(LabTasks(), recipe)
     w = qp_merge_weights(lab.base, [by_model[s.model] for s in recipe], calibration)
     seconds = time.perf_counter() - t0
-    if [s.model for s in recipe] != ["A", "B"]:
-        raise ValueError(f"recipe models = {[s.model for s in recipe]}; the PS layout needs ['A', 'B']")
     space = ps_space()
     return {
         "label": QP_LABEL,
