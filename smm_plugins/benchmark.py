@@ -188,13 +188,12 @@ class Benchmark(abc.ABC):
                     f"benchmark reference label = {label!r} of {self.name!r} repeats one of the space's; "
                     f"allowed: a label other than {', '.join(refs)}"
                 )
-            refs[label] = self.space.validate(np.asarray(x, dtype=np.float64)[None, :], argname=f"reference {label!r}")[
-                0
-            ]
+            x = self.space.to_vector(x) if isinstance(x, Mapping) else np.asarray(x, dtype=np.float64)
+            refs[label] = self.space.validate(x[None, :], argname=f"reference {label!r}")[0]
         return refs
 
-    def benchmark_references(self) -> dict[str, np.ndarray]:
-        """This benchmark's own reference configurations, beside its space's (``{label: vector}``).
+    def benchmark_references(self) -> Mapping[str, Any]:
+        """This benchmark's own reference configurations, beside its space's: ``{label: vector or {name: value}}``.
 
         Default: those of the plugin registered under this benchmark's name in the entry-point group
         ``smm_plugins.references`` (:func:`smm_plugins.references.plugin_references`); a subclass may override.

@@ -50,8 +50,10 @@ __all__ = [
     "block_inputs",
     "qp_merge_weights",
     "draw_calibration",
+    "qp_record",
     "compute_lab_qp",
     "load_qp_file",
+    "write_qp_records",
     "qp_references",
 ]
 
@@ -187,68 +189,103 @@ def draw_calibration(tasks: LabTasks, recipe: Sequence[CalibrationSet] = LAB_PS_
     return out
 
 
-def compute_lab_qp(
-    weights: str | Path | None = None, recipe: Sequence[CalibrationSet] = LAB_PS_CALIBRATION
+def qp_record(
+    base: MergeableNet,
+    sources: Mapping[str, MergeableNet],
+    tasks: LabTasks,
+    recipe: Sequence[CalibrationSet],
+    names: Sequence[str],
+    benchmarks: Sequence[str],
+    weights_path: str | Path,
 ) -> dict[str, Any]:
-    """The QP merge of the present lab task (sources A, B of ``weights``, default the committed file), as a record.
+    """The QP merge of one task as a shippable record (one entry of :data:`QP_FILE`'s ``"merges"``).
 
-    Returns ``{"label", "config" {name: weight}, "calibration", "sources_sha256", "seconds", ...}``: what
-    :data:`QP_FILE` holds. ``seconds``: wall time of drawing the inputs and solving (one process).
+    ``sources``: the source models by name, in the PS layout's order, one :class:`CalibrationSet` each in
+    ``recipe`` (same order); ``tasks``: the task's data (the calibration inputs' source); ``names``: the PS
+    space's parameter names; ``benchmarks``: the names that get the reference (the exact benchmark and its
+    surrogate twins); ``weights_path``: the source weights' file (its SHA-256 is recorded). ``seconds``: wall
+    time of drawing the inputs and solving.
     """
-    from smm_plugins.lab.objectives import DEFAULT_WEIGHTS, load_lab, ps_space
-
-    if [s.model for s in recipe] != ["A", "B"]:
-        raise ValueError(f"recipe models = {[s.model for s in recipe]}; the PS layout needs ['A', 'B']")
-    path = Path(weights) if weights is not None else DEFAULT_WEIGHTS
-    lab = load_lab(path)
-    by_model = {"A": lab.a, "B": lab.b}
+    if [s.model for s in recipe] != list(sources):
+        raise ValueError(f"recipe models = {[s.model for s in recipe]}; allowed: the sources in order, {list(sources)}")
     t0 = time.perf_counter()
-    calibration = draw_calibration(LabTasks(), recipe)
-    w = qp_merge_weights(lab.base, [by_model[s.model] for s in recipe], calibration)
+    w = qp_merge_weights(base, list(sources.values()), draw_calibration(tasks, recipe))
     seconds = time.perf_counter() - t0
-    space = ps_space()
+    if len(names) != w.size:
+        raise ValueError(f"names has {len(names)} entries; the merge has {w.size} weights (sources x blocks)")
     return {
         "label": QP_LABEL,
         "method": "convex QP over residual updates (arXiv 2605.29101), per block, scipy lsq_linear bvls, bounds [0, 1]",
-        "benchmarks": [space.name, "smm-mini-ps"],
+        "benchmarks": list(benchmarks),
         "calibration": [asdict(s) for s in recipe],
-        "task_seed": LabTasks().spec.seed,
-        "sources_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "task_seed": tasks.spec.seed,
+        "sources_sha256": hashlib.sha256(Path(weights_path).read_bytes()).hexdigest(),
         "seconds": round(seconds, 3),
-        "config": dict(zip(space.names, (float(v) for v in w), strict=True)),
+        "config": dict(zip(names, (float(v) for v in w), strict=True)),
     }
+
+
+def compute_lab_qp(
+    weights: str | Path | None = None, recipe: Sequence[CalibrationSet] = LAB_PS_CALIBRATION
+) -> dict[str, Any]:
+    """The QP record (:func:`qp_record`) of the present lab task: sources A, B of ``weights`` (default committed)."""
+    from smm_plugins.lab.objectives import DEFAULT_WEIGHTS, load_lab, ps_space
+
+    path = Path(weights) if weights is not None else DEFAULT_WEIGHTS
+    lab = load_lab(path)
+    space = ps_space()
+    return qp_record(
+        lab.base, {"A": lab.a, "B": lab.b}, LabTasks(), recipe, space.names, [space.name, "smm-mini-ps"], path
+    )
 
 
 @functools.lru_cache(maxsize=4)
 def load_qp_file(path: str | Path = QP_FILE) -> dict[str, Any]:
-    """The shipped QP record (see :func:`compute_lab_qp`); raises ``FileNotFoundError`` naming the path."""
+    """The shipped QP records, ``{"merges": [record, ...]}``; raises ``FileNotFoundError`` naming the path."""
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"QP merge file {str(p)!r} not found; regenerate it with: python -m smm_plugins.lab.qp")
     return dict(json.loads(p.read_text()))
 
 
-def qp_references(bench: Any) -> dict[str, Mapping[str, float]]:
-    """The QP merge of ``bench`` (``smm-mini-ps-true`` or ``smm-mini-ps``) as ``{QP_LABEL: {name: weight}}``.
+def write_qp_records(path: str | Path, records: Sequence[Mapping[str, Any]]) -> None:
+    """Write ``records`` into the file ``path`` atomically, replacing those for the same benchmarks, keeping others."""
+    from smm_plugins._io import atomic_write_text
 
-    The provider of the entry-point group ``smm_plugins.references``; reads the shipped :data:`QP_FILE`.
+    p = Path(path)
+    new = {r["benchmarks"][0]: dict(r) for r in records}
+    kept = json.loads(p.read_text())["merges"] if p.is_file() else []
+    merges = [r for r in kept if r["benchmarks"][0] not in new] + list(new.values())
+    atomic_write_text(p, json.dumps({"merges": merges}, indent=1) + "\n")
+    load_qp_file.cache_clear()
+
+
+def qp_references(bench: Any) -> dict[str, Mapping[str, float]]:
+    """The QP merge of ``bench`` as ``{QP_LABEL: {name: weight}}``, from the shipped :data:`QP_FILE`.
+
+    The provider of the entry-point group ``smm_plugins.references`` (for ``smm-mini-ps-true`` and
+    ``smm-mini-ps``); a lab benchmark class may also return it from ``benchmark_references()``. Raises
+    ``ValueError`` if the file has no merge for ``bench.name``.
     """
-    record = load_qp_file()
-    if bench.name not in record["benchmarks"]:
-        raise ValueError(f"benchmark {bench.name!r} has no QP merge here; allowed: {', '.join(record['benchmarks'])}")
-    return {record["label"]: record["config"]}
+    merges = load_qp_file()["merges"]
+    for record in merges:
+        if bench.name in record["benchmarks"]:
+            return {record["label"]: record["config"]}
+    names = [n for r in merges for n in r["benchmarks"]]
+    raise ValueError(f"benchmark {bench.name!r} has no QP merge in {QP_FILE.name}; allowed: {', '.join(names)}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m smm_plugins.lab.qp [--out FILE]``: compute the QP merge and write it (JSON, atomically)."""
-    from smm_plugins._io import atomic_write_text
+    """``python -m smm_plugins.lab.qp [--out FILE]``: compute the present task's QP merge and write it (JSON).
 
+    The file's records of other benchmarks are kept.
+    """
     parser = argparse.ArgumentParser(prog="python -m smm_plugins.lab.qp", description=__doc__.split("\n")[0])
     parser.add_argument("--out", default=str(QP_FILE), help="output JSON (default: the shipped file)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     record = compute_lab_qp()
-    atomic_write_text(args.out, json.dumps(record, indent=1) + "\n")
+    write_qp_records(args.out, [record])
     logger.info("QP merge written to %s (%.2f s)", args.out, record["seconds"])
 
 

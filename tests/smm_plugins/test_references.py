@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -87,15 +89,17 @@ def test_a_subclass_adds_its_own_after_the_spaces_and_bad_ones_are_refused() -> 
     from smm_plugins.testing import SyntheticBenchmark
 
     class Own(SyntheticBenchmark):
-        extra: dict[str, np.ndarray] = {"hand-made": np.array([0.2, 0.4, 0.6, 0.8])}
+        extra: dict[str, Any] = {"hand-made": np.array([0.2, 0.4, 0.6, 0.8])}
 
-        def benchmark_references(self) -> dict[str, np.ndarray]:
+        def benchmark_references(self) -> dict[str, Any]:
             return self.extra
 
     bench = Own(ps_space(name="toy-ps", n_layers=2))
     refs = bench.reference_configs()
     assert list(refs) == ["A alone", "B alone", "base", "default", "hand-made"]
     np.testing.assert_array_equal(refs["hand-made"], [0.2, 0.4, 0.6, 0.8])
+    bench.extra = {"by name": {"w_A_00": 0.1, "w_A_01": 0.2, "w_B_00": 0.3, "w_B_01": 0.4}}  # a config mapping
+    np.testing.assert_array_equal(bench.reference_configs()["by name"], [0.1, 0.2, 0.3, 0.4])
     bench.extra = {"base": np.zeros(4)}
     with pytest.raises(ValueError, match="label = 'base' of 'toy-ps' repeats one of the space's"):
         bench.reference_configs()
@@ -111,7 +115,9 @@ def test_a_plugin_gives_a_benchmark_references_by_its_name(monkeypatch: pytest.M
     _with_plugins(monkeypatch, {"smm-mini-ps-true": "smm_plugins.lab.qp:qp_references"})
     bench = load_benchmark("smm-mini-ps-true")
     assert list(bench.benchmark_references()) == [QP_LABEL]
-    np.testing.assert_array_equal(bench.benchmark_references()[QP_LABEL], list(load_qp_file()["config"].values()))
+    np.testing.assert_array_equal(
+        bench.benchmark_references()[QP_LABEL], list(load_qp_file()["merges"][0]["config"].values())
+    )
     assert load_benchmark("smm-mini-ps").benchmark_references() == {}  # not registered in this patched group
 
 
@@ -119,7 +125,7 @@ def test_a_plugin_gives_a_benchmark_references_by_its_name(monkeypatch: pytest.M
     ("target", "logged"),
     [
         ("no_such_module_for_references:refs", "ModuleNotFoundError"),  # cannot be imported
-        ("smm_plugins.lab.qp:qp_references", "has no QP merge here"),  # raises for this benchmark
+        ("smm_plugins.lab.qp:qp_references", "has no QP merge in qp_ps.json"),  # raises for this benchmark
         ("smm_plugins.space:ps_space", "AttributeError"),  # gives something that is not {label: config}
     ],
 )

@@ -18,6 +18,9 @@ from smm_plugins.lab.qp import (
     draw_calibration,
     load_qp_file,
     qp_merge_weights,
+    qp_record,
+    qp_references,
+    write_qp_records,
 )
 from smm_plugins.lab.tasks import MATH_TASK, N_CONTENT, LabTasks
 
@@ -36,13 +39,17 @@ class _Net:
         return (np.asarray(X, dtype=np.float32) @ self.emb_w).astype(np.float32)
 
 
-def _toy(depth: int, n_sources: int, seed: int = 0, width: int = 6, inner: int = 5) -> tuple[_Net, list[_Net]]:
+def _toy(
+    depth: int, n_sources: int, seed: int = 0, width: int = 6, inner: int = 5, d_in: int = 4
+) -> tuple[_Net, list[_Net]]:
     rng = np.random.default_rng(seed)
 
     def f32(*shape: int, s: float = 1.0) -> np.ndarray:
         return (s * rng.standard_normal(shape)).astype(np.float32)
 
-    base = _Net(f32(4, width), f32(depth, width, inner), f32(depth, inner), f32(depth, inner, width), f32(depth, width))
+    base = _Net(
+        f32(d_in, width), f32(depth, width, inner), f32(depth, inner), f32(depth, inner, width), f32(depth, width)
+    )
     sources = [
         _Net(base.emb_w, *(p + f32(*p.shape, s=0.3) for p in (base.w1, base.b1, base.w2, base.b2)))
         for _ in range(n_sources)
@@ -134,7 +141,7 @@ def test_calibration_inputs_are_each_sources_own_kind_and_apart_from_the_target_
 
 
 def test_the_shipped_weights_are_what_the_recipe_computes() -> None:
-    shipped = load_qp_file()
+    (shipped,) = load_qp_file()["merges"]
     fresh = compute_lab_qp()
     assert shipped["calibration"] == fresh["calibration"] and shipped["sources_sha256"] == fresh["sources_sha256"]
     assert list(shipped["config"]) == list(fresh["config"])
@@ -147,7 +154,7 @@ def test_both_benchmarks_of_the_ps_space_offer_the_qp_merge(name: str) -> None:
     bench = load_benchmark(name)
     refs = bench.reference_configs()
     assert list(refs) == ["A alone", "B alone", "base", "default", QP_LABEL]
-    np.testing.assert_array_equal(refs[QP_LABEL], bench.space.to_vector(load_qp_file()["config"]))
+    np.testing.assert_array_equal(refs[QP_LABEL], bench.space.to_vector(load_qp_file()["merges"][0]["config"]))
     assert DEFAULT_WEIGHTS.is_file()
     # It is a merge in between, not a corner or the uniform default: the QP's weights differ by block.
     assert 0.0 <= refs[QP_LABEL].min() and refs[QP_LABEL].max() <= 1.0 and np.ptp(refs[QP_LABEL]) > 0.3
@@ -155,3 +162,29 @@ def test_both_benchmarks_of_the_ps_space_offer_the_qp_merge(name: str) -> None:
 
 def test_dfs_benchmarks_have_no_qp_merge() -> None:
     assert QP_LABEL not in load_benchmark("smm-mini-dfs-true").reference_configs()
+
+
+def test_records_of_other_tasks_are_kept_when_one_is_rewritten(tmp_path) -> None:
+    # The file holds one record per task; rewriting the present task's keeps the others (H1's suite tasks).
+    base, sources = _toy(depth=2, n_sources=3, d_in=16)  # on the lab's inputs
+    tasks = LabTasks()
+    recipe = [CalibrationSet(m, rotated=False, task=0, n=20, seed=s) for m, s in (("A", 5), ("B", 6), ("C", 7))]
+    names = [f"w_{m}_{i:02d}" for m in "ABC" for i in range(2)]
+    nets = dict(zip("ABC", sources, strict=True))
+    other = qp_record(base, nets, tasks, recipe, names, ["toy-3src-ps-true"], DEFAULT_WEIGHTS)
+    with pytest.raises(ValueError, match=r"recipe models = \['A', 'B', 'C'\]; allowed: the sources in order"):
+        qp_record(base, dict(reversed(nets.items())), tasks, recipe, names, ["x"], DEFAULT_WEIGHTS)
+    path = tmp_path / "qp.json"
+    write_qp_records(path, [other])
+    write_qp_records(path, [load_qp_file()["merges"][0]])
+    write_qp_records(path, [load_qp_file()["merges"][0]])  # rewriting replaces, never duplicates
+    merges = load_qp_file(path)["merges"]
+    assert [r["benchmarks"][0] for r in merges] == ["toy-3src-ps-true", "smm-mini-ps-true"]
+    assert list(merges[0]["config"]) == names and merges[0]["calibration"][2]["model"] == "C"
+
+
+def test_a_benchmark_without_a_qp_merge_is_told_which_have_one() -> None:
+    with pytest.raises(
+        ValueError, match="'smm-mini-dfs-true' has no QP merge in qp_ps.json; allowed: smm-mini-ps-true"
+    ):
+        qp_references(load_benchmark("smm-mini-dfs-true"))
