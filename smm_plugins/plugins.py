@@ -9,6 +9,8 @@ Groups (each entry point's name is what users type; its value ``"package.module:
 ``smm_plugins.optimizers``          an :class:`~smm_plugins.optimizer_api.OptimizerInfo` (or a function
                                     returning one) for the comparison runner
 ``smm_plugins.optimizer_resolvers`` ``resolve(spec) -> OptimizerInfo | None`` for optimiser specs
+``smm_plugins.references``          ``f(benchmark) -> {label: {name: value}}``: reference configurations of the
+                                    benchmark of that name (:func:`smm_plugins.references.plugin_references`)
 ==================================  ===========================================================================
 
 Entry points are discovered once per process (installing a plugin takes effect in the next process). A
