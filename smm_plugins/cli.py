@@ -233,6 +233,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
             "name": bench.name,
             "description": entry.description if entry else "",
             "kind": entry.kind if entry else "directory",
+            "suites": list(entry.suites) if entry else [],
             "source": meta.get("source", ""),
             "source_kind": meta.get("source_kind", ""),
             "objectives": list(bench.objectives),
@@ -249,6 +250,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print(f"name:        {bench.name}")
     if entry is not None and entry.description:
         print(f"description: {entry.description}")
+    if entry is not None and entry.suites:
+        print(f"suites:      {', '.join(entry.suites)}")
     if "source" in meta:
         print(f"source:      {meta['source']}")
     if "directory" in meta:

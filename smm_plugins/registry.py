@@ -16,6 +16,11 @@ benchmark and points at its :class:`BenchmarkEntry` (or a function returning one
 when this module is imported (see :mod:`smm_plugins.plugins`). The merge lab's exact objectives come in
 this way. A plugin that cannot be loaded is reported by name and never breaks the others.
 
+A benchmark may belong to suites (``BenchmarkEntry.suites``, ``register_benchmark(..., suites=...)``):
+``list_benchmarks(suite="smm-mini")`` lists the members of one, ``list_suites()`` the suites. Membership is
+read from the registrations, so a plugin registering a benchmark with ``suites=("smm-mini",)`` joins the
+suite everywhere a suite is accepted (``smm-bench list --suite``, ``suite:NAME`` in ``smm-bench compare``).
+
 A user's own surrogate directory (a ``build-surrogate`` output) is loaded by directory or registered
 with ``register_benchmark("my-name", directory)``; names starting with ``smm-bench-`` stay the official
 files'. Every loaded benchmark's ``meta["source"]`` says where its files come from

@@ -55,6 +55,10 @@ def test_list_by_suite(capsys: pytest.CaptureFixture[str], scratch_registry) -> 
     assert [b["name"] for b in doc["benchmarks"]] == list_benchmarks(suite="smm-mini")
     assert all("smm-mini" in b["suites"] and b["kind"] == "true" for b in doc["benchmarks"])
     assert {"smm-mini", "toys"} <= set(doc["suites"])
+    code, out, _ = _run(capsys, "info", "smm-mini-ps-true")
+    assert code == 0 and "suites:      smm-mini" in out.splitlines()
+    code, out, _ = _run(capsys, "info", "smm-mini-ps", "--json")
+    assert code == 0 and json.loads(out)["suites"] == []
     code, _, err = _run(capsys, "list", "--suite", "no-such-suite")
     assert code == 1 and "suite = 'no-such-suite' is not a registered suite; known suites:" in err and "toys" in err
 
