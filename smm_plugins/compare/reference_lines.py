@@ -14,7 +14,8 @@ import pandas as pd
 
 __all__ = ["draw_references", "mark_off_range"]
 
-#: Line styles of the reference configurations on the curves, in the order reference_configs lists them.
+#: Line styles of the reference configurations on the curves, in the order Benchmark.reference_configs() lists them
+#: (the space's references, then the benchmark's own, such as the lab's "QP merge"; cycled beyond five).
 REF_STYLES = ((0, (1, 1.5)), (0, (5, 2, 1, 2)), (0, (5, 3)), (0, (2, 2)), (0, (8, 2)))
 
 
