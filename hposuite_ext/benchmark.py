@@ -41,7 +41,11 @@ VALUES = (METRIC, ACCURACY, TEST_METRIC, COST)
 
 
 def benchmark_description(
-    benchmark: str | os.PathLike[str] | Benchmark, *, name: str | None = None, subset_seed: int = 0
+    benchmark: str | os.PathLike[str] | Benchmark,
+    *,
+    name: str | None = None,
+    subset_seed: int = 0,
+    conditions: bool = True,
 ) -> BenchmarkDescription:
     """The ``hpoglue.BenchmarkDescription`` of a registered name, a surrogate directory or a Benchmark.
 
@@ -52,11 +56,13 @@ def benchmark_description(
     split, the default, deterministic), checked by :func:`~smm_plugins.fidelity.fidelity_to_n_problems` as
     in every adapter (another fidelity name is an error; 111.0 is 111). Below full, the accuracy is the one
     on the fixed subset of problems chosen by ``subset_seed``. ``name`` (default: the benchmark's) is what
-    hposuite files results under.
+    hposuite files results under. ``conditions=False`` describes a conditional space (``smm-mini-op-true``)
+    flat, for hposuite optimisers that refuse conditions (its Optuna wrapper): all parameters are then
+    sampled and the objective ignores the inactive ones.
     """
     bench = benchmark if isinstance(benchmark, Benchmark) else load_benchmark(benchmark)
     full = int(bench.n_problems_full["train_acc"])
-    cs = configuration_space(bench.space)
+    cs = configuration_space(bench.space, conditions=conditions)
     return BenchmarkDescription(
         name=name or bench.name,
         config_space=cs,
@@ -69,7 +75,7 @@ def benchmark_description(
             "default": Config(
                 config_id="default",
                 description="the search space's default configuration",
-                values=bench.space.default_config(),
+                values=bench.space.default_config() if conditions else _flat_default(bench),
             )
         },
         extra={
@@ -80,6 +86,11 @@ def benchmark_description(
             RESULT_VALUES: list(VALUES),
         },
     )
+
+
+def _flat_default(bench: Benchmark) -> dict[str, Any]:
+    # A flat space's configuration holds every parameter (categoricals by label, as the space declares them).
+    return {p.name: p.label(int(p.default)) if p.kind == "categorical" else p.default for p in bench.space.parameters}
 
 
 def _load(description: BenchmarkDescription, *, benchmark: Benchmark, subset_seed: int) -> SurrogateBenchmark:
