@@ -37,6 +37,7 @@ __all__ = [
     "SMMMiniDFS",
     "SMMMiniPSTrue",
     "SMMMiniDFSTrue",
+    "SMMMiniOpTrue",
     "BENCHMARK_CLASSES",
     "CLASS_PATHS",
     "benchmark_class",
@@ -295,9 +296,16 @@ class SMMMiniDFSTrue(SMMBenchmark):
     benchmark_name = "smm-mini-dfs-true"
 
 
+class SMMMiniOpTrue(SMMBenchmark):
+    """The merge lab's exact operator space (linear / SLERP / TIES / DARE, conditional parameters)."""
+
+    benchmark_name = "smm-mini-op-true"
+
+
 #: Registered name -> class.
 BENCHMARK_CLASSES: dict[str, type[SMMBenchmark]] = {
-    c.benchmark_name: c for c in (SMMBenchPS, SMMBenchDFS, SMMMiniPS, SMMMiniDFS, SMMMiniPSTrue, SMMMiniDFSTrue)
+    c.benchmark_name: c
+    for c in (SMMBenchPS, SMMBenchDFS, SMMMiniPS, SMMMiniDFS, SMMMiniPSTrue, SMMMiniDFSTrue, SMMMiniOpTrue)
 }
 #: Registered name -> importable ``"module:Class"`` path (for tools that take class paths).
 CLASS_PATHS: dict[str, str] = {name: f"hpobench_ext:{c.__name__}" for name, c in BENCHMARK_CLASSES.items()}

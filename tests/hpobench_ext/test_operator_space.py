@@ -15,6 +15,7 @@ NAME = "smm-mini-op-true"
 
 def test_objective_function_takes_conditional_configurations() -> None:
     bench = hpobench_ext.get_benchmark(NAME, rng=0)
+    assert type(bench) is hpobench_ext.SMMMiniOpTrue and hpobench_ext.CLASS_PATHS[NAME] == "hpobench_ext:SMMMiniOpTrue"
     cs = bench.get_configuration_space(seed=1)
     assert len(cs.conditions) == 5 and list(cs["operator"].choices) == list(OPERATORS)
     core = bench.benchmark
