@@ -37,7 +37,6 @@ import numpy as np
 from smm_plugins._deps import require
 from smm_plugins._io import atomic_write_bytes, atomic_write_text
 from smm_plugins._optuna import optuna_distributions
-from smm_plugins.lab.network import N_BLOCKS
 
 __all__ = [
     "CollectPlan",
@@ -47,6 +46,7 @@ __all__ = [
     "read_collection",
     "lab_table",
     "run_cmaes",
+    "reference_configs",
     "format_table",
 ]
 
@@ -383,37 +383,19 @@ def lab_table(
     cma_evals: int = 1000,
     seed: int = 0,
     weights: str | os.PathLike[str] | None = None,
+    task: str = "math-far-32",
 ) -> list[dict[str, Any]]:
     """Reference points of a lab benchmark: rows ``{"what", "train_acc", "test_acc"}`` (accuracies in [0, 1]).
 
-    PS: base (all 0), A (w_A = 1), B (w_B = 1), uniform (all 0.5), all ones. DFS: path of A's blocks,
-    of B's blocks, of both at every layer; all scales 1. Both: quantiles of ``n_random`` random
-    configurations and the best of one seeded CMA-ES run of ``cma_evals`` evaluations.
+    PS: base (all 0), each source alone (its weights 1), uniform (all 0.5), all ones. DFS: path of A's
+    blocks, of B's blocks, of both at every layer; all scales 1. Both: quantiles of ``n_random`` random
+    configurations and the best of one seeded CMA-ES run of ``cma_evals`` evaluations. ``task``: an
+    SMM-Mini task (:mod:`smm_plugins.lab.suite`; default the committed pair).
     """
-    bench = _benchmark(kind, weights)
-    L = N_BLOCKS
-    if kind == "ps":
+    from smm_plugins.lab.suite import task_benchmark
 
-        def ps(wa: float, wb: float) -> np.ndarray:
-            return np.r_[np.full(L, wa), np.full(L, wb)]
-
-        refs = {
-            "base (all weights 0)": ps(0, 0),
-            "A alone (w_A = 1, w_B = 0)": ps(1, 0),
-            "B alone (w_A = 0, w_B = 1)": ps(0, 1),
-            "uniform merge (all 0.5)": ps(0.5, 0.5),
-            "all weights 1": ps(1, 1),
-        }
-    else:
-
-        def dfs(code: int) -> np.ndarray:
-            return np.r_[np.full(L, code), np.ones(2 * L - 1)]
-
-        refs = {
-            "A alone (path of A's 32 blocks)": dfs(0),
-            "B alone (path of B's 32 blocks)": dfs(1),
-            "both at every layer (64 hops, scales 1)": dfs(2),
-        }
+    bench = task_benchmark(task, kind, weights=weights)
+    refs = reference_configs(bench, kind)
     rows = []
     X = np.stack(list(refs.values()))
     acc = bench.evaluate_all(X)
@@ -441,6 +423,39 @@ def lab_table(
         {"what": f"CMA-ES best of {cma_evals} evaluations (seed {seed}, by train_acc)", "train_acc": tr, "test_acc": te}
     )
     return rows
+
+
+def reference_configs(bench: Any, kind: str) -> dict[str, np.ndarray]:
+    """Named simple configurations of a lab benchmark: each source alone, base, uniform, all ones (PS) or
+    the paths of A, of B and of both with scales 1 (DFS)."""
+    L = bench.lab.n_blocks
+    if kind == "ps":
+        n = len(bench.lab.sources)
+        letters = "ABCDEFGH"[:n]
+
+        def ps(*w: float) -> np.ndarray:
+            return np.repeat(np.asarray(w, dtype=np.float64), L)
+
+        refs = {"base (all weights 0)": ps(*[0.0] * n)}
+        for i, m in enumerate(letters):
+            onehot = [1.0 if j == i else 0.0 for j in range(n)]
+            if n == 2:
+                what = "w_A = 1, w_B = 0" if i == 0 else "w_A = 0, w_B = 1"
+            else:
+                what = f"w_{m} = 1, others 0"
+            refs[f"{m} alone ({what})"] = ps(*onehot)
+        refs["uniform merge (all 0.5)"] = ps(*[0.5] * n)
+        refs["all weights 1"] = ps(*[1.0] * n)
+        return refs
+
+    def dfs(code: int) -> np.ndarray:
+        return np.r_[np.full(L, code), np.ones(2 * L - 1)]
+
+    return {
+        f"A alone (path of A's {L} blocks)": dfs(0),
+        f"B alone (path of B's {L} blocks)": dfs(1),
+        f"both at every layer ({2 * L} hops, scales 1)": dfs(2),
+    }
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:

@@ -5,13 +5,15 @@ PS, layer-wise task arithmetic (64 weights in [0, 1], model-major: ``w_A_00..w_A
     theta_l = theta_base,l + w_A,l * (theta_A,l - theta_base,l) + w_B,l * (theta_B,l - theta_base,l)
 
 for every block parameter (w1, b1, w2, b2) of block l; embedding and head are the base's (A and B never
-changed them).
+changed them). With ``n`` sources (the suite's three-source task) the sum runs over all of them and the
+weights are model-major over ``n * L`` entries; ``L`` is the networks' block count (16 or 32).
 
-DFS (32 layer choices in {0, 1, 2}, then 63 hop scales in [0.4, 1.5]): the inference path visits the
-layer indices l = 0..31 in order; choice 0 adds block l of A, 1 adds block l of B, 2 adds block l of A
-then block l of B. The path has 32..64 hops. Hop k (k = 1, 2, ... in path order) receives the residual
-stream ``h``; hops k >= 2 receive ``scale_{k-2} * h`` instead (scale_00 scales the input of the second
-hop). Scales beyond the path's length (index >= hops - 1) are inactive. Embedding and head are the base's.
+DFS (L = 32 layer choices in {0, 1, 2}, then 2L - 1 = 63 hop scales in [0.4, 1.5]; two models): the
+inference path visits the layer indices l = 0..L-1 in order; choice 0 adds block l of A, 1 adds block l
+of B, 2 adds block l of A then block l of B. The path has L..2L hops. Hop k (k = 1, 2, ... in path
+order) receives the residual stream ``h``; hops k >= 2 receive ``scale_{k-2} * h`` instead (scale_00
+scales the input of the second hop). Scales beyond the path's length (index >= hops - 1) are inactive.
+Embedding and head are the base's.
 The path rule itself is :func:`smm_plugins.dfs.inference_path` (re-exported here as :func:`dfs_path`).
 """
 
@@ -29,30 +31,42 @@ N_SCALES: int = 2 * N_BLOCKS - 1
 
 
 class PSMerger:
-    """Layer-wise task arithmetic of ``a`` and ``b`` onto ``base``, batched over configurations."""
+    """Layer-wise task arithmetic of the sources ``a``, ``b`` (and ``more``) onto ``base``, batched."""
 
-    def __init__(self, base: LabNet, a: LabNet, b: LabNet) -> None:
+    def __init__(self, base: LabNet, a: LabNet, b: LabNet, *more: LabNet) -> None:
         self.base = base
+        self.n_blocks = base.n_blocks
         self._theta = base.block_params()
-        self._tau_a = {k: (getattr(a, k) - self._theta[k]).astype(np.float32) for k in BLOCK_KEYS}
-        self._tau_b = {k: (getattr(b, k) - self._theta[k]).astype(np.float32) for k in BLOCK_KEYS}
+        self._taus = [
+            {k: (getattr(m, k) - self._theta[k]).astype(np.float32) for k in BLOCK_KEYS} for m in (a, b, *more)
+        ]
+        for i, m in enumerate((a, b, *more)):
+            if m.n_blocks != self.n_blocks:
+                raise ValueError(f"source {i} has {m.n_blocks} blocks; the base has {self.n_blocks}")
+
+    @property
+    def n_sources(self) -> int:
+        """Number of merged source models."""
+        return len(self._taus)
 
     def merged_blocks(self, weights: np.ndarray) -> dict[str, np.ndarray]:
         """Block parameters of each configuration, stacked (L, C, ...), float32.
 
-        ``weights``: (C, 2 * N_BLOCKS), model-major (all of A's layer weights, then B's), in [0, 1].
+        ``weights``: (C, n_sources * L), model-major (all of A's layer weights, then B's, ...), in [0, 1].
         """
         w = np.asarray(weights, dtype=np.float32)
-        if w.ndim != 2 or w.shape[1] != 2 * N_BLOCKS:
-            raise ValueError(f"weights must have shape (C, {2 * N_BLOCKS}); got {w.shape}")
-        w_a = np.ascontiguousarray(w[:, :N_BLOCKS].T)  # (L, C)
-        w_b = np.ascontiguousarray(w[:, N_BLOCKS:].T)
+        n, L = self.n_sources, self.n_blocks
+        if w.ndim != 2 or w.shape[1] != n * L:
+            raise ValueError(f"weights must have shape (C, {n * L}); got {w.shape}")
+        w_src = [np.ascontiguousarray(w[:, i * L : (i + 1) * L].T) for i in range(n)]  # (L, C) each
         out = {}
         for k in BLOCK_KEYS:
             extra = (None,) * (self._theta[k].ndim - 1)
-            base = self._theta[k][:, None]
-            ta, tb = self._tau_a[k][:, None], self._tau_b[k][:, None]
-            out[k] = base + w_a[(...,) + extra] * ta + w_b[(...,) + extra] * tb
+            merged = self._theta[k][:, None]
+            # Left to right, one source at a time: for two sources exactly base + w_A tau_A + w_B tau_B.
+            for w_i, tau in zip(w_src, self._taus, strict=True):
+                merged = merged + w_i[(...,) + extra] * tau[k][:, None]
+            out[k] = merged
         return out
 
     def predict(self, X: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -63,17 +77,18 @@ class PSMerger:
 
 
 def dfs_predict(base: LabNet, a: LabNet, b: LabNet, X: np.ndarray, configs: np.ndarray) -> np.ndarray:
-    """Predicted classes (C, n) of the DFS merges ``configs`` (C, 32 + 63) for inputs ``X`` (n, D_IN)."""
+    """Predicted classes (C, n) of the DFS merges ``configs`` (C, L + 2L - 1) for inputs ``X`` (n, D_IN)."""
     configs = np.asarray(configs, dtype=np.float64)
-    if configs.ndim != 2 or configs.shape[1] != N_BLOCKS + N_SCALES:
-        raise ValueError(f"configs must have shape (C, {N_BLOCKS + N_SCALES}); got {configs.shape}")
+    L = a.n_blocks
+    if configs.ndim != 2 or configs.shape[1] != 3 * L - 1:
+        raise ValueError(f"configs must have shape (C, {3 * L - 1}); got {configs.shape}")
     blocks = [m.block_params() for m in (a, b)]
     h0 = base.embed(X)
     out = np.empty((configs.shape[0], h0.shape[0]), dtype=np.int64)
     for c, row in enumerate(configs):
-        scales = row[N_BLOCKS:].astype(np.float32)
+        scales = row[L:].astype(np.float32)
         h = h0
-        for hop, (model, layer) in enumerate(dfs_path(row[:N_BLOCKS])):
+        for hop, (model, layer) in enumerate(dfs_path(row[:L])):
             if hop > 0:
                 h = h * scales[hop - 1]
             p = blocks[model]

@@ -8,7 +8,8 @@ Architecture (the same for the base and both sources)::
 
 with ``rms(h) = h / sqrt(mean(h**2) + EPS)`` (a gain-free RMSNorm, as in Mistral's pre-norm blocks: it
 makes a scaled residual stream meaningful, which the DFS hop scales rely on). 32 blocks, as many as
-Mistral-7B has decoder layers.
+Mistral-7B has decoder layers, in the committed lab; the suite also has 16-block tasks (the block count
+``L`` of a :class:`LabNet` is the length of its stacked block arrays).
 
 All arithmetic is float32. Determinism: every matrix product is one BLAS call per configuration with a
 shape that does not depend on the batch, so a configuration's accuracy does not depend on what it is
@@ -37,7 +38,7 @@ __all__ = [
     "head_predictions",
 ]
 
-#: Residual blocks (the layer count of Mistral-7B).
+#: Residual blocks of the committed lab (the layer count of Mistral-7B).
 N_BLOCKS: int = 32
 #: Width of the residual stream.
 WIDTH: int = 32
@@ -53,7 +54,7 @@ _EPS32 = np.float32(EPS)
 
 @dataclass(frozen=True)
 class LabNet:
-    """Parameters of one network, float32. Block arrays are stacked over the ``N_BLOCKS`` blocks.
+    """Parameters of one network, float32. Block arrays are stacked over the ``L`` blocks (``L >= 1``).
 
     Shapes: ``emb_w`` (D_IN, WIDTH), ``emb_b`` (WIDTH,), ``w1`` (L, WIDTH, INNER), ``b1`` (L, INNER),
     ``w2`` (L, INNER, WIDTH), ``b2`` (L, WIDTH), ``head_w`` (WIDTH, N_CLASSES), ``head_b`` (N_CLASSES,).
@@ -69,24 +70,30 @@ class LabNet:
     head_b: np.ndarray
 
     def __post_init__(self) -> None:
+        n_blocks = int(np.shape(self.w1)[0]) if np.ndim(self.w1) == 3 and np.shape(self.w1)[0] > 0 else N_BLOCKS
         expect = {
             "emb_w": (D_IN, WIDTH),
             "emb_b": (WIDTH,),
-            "w1": (N_BLOCKS, WIDTH, INNER),
-            "b1": (N_BLOCKS, INNER),
-            "w2": (N_BLOCKS, INNER, WIDTH),
-            "b2": (N_BLOCKS, WIDTH),
+            "w1": (n_blocks, WIDTH, INNER),
+            "b1": (n_blocks, INNER),
+            "w2": (n_blocks, INNER, WIDTH),
+            "b2": (n_blocks, WIDTH),
             "head_w": (WIDTH, N_CLASSES),
             "head_b": (N_CLASSES,),
         }
         for key, shape in expect.items():
             arr = np.ascontiguousarray(getattr(self, key), dtype=np.float32)
             if arr.shape != shape:
-                raise ValueError(f"LabNet.{key} has shape {arr.shape}; expected {shape}")
+                raise ValueError(f"LabNet.{key} has shape {arr.shape}; expected {shape} ({n_blocks} blocks, as in w1)")
             if not np.isfinite(arr).all():
                 raise ValueError(f"LabNet.{key} holds non-finite values")
             arr.setflags(write=False)
             object.__setattr__(self, key, arr)
+
+    @property
+    def n_blocks(self) -> int:
+        """Number of residual blocks ``L``."""
+        return int(self.w1.shape[0])
 
     # -- (de)serialisation ----------------------------------------------------------------------
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:

@@ -25,6 +25,7 @@ from smm_plugins._blas import one_blas_thread
 from smm_plugins.benchmark import OBJECTIVES, Benchmark
 from smm_plugins.cost import cost_model_for
 from smm_plugins.fidelity import problem_subset
+from smm_plugins.lab.manifest import verify_packaged
 from smm_plugins.lab.merge import PSMerger, dfs_path, dfs_predict
 from smm_plugins.lab.network import N_BLOCKS, LabNet
 from smm_plugins.registry import BenchmarkEntry
@@ -71,15 +72,33 @@ def dfs_space() -> SearchSpace:
     return _dfs_space(name=DFS_NAME, n_layers=N_BLOCKS)
 
 
+#: Archive prefixes of the source models, in merge order (A, B, then the extra sources C, D, ...).
+_SOURCE_PREFIXES = "ABCDEFGH"
+
+
 @dataclass(frozen=True)
 class LabModels:
-    """The base, the two sources and the target splits (``{objective: (X float32, y int64)}``)."""
+    """The base, the sources and the target splits (``{objective: (X float32, y int64)}``).
+
+    ``a`` and ``b`` are the two sources of every task; ``extra`` holds further PS sources (C, ...).
+    """
 
     base: LabNet
     a: LabNet
     b: LabNet
     splits: Mapping[str, tuple[np.ndarray, np.ndarray]]
     metadata: Mapping[str, Any]
+    extra: tuple[LabNet, ...] = ()
+
+    @property
+    def sources(self) -> tuple[LabNet, ...]:
+        """All source models in merge order: ``(a, b, *extra)``."""
+        return (self.a, self.b, *self.extra)
+
+    @property
+    def n_blocks(self) -> int:
+        """Residual blocks ``L`` of the networks."""
+        return self.base.n_blocks
 
     def n_problems(self) -> dict[str, int]:
         """Points in each split, ``{objective: n}``."""
@@ -93,7 +112,10 @@ def save_lab(path: str | os.PathLike[str], models: LabModels) -> None:
     from smm_plugins._io import atomic_write_bytes
 
     arrays: dict[str, Any] = {}  # Any: NumPy's stubs check **arrays against savez's allow_pickle: bool
-    for prefix, net in (("base", models.base), ("A", models.a), ("B", models.b)):
+    if len(models.sources) > len(_SOURCE_PREFIXES):
+        raise ValueError(f"{len(models.sources)} sources; at most {len(_SOURCE_PREFIXES)} can be saved")
+    arrays.update(models.base.to_arrays("base"))
+    for prefix, net in zip(_SOURCE_PREFIXES, models.sources, strict=False):
         arrays.update(net.to_arrays(prefix))
     for obj, (X, y) in models.splits.items():
         arrays[f"split.{obj}.X"] = np.asarray(X, dtype=np.float32)
@@ -116,22 +138,28 @@ def _load_cached(path: str, mtime_ns: int) -> LabModels:
         except KeyError:
             raise KeyError(f"lab file {path!r} has no split {obj!r}; regenerate: smm-bench lab train-sources") from None
     meta = json.loads(arrays["metadata"].tobytes().decode()) if "metadata" in arrays else {}
+    extra = tuple(LabNet.from_arrays(arrays, prefix) for prefix in _SOURCE_PREFIXES[2:] if f"{prefix}.w1" in arrays)
     return LabModels(
         base=LabNet.from_arrays(arrays, "base"),
         a=LabNet.from_arrays(arrays, "A"),
         b=LabNet.from_arrays(arrays, "B"),
         splits=splits,
         metadata=meta,
+        extra=extra,
     )
 
 
 def load_lab(path: str | os.PathLike[str] | None = None) -> LabModels:
-    """Load (cached) the lab's models and splits; default: the committed ``sources.npz``."""
+    """Load (cached) the lab's models and splits; default: the committed ``sources.npz``.
+
+    A packaged file is checked against its SHA-256 in the manifest (:mod:`smm_plugins.lab.manifest`).
+    """
     p = Path(path) if path is not None else DEFAULT_WEIGHTS
     if not p.is_file():
         raise FileNotFoundError(
             f"merge-lab weights {str(p)!r} not found; regenerate them with: smm-bench lab train-sources"
         )
+    verify_packaged(p)  # a packaged file must match its SHA-256 in the manifest
     return _load_cached(str(p.resolve()), p.stat().st_mtime_ns)
 
 
@@ -207,7 +235,12 @@ class PSTrueBenchmark(_LabBenchmark):
 
     def __init__(self, weights: str | os.PathLike[str] | None = None, *, cost_model: Any = None) -> None:
         super().__init__(weights, cost_model=cost_model)
-        self._merger = PSMerger(self.lab.base, self.lab.a, self.lab.b)
+        self._merger = PSMerger(self.lab.base, *self.lab.sources)
+        if self.space.dim != self._merger.n_sources * self.lab.n_blocks:
+            raise ValueError(
+                f"{self.name}: the space has {self.space.dim} weights; the lab file has "
+                f"{self._merger.n_sources} sources x {self.lab.n_blocks} blocks"
+            )
 
     def _predict_classes(self, pts: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return self._merger.predict(pts, rows)
@@ -219,6 +252,14 @@ class DFSTrueBenchmark(_LabBenchmark):
     name = DFS_NAME
     space = dfs_space()
     eval_seconds = 0.0075
+
+    def __init__(self, weights: str | os.PathLike[str] | None = None, *, cost_model: Any = None) -> None:
+        super().__init__(weights, cost_model=cost_model)
+        if self.space.dim != 3 * self.lab.n_blocks - 1:
+            raise ValueError(
+                f"{self.name}: the space has {self.space.dim} variables; the lab file's "
+                f"{self.lab.n_blocks} blocks need {3 * self.lab.n_blocks - 1}"
+            )
 
     def _predict_classes(self, pts: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return dfs_predict(self.lab.base, self.lab.a, self.lab.b, pts, rows)

@@ -10,6 +10,8 @@ Recipe (the construction the project's measurements found to give merge synergy;
   block ``match_block`` on a *rotated* input matches the base's on the same input unrotated (random task
   flags, no labels): a general translator. Its change lives in blocks ``0 .. match_block - 1``.
 * **B, the "math" expert**: the base fine-tuned (blocks only) on labels of the math task, plain inputs.
+* **C** (three-source tasks only): a second math expert, trained on other examples, in later blocks only,
+  with its own learning rate and its own random generator (A and B do not change when C is added).
 
 Embedding and head stay at the base's values in A and B (as every merge keeps them).
 Determinism: fixed seeds, one thread, ``torch.use_deterministic_algorithms(True)``; the committed
@@ -18,20 +20,24 @@ weights are the reference (a rerun on other hardware may differ in the last bits
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
+import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from importlib import metadata
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from smm_plugins._deps import require
 from smm_plugins.lab.network import EPS, INNER, N_BLOCKS, WIDTH, LabNet
+from smm_plugins.lab.recipe import TrainRecipe
 from smm_plugins.lab.tasks import D_IN, GENERAL_TASKS, MATH_TASK, N_CLASSES, N_TASKS, LabTasks, TaskSpec
 
-__all__ = ["TrainRecipe", "train_sources", "build_lab"]
+__all__ = ["TrainRecipe", "train_sources", "build_lab", "train_task", "record_legacy"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,43 +48,23 @@ else:
     torch = require("torch", "lab", who="smm-bench lab train-sources")
 
 
-@dataclass(frozen=True)
-class TrainRecipe:
-    """Sizes, seeds and optimiser settings of the committed source models (defaults = committed)."""
-
-    seed: int = 7
-    n_general: int = 8000
-    n_math_base: int = 150
-    n_math_b: int = 8000
-    n_translate: int = 16000
-    match_block: int = 12
-    base_epochs: int = 40
-    a_epochs: int = 40
-    b_epochs: int = 25
-    batch_size: int = 256
-    lr: float = 2e-3
-    b_lr: float = 1e-3
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 class _TorchNet(torch.nn.Module):
     """Torch twin of :class:`~smm_plugins.lab.network.LabNet` (same forward formula)."""
 
-    def __init__(self, gen: Any) -> None:
+    def __init__(self, gen: Any, n_blocks: int = N_BLOCKS) -> None:
         super().__init__()
+        self.n_blocks = n_blocks
 
         def normal(*shape: int, std: float) -> Any:
             return torch.nn.Parameter(torch.randn(*shape, generator=gen) * std)
 
         self.emb_w = normal(D_IN, WIDTH, std=1.0 / math.sqrt(D_IN))
         self.emb_b = torch.nn.Parameter(torch.zeros(WIDTH))
-        self.w1 = normal(N_BLOCKS, WIDTH, INNER, std=1.0 / math.sqrt(WIDTH))
-        self.b1 = torch.nn.Parameter(torch.zeros(N_BLOCKS, INNER))
+        self.w1 = normal(n_blocks, WIDTH, INNER, std=1.0 / math.sqrt(WIDTH))
+        self.b1 = torch.nn.Parameter(torch.zeros(n_blocks, INNER))
         # Small second layer: a deep residual stack starts close to the identity.
-        self.w2 = normal(N_BLOCKS, INNER, WIDTH, std=1.0 / math.sqrt(INNER * 2 * N_BLOCKS))
-        self.b2 = torch.nn.Parameter(torch.zeros(N_BLOCKS, WIDTH))
+        self.w2 = normal(n_blocks, INNER, WIDTH, std=1.0 / math.sqrt(INNER * 2 * n_blocks))
+        self.b2 = torch.nn.Parameter(torch.zeros(n_blocks, WIDTH))
         self.head_w = normal(WIDTH, N_CLASSES, std=1.0 / math.sqrt(WIDTH))
         self.head_b = torch.nn.Parameter(torch.zeros(N_CLASSES))
 
@@ -86,9 +72,9 @@ class _TorchNet(torch.nn.Module):
     def _rms(h: Any) -> Any:
         return h / torch.sqrt(h.square().mean(dim=-1, keepdim=True) + EPS)
 
-    def hidden(self, x: Any, upto: int = N_BLOCKS) -> Any:
+    def hidden(self, x: Any, upto: int | None = None) -> Any:
         h = x @ self.emb_w + self.emb_b
-        for layer in range(upto):
+        for layer in range(self.n_blocks if upto is None else upto):
             z = torch.relu(self._rms(h) @ self.w1[layer] + self.b1[layer])
             h = h + z @ self.w2[layer] + self.b2[layer]
         return h
@@ -142,7 +128,7 @@ def _fit(
 
 def _trainable_copy(net: _TorchNet, gen: Any) -> tuple[_TorchNet, list[Any]]:
     """A copy of ``net`` whose blocks (returned as the second item) are trainable, the rest frozen."""
-    twin = _TorchNet(gen)
+    twin = _TorchNet(gen, net.n_blocks)
     twin.load_state_dict(net.state_dict())
     params = twin.block_parameters()
     for p in params:
@@ -156,7 +142,7 @@ def train_sources(
     *,
     progress: bool = False,
 ) -> dict[str, LabNet]:
-    """Train the base and the two sources; returns ``{"base": ..., "A": ..., "B": ...}`` (float32).
+    """Train the base and the sources; returns ``{"base": ..., "A": ..., "B": ...}`` (and ``"C"``), float32.
 
     Runs on one CPU thread; the committed recipe takes a few minutes.
     """
@@ -170,7 +156,10 @@ def train_sources(
     base = _train_base(recipe, tasks, gen, progress)
     model_a = _train_translator(base, recipe, tasks, gen, progress)
     model_b = _train_math_expert(base, recipe, tasks, gen, progress)
-    return {"base": base.to_labnet(), "A": model_a.to_labnet(), "B": model_b.to_labnet()}
+    nets = {"base": base.to_labnet(), "A": model_a.to_labnet(), "B": model_b.to_labnet()}
+    if recipe.n_sources == 3:
+        nets["C"] = _train_second_expert(base, recipe, tasks, progress).to_labnet()
+    return nets
 
 
 def _tensor(a: np.ndarray) -> Any:
@@ -183,7 +172,7 @@ def _train_base(recipe: TrainRecipe, tasks: LabTasks, gen: Any, progress: bool) 
     parts.append(tasks.sample(recipe.n_math_base, MATH_TASK, rotated=False, seed=110))
     xb = _tensor(np.concatenate([p[0] for p in parts]))
     yb = _tensor(np.concatenate([p[1] for p in parts]))
-    base = _TorchNet(gen)
+    base = _TorchNet(gen, recipe.n_blocks)
     ce = torch.nn.functional.cross_entropy
     _fit(
         list(base.parameters()),
@@ -243,6 +232,33 @@ def _train_math_expert(base: _TorchNet, recipe: TrainRecipe, tasks: LabTasks, ge
     return model_b
 
 
+def _gradient_mask(mask: Any) -> Callable[[Any], Any]:
+    return lambda grad: grad * mask
+
+
+def _train_second_expert(base: _TorchNet, recipe: TrainRecipe, tasks: LabTasks, progress: bool) -> _TorchNet:
+    """Source C: math on other examples, blocks ``c_first_block ..`` only, from a generator of its own."""
+    gen = torch.Generator().manual_seed(recipe.seed + 1_000_003)
+    xm, ym = (_tensor(a) for a in tasks.sample(recipe.n_math_b, MATH_TASK, rotated=False, seed=recipe.c_data_seed))
+    model_c, c_params = _trainable_copy(base, gen)
+    keep = (torch.arange(recipe.n_blocks) >= recipe.c_first_block).to(torch.float32)
+    for p in c_params:
+        # Zero gradients of the frozen blocks: Adam leaves a parameter whose gradients are all zero unchanged.
+        p.register_hook(_gradient_mask(keep.reshape((-1,) + (1,) * (p.ndim - 1))))
+    _fit(
+        c_params,
+        lambda i: torch.nn.functional.cross_entropy(model_c(xm[i]), ym[i]),
+        len(ym),
+        recipe.c_epochs,
+        recipe.c_lr,
+        recipe.batch_size,
+        gen,
+        "C (second math expert)",
+        progress,
+    )
+    return model_c
+
+
 def build_lab(
     recipe: TrainRecipe | None = None,
     spec: TaskSpec | None = None,
@@ -263,4 +279,50 @@ def build_lab(
         "torch": metadata.version("torch"),
         "numpy": metadata.version("numpy"),
     }
-    return LabModels(base=nets["base"], a=nets["A"], b=nets["B"], splits=tasks.target_splits(), metadata=meta)
+    extra = (nets["C"],) if "C" in nets else ()
+    return LabModels(
+        base=nets["base"], a=nets["A"], b=nets["B"], splits=tasks.target_splits(), metadata=meta, extra=extra
+    )
+
+
+def train_task(
+    task: Any,
+    out_dir: str | os.PathLike[str] | None = None,
+    *,
+    recipe: TrainRecipe | None = None,
+    progress: bool = False,
+) -> Path:
+    """Train one suite task's sources, write ``<out_dir>/<task>.npz`` and its manifest record; returns the path.
+
+    ``out_dir`` defaults to the package's ``data/lab/suite`` (manifest ``data/lab/manifest.json``); another
+    folder gets its own ``manifest.json``. ``recipe`` replaces the task's (tests train tiny recipes).
+    """
+    from smm_plugins.lab.manifest import LAB_DATA_DIR, MANIFEST_PATH, manifest_record, update_manifest
+    from smm_plugins.lab.objectives import save_lab
+    from smm_plugins.lab.suite import SUITE_DIR, get_task
+
+    t = get_task(task)
+    if t.legacy:
+        raise ValueError(
+            f"task {t.name!r} is the committed lab pair (sources.npz): train it with smm-bench lab train-sources"
+        )
+    out = Path(out_dir) if out_dir is not None else SUITE_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    manifest, root = (MANIFEST_PATH, LAB_DATA_DIR) if out_dir is None else (out / "manifest.json", out)
+    models = build_lab(recipe or t.recipe, t.spec, progress=progress)
+    models = dataclasses.replace(models, metadata={**models.metadata, "suite_task": t.name})
+    path = out / f"{t.name}.npz"
+    save_lab(path, models)
+    update_manifest({path.relative_to(root).as_posix(): manifest_record(path, models.metadata)}, manifest)
+    logger.info("wrote %s (%.2f MB)", path, path.stat().st_size / 1e6)
+    return path
+
+
+def record_legacy() -> None:
+    """Record the committed ``sources.npz`` (never retrained by the suite) in the package's manifest."""
+    from smm_plugins.lab.manifest import LAB_DATA_DIR, MANIFEST_PATH, manifest_record, update_manifest
+    from smm_plugins.lab.objectives import DEFAULT_WEIGHTS, load_lab
+
+    meta = {**load_lab(DEFAULT_WEIGHTS).metadata, "suite_task": "math-far-32"}
+    rel = DEFAULT_WEIGHTS.relative_to(LAB_DATA_DIR).as_posix()
+    update_manifest({rel: manifest_record(DEFAULT_WEIGHTS, meta)}, MANIFEST_PATH)
