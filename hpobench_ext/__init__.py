@@ -8,7 +8,8 @@
     b.objective_function_test(config)["info"]["test_accuracy"]
 
 Classes (importable paths ``hpobench_ext:<Class>``): SMMBenchPS, SMMBenchDFS, SMMMiniPS, SMMMiniDFS,
-SMMMiniPSTrue, SMMMiniDFSTrue. When HPOBench is installed they subclass its
+SMMMiniPSTrue, SMMMiniDFSTrue, SMMMiniOpTrue, and one per other registered benchmark (``CLASS_PATHS``;
+e.g. the members of the suite ``smm-mini``, named by ``class_name``). When HPOBench is installed they subclass its
 ``AbstractBenchmark``; otherwise a stand-in base class with the same contract (``HPOBENCH_AVAILABLE``).
 Needs ConfigSpace: ``pip install "smm-plugins[hpobench]"``.
 """
@@ -28,6 +29,7 @@ from hpobench_ext.benchmarks import (
     SMMMiniPS,
     SMMMiniPSTrue,
     benchmark_class,
+    class_name,
     configuration_space,
     fidelity_space,
     get_benchmark,
@@ -47,7 +49,16 @@ __all__ = [
     "SMMMiniPS",
     "SMMMiniPSTrue",
     "benchmark_class",
+    "class_name",
     "configuration_space",
     "fidelity_space",
     "get_benchmark",
 ]
+
+
+def __getattr__(name: str) -> type[SMMBenchmark]:
+    # The classes made for registered benchmarks without a named class (hpobench_ext:<Class> paths).
+    for cls in BENCHMARK_CLASSES.values():
+        if cls.__name__ == name:
+            return cls
+    raise AttributeError(f"module 'hpobench_ext' has no attribute {name!r}")

@@ -41,6 +41,7 @@ __all__ = [
     "BENCHMARK_CLASSES",
     "CLASS_PATHS",
     "benchmark_class",
+    "class_name",
     "configuration_space",
     "fidelity_space",
     "get_benchmark",
@@ -302,11 +303,45 @@ class SMMMiniOpTrue(SMMBenchmark):
     benchmark_name = "smm-mini-op-true"
 
 
-#: Registered name -> class.
-BENCHMARK_CLASSES: dict[str, type[SMMBenchmark]] = {
-    c.benchmark_name: c
-    for c in (SMMBenchPS, SMMBenchDFS, SMMMiniPS, SMMMiniDFS, SMMMiniPSTrue, SMMMiniDFSTrue, SMMMiniOpTrue)
-}
+_NAMED: tuple[type[SMMBenchmark], ...] = (
+    SMMBenchPS,
+    SMMBenchDFS,
+    SMMMiniPS,
+    SMMMiniDFS,
+    SMMMiniPSTrue,
+    SMMMiniDFSTrue,
+    SMMMiniOpTrue,
+)
+#: Parts of a registered name written in capitals in its class name (``smm-mini-ps-true`` -> ``SMMMiniPSTrue``).
+_CAPITALS = frozenset({"smm", "ps", "dfs"})
+
+
+def class_name(name: str) -> str:
+    """The class name of a registered benchmark: ``smm-mini-math-ps-true`` -> ``SMMMiniMathPSTrue``."""
+    parts = [p for p in name.replace("_", "-").split("-") if p]
+    return "".join(p.upper() if p in _CAPITALS else p[:1].upper() + p[1:] for p in parts)
+
+
+def _registered_classes() -> dict[str, type[SMMBenchmark]]:
+    """The classes above, and one made for every other benchmark registered now (e.g. by an entry point)."""
+    from smm_plugins.registry import benchmark_entry, list_benchmarks
+
+    classes: dict[str, type[SMMBenchmark]] = {c.benchmark_name: c for c in _NAMED if c.benchmark_name}
+    for name in list_benchmarks():
+        cls_name = class_name(name)
+        if name in classes or not cls_name.isidentifier() or cls_name in globals():
+            continue
+        doc = benchmark_entry(name).description or f"The registered benchmark {name!r}."
+        classes[name] = type(
+            cls_name, (SMMBenchmark,), {"benchmark_name": name, "__module__": __name__, "__doc__": doc}
+        )
+        globals()[cls_name] = classes[name]  # importable as hpobench_ext.benchmarks:<Class> and hpobench_ext:<Class>
+    return classes
+
+
+#: Registered name -> class: the named classes above and one made for every other benchmark registered when
+#: this module is imported (the members of a suite, a plugin's benchmarks), e.g. ``SMMMiniMathPSTrue``.
+BENCHMARK_CLASSES: dict[str, type[SMMBenchmark]] = _registered_classes()
 #: Registered name -> importable ``"module:Class"`` path (for tools that take class paths).
 CLASS_PATHS: dict[str, str] = {name: f"hpobench_ext:{c.__name__}" for name, c in BENCHMARK_CLASSES.items()}
 
