@@ -191,7 +191,7 @@ def _run_and_summarise(exp: Experiment, args: argparse.Namespace) -> int:
     from smm_plugins.compare.runner import run_experiment
 
     print(
-        f"{exp.n_runs} runs: {', '.join(exp.benchmarks)} x {', '.join(exp.optimizers)} x {len(exp.seeds)} seeds "
+        f"{exp.n_runs} runs: {_benchmarks_summary(exp)} x {', '.join(exp.optimizers)} x {len(exp.seeds)} seeds "
         f"x {exp.budget} evaluations -> {args.out}",
         file=sys.stderr,
     )
@@ -226,6 +226,14 @@ def _run_and_summarise(exp: Experiment, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 1 if summary.failed else 0
+
+
+def _benchmarks_summary(exp: Experiment) -> str:
+    """The benchmarks for the one-line plan: their names, or a count with the suites they came from."""
+    if len(exp.benchmarks) <= 6:
+        return ", ".join(exp.benchmarks)
+    suites = "".join(f", suite:{name} = {len(members)}" for name, members in exp.suites.items())
+    return f"{len(exp.benchmarks)} benchmarks ({', '.join(exp.benchmarks[:3])}, ...{suites})"
 
 
 def _cmd_report(args: argparse.Namespace) -> int:

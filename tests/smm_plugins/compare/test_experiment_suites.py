@@ -88,3 +88,13 @@ def test_suite_preset_is_the_demo_over_every_member() -> None:
     # The documented estimate: ~140 s serial per member (optimisers' ms per trial + the exact objective's).
     per_member = sum(expected_seconds(s, get_optimizer(s.optimizer).cost_hint) for s in plan_runs(exp)) / len(members)
     assert 100 < per_member < 200
+
+
+def test_a_long_grid_is_announced_by_count_and_suite(scratch_registry, toy_modules: Path) -> None:
+    from smm_plugins.compare.cli import _benchmarks_summary
+
+    for k in range(7):
+        register_benchmark(f"toy-{k}", "cmp_toy:ps", suites=("many",))
+    exp = Experiment(benchmarks="suite:many,cmp_toy:dfs", optimizers="random", seeds=1, budget=2)
+    assert _benchmarks_summary(exp) == "8 benchmarks (toy-0, toy-1, toy-2, ..., suite:many = 7)"
+    assert _benchmarks_summary(exp.replace(benchmarks=["toy-0", "toy-1"])) == "toy-0, toy-1"
