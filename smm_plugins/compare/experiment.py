@@ -230,8 +230,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     # N = 2 benchmarks, 0.017 for 3, < 1e-10 for 16); 10 seeds keep each benchmark's median over seeds
     # stable and let the per-benchmark Wilcoxon tests decide as in the demo. Cost from the measured
     # evaluation time (plan.expected_seconds: the optimisers' ms per trial + 2 x 5-7.5 ms of exact
-    # objective): ~140 s serial per member at 100 evaluations, so ~40 min serial (~20 min on 2 workers) for
-    # 16-19 members, 5 min for 2; 200 evaluations would double that.
+    # objective): ~140 s serial per member at 100 evaluations (measured: 143 s for smm-mini-ps-true's 50 runs,
+    # serial, on a shared 2-core machine), so ~40 min serial (~20 min on 2 workers) for 16-19 members, 5 min
+    # for 2; 200 evaluations would double that.
     "suite": dict(
         name="suite",
         benchmarks=["suite:smm-mini"],
