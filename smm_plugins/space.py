@@ -182,7 +182,8 @@ class Parameter:
 
     def label(self, code: int) -> int | str:
         """The label of code ``code`` (the code itself if the choices have no labels)."""
-        return self.labels[self.codes.index(int(code))] if self.labels else int(code)
+        checked = self.code(code)  # ValueError naming the variable for a code it does not have
+        return self.labels[self.codes.index(checked)] if self.labels else checked
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "kind": self.kind, "default": self.default}

@@ -135,9 +135,9 @@ class OperatorTrueBenchmark(_LabBenchmark):
 
     name = OP_NAME
     space = operator_space()
-    #: Measured interleaved with smm-mini-ps-true (1.02-1.07x its time per configuration, docs/operators.md),
+    #: Measured interleaved with smm-mini-ps-true (1.02x its CPU time per configuration, docs/operators.md),
     #: scaled to its idle-core 5.2 ms.
-    eval_seconds = 0.0055
+    eval_seconds = 0.0053
 
     def __init__(self, weights: str | os.PathLike[str] | None = None, *, cost_model: Any = None) -> None:
         super().__init__(weights, cost_model=cost_model)
