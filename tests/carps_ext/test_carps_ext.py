@@ -263,8 +263,19 @@ def test_carps_runner_over_the_whole_suite(tmp_path):
             info = r["trial_value"]["additional_info"]
             assert r["trial_value"]["cost"] == 1.0 - info["train_acc"]
             assert info["n_problems"] == bench.n_problems_full["train_acc"]
-            x = np.array(r["trial_info"]["config"])
+            x = bench.space.to_vector(_logged_config(bench, r["trial_info"]["config"]))
             assert info["train_acc"] == pytest.approx(bench.evaluate(x), abs=1e-12)
+
+
+def _logged_config(bench, values: list) -> dict:
+    """A configuration as CARP-S logs it (the active values, in ConfigSpace's order) as ``{name: value}``."""
+    params: dict = {}
+    rest = list(values)
+    for name in configuration_space(bench.space):
+        if bench.space.is_active(name, params):
+            params[name] = rest.pop(0)
+    assert not rest
+    return params
 
 
 def test_generate_tasks_for_a_suite(tmp_path, capsys):
