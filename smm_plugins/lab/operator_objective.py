@@ -43,7 +43,15 @@ from smm_plugins.lab.operators import (
 from smm_plugins.registry import BenchmarkEntry
 from smm_plugins.space import Condition, Parameter, SearchSpace
 
-__all__ = ["OP_NAME", "operator_space", "OperatorMerger", "OperatorTrueBenchmark", "op_true_benchmark", "OP_TRUE_ENTRY"]
+__all__ = [
+    "OP_NAME",
+    "operator_space",
+    "operator_references",
+    "OperatorMerger",
+    "OperatorTrueBenchmark",
+    "op_true_benchmark",
+    "OP_TRUE_ENTRY",
+]
 
 OP_NAME = "smm-mini-op-true"
 #: Range of the task-vector weights: beyond 1 as task arithmetic's and TIES' scaling often is.
@@ -145,6 +153,20 @@ class OperatorTrueBenchmark(_LabBenchmark):
 
     def _predict_classes(self, pts: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return self._merger.predict(pts, rows)
+
+
+def operator_references(bench: OperatorTrueBenchmark) -> dict[str, dict[str, Any]]:
+    """Reference configurations of the operator space (entry-point group ``smm_plugins.references``).
+
+    The sources alone and the base, as linear merges (the labels of the PS space's references): what a user
+    gets without merging, beside the space's default (the average of A and B).
+    """
+    del bench  # the same for every instance
+    return {
+        "A alone": {"operator": "linear", "weight_A": 1.0, "weight_B": 0.0},
+        "B alone": {"operator": "linear", "weight_A": 0.0, "weight_B": 1.0},
+        "base": {"operator": "linear", "weight_A": 0.0, "weight_B": 0.0},
+    }
 
 
 def op_true_benchmark(

@@ -194,3 +194,12 @@ def test_clip_still_refuses_an_unknown_operator_and_a_missing_active_value(op: O
     assert op.evaluate(x, clip=True) == op.evaluate(_row("slerp", slerp_t=0.5))
     with pytest.raises(ValueError, match=r"missing 1 active parameter\(s\).*\['dare_drop'\]"):
         op.space.to_vector({"operator": "dare", "weight_A": 1.0, "weight_B": 1.0})
+
+
+def test_reference_configurations_are_the_sources_and_the_base(op: OperatorTrueBenchmark) -> None:
+    ps = load_benchmark("smm-mini-ps-true")
+    refs = op.reference_configs()
+    assert {"default", "A alone", "B alone", "base"} <= set(refs)
+    ps_refs = ps.reference_configs()
+    for label in ("A alone", "B alone", "base"):  # the same merges as the PS space's references
+        assert op.evaluate(refs[label]) == ps.evaluate(ps_refs[label])
