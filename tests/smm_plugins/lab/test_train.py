@@ -80,3 +80,37 @@ def test_tiny_training_is_deterministic_and_loads_as_a_benchmark(tmp_path):
     assert np.array_equal(loaded.a.w2, m1.a.w2)
     y = ps_true_benchmark(path).evaluate(np.random.default_rng(0).random((3, 64)))
     assert y.shape == (3,) and np.all((y >= 0) & (y <= 1))
+
+
+@pytest.mark.slow
+def test_train_suite_writes_a_16_block_three_source_task_with_its_manifest(tmp_path):
+    pytest.importorskip("torch")
+    import dataclasses
+
+    from smm_plugins.lab.manifest import file_sha256, read_manifest
+    from smm_plugins.lab.suite import SuitePSBenchmark, get_task
+    from smm_plugins.lab.train import TrainRecipe, build_lab, train_task
+
+    task = get_task("math-far-32-3src")
+    tiny = TrainRecipe(**{**TINY, "n_blocks": 16, "n_sources": 3, "c_first_block": 8, "c_epochs": 2})
+    three = dataclasses.replace(task, recipe=tiny)
+    path = train_task(three, tmp_path, recipe=tiny)
+    record = read_manifest(tmp_path / "manifest.json")["files"][path.name]
+    assert record["sha256"] == file_sha256(path) and record["recipe"]["n_sources"] == 3
+    assert record["suite_task"] == "math-far-32-3src" and record["task_spec"]["seed"] == 20260
+
+    from smm_plugins.lab.objectives import load_lab
+
+    lab = load_lab(path)
+    c = lab.extra[0]
+    # C changes only its blocks c_first_block.. ; adding C leaves A and B as a two-source training makes them.
+    assert np.array_equal(c.w1[:8], lab.base.w1[:8]) and not np.array_equal(c.w1[8:], lab.base.w1[8:])
+    two = build_lab(dataclasses.replace(tiny, n_sources=2), task.spec)
+    assert np.array_equal(two.a.w1, lab.a.w1) and np.array_equal(two.b.w2, lab.b.w2)
+    bench = SuitePSBenchmark(three, path)
+    assert bench.space.dim == 48
+    w = np.zeros((2, 48))
+    w[1, 32:] = 1.0  # C alone
+    y = bench.evaluate(w)
+    assert y[0] == pytest.approx((lab.base.predict(lab.splits["train_acc"][0]) == lab.splits["train_acc"][1]).mean())
+    assert 0 <= y[1] <= 1
