@@ -287,6 +287,7 @@ GP = _info(
     "Gaussian-process Bayesian optimisation (slow: ~0.5-2 s per trial)",
     cost_hint=1000,
     requires=("torch",),
+    **_NO_WARN,  # a conditional space's parameters are sampled independently: not a warning per trial
 )
 NSGA2 = _info(
     "nsga2",
