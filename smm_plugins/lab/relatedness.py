@@ -97,17 +97,25 @@ def plot_relatedness(groups: Sequence[RelatednessGroup], path: str | os.PathLike
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(groups), figsize=(4.2 * len(groups), 4.4), squeeze=False)
+    n_cols = min(2, len(groups))
+    n_rows = -(-len(groups) // n_cols)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(6.0 * n_cols, 5.2 * n_rows), squeeze=False)
     image: Any = None
-    for ax, g in zip(axes[0], groups, strict=True):
+    for ax, g in zip(axes.flat, groups, strict=False):
         image = ax.imshow(g.spearman, vmin=-1, vmax=1, cmap="RdBu_r")
         ticks = range(len(g.tasks))
-        ax.set_xticks(ticks, g.tasks, rotation=60, ha="right", fontsize=8)
+        ax.set_xticks(ticks, g.tasks, rotation=45, ha="right", fontsize=8)
         ax.set_yticks(ticks, g.tasks, fontsize=8)
         for i in ticks:
             for j in ticks:
-                ax.text(j, i, f"{g.spearman[i, j]:.2f}", ha="center", va="center", fontsize=8)
-        ax.set_title(g.label, fontsize=9)
-    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.7, label="Spearman rho of train_acc")
+                rho = g.spearman[i, j]
+                ax.text(j, i, f"{rho:.2f}", ha="center", va="center", fontsize=9, color="w" if abs(rho) > 0.6 else "k")
+        ax.set_title(g.label, fontsize=10)
+    for ax in list(axes.flat)[len(groups) :]:
+        ax.set_axis_off()
+    fig.subplots_adjust(wspace=0.6, hspace=0.5)
+    fig.colorbar(
+        image, ax=axes.ravel().tolist(), shrink=0.6, label="Spearman rho of train_acc (shared uniform configurations)"
+    )
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
