@@ -229,10 +229,10 @@ PRESETS: dict[str, dict[str, Any]] = {
     # power comes from the number of benchmarks (5 optimisers: its smallest p is chi2_4.sf(4 N), 0.09 for
     # N = 2 benchmarks, 0.017 for 3, < 1e-10 for 16); 10 seeds keep each benchmark's median over seeds
     # stable and let the per-benchmark Wilcoxon tests decide as in the demo. Cost from the measured
-    # evaluation time (plan.expected_seconds: the optimisers' ms per trial + 2 x 5-7.5 ms of exact
-    # objective): ~140 s serial per member at 100 evaluations (measured: 143 s for smm-mini-ps-true's 50 runs,
-    # serial, on a shared 2-core machine), so ~40 min serial (~20 min on 2 workers) for 16-19 members, 5 min
-    # for 2; 200 evaluations would double that.
+    # evaluation time (plan.expected_seconds: the optimisers' ms per trial + 2 x 2.7-7.5 ms of exact
+    # objective): ~110-150 s serial per member at 100 evaluations (measured: 143 s for smm-mini-ps-true's 50
+    # runs, serial, on a shared 2-core machine), so ~35 min serial (~18 min on 2 workers) for the 16 members;
+    # 200 evaluations would double that.
     "suite": dict(
         name="suite",
         benchmarks=["suite:smm-mini"],
