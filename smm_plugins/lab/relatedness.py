@@ -71,7 +71,9 @@ def relatedness(
         benches = [task_benchmark(t, kind) for t in members]
         X = benches[0].space.sample(n_configs, np.random.default_rng(seed))
         values = np.stack([b.evaluate(X, objective) for b in benches], axis=1)
-        rho = np.atleast_2d(spearmanr(values).statistic)
+        stat = np.asarray(spearmanr(values).statistic, dtype=np.float64)
+        # Two tasks give one coefficient, more give the matrix.
+        rho = stat if stat.ndim == 2 else np.array([[1.0, float(stat)], [float(stat), 1.0]])
         out.append(RelatednessGroup(kind, n_blocks, n_sources, tuple(t.name for t in members), rho, n_configs))
     return out
 

@@ -146,3 +146,18 @@ def test_relatedness_is_a_symmetric_rank_correlation():
         assert g.spearman.shape == (3, 3) and np.allclose(g.spearman, g.spearman.T)
         assert np.allclose(np.diag(g.spearman), 1.0) and np.all(np.abs(g.spearman) <= 1)
     assert "| code-far-16 |" in format_relatedness(groups)
+
+
+def test_cli_table_and_relatedness_take_tasks(capsys, tmp_path):
+    pytest.importorskip("cmaes")
+    from smm_plugins.cli import main
+
+    assert main(["lab", "table", "--task", "code-far-16", "--kind", "ps", "--n-random", "16", "--cma-evals", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "smm-mini-code-far-16-ps-true" in out and "A alone (w_A = 1, w_B = 0)" in out
+    args = ["lab", "relatedness", "--task", "math-far-16", "--task", "code-far-16", "--n-configs", "24", "--json"]
+    assert main(args) == 0
+    groups = json.loads(capsys.readouterr().out)
+    assert [g["space"] for g in groups] == ["PS, 16 blocks, 2 sources", "DFS, 16 blocks"]
+    assert groups[0]["tasks"] == ["math-far-16", "code-far-16"] and groups[0]["spearman"][0][0] == 1.0
+    assert main(["lab", "table", "--task", "nope", "--kind", "ps"]) != 0
