@@ -194,7 +194,7 @@ class SuiteDFSBenchmark(DFSTrueBenchmark):
     ) -> None:
         _init_task(self, get_task(task), "dfs")
         super().__init__(weights if weights is not None else self.task.weights_path(), cost_model=cost_model)
-        self.meta["task"] = self.task.description
+        self.meta["task"] = self.task.description + (" (DFS merges A and B)" if self.task.n_sources > 2 else "")
 
 
 def _init_task(bench: Any, task: SuiteTask, kind: str) -> None:
