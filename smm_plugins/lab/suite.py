@@ -60,7 +60,7 @@ SUITE_DIR: Path = LAB_DATA_DIR / "suite"
 _NEAR = 0.4
 _SKILL_TEXT = {
     "math": "smooth random tanh teacher",
-    "logic": "sign bits of 3 random projections (sharp boundaries)",
+    "logic": "sign bits of 3 random projections, sharp boundaries",
     "code": "nearest of 8 random prototypes",
 }
 
