@@ -114,3 +114,24 @@ def test_train_suite_writes_a_16_block_three_source_task_with_its_manifest(tmp_p
     y = bench.evaluate(w)
     assert y[0] == pytest.approx((lab.base.predict(lab.splits["train_acc"][0]) == lab.splits["train_acc"][1]).mean())
     assert 0 <= y[1] <= 1
+
+
+def test_train_suite_checks_task_names_before_torch_and_names_the_fix(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # simulates torch not installed
+    monkeypatch.delitem(sys.modules, "smm_plugins.lab.train", raising=False)
+    parser = argparse.ArgumentParser()
+    lab_cli.add_subcommands(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["lab", "train-suite", "--task", "nope", "--no-progress"])
+    with pytest.raises(ValueError, match="allowed: math-far-32, math-near-32"):
+        args.func(args)
+    args = parser.parse_args(["lab", "train-suite", "--task", "code-far-16", "--out", "unused", "--no-progress"])
+    with pytest.raises(ImportError, match=r"smm-plugins\[lab\]"):
+        args.func(args)
+
+
+def test_the_legacy_task_is_not_retrained_by_the_suite():
+    pytest.importorskip("torch")
+    from smm_plugins.lab.train import train_task
+
+    with pytest.raises(ValueError, match="train-sources"):
+        train_task("math-far-32", "unused")
