@@ -161,3 +161,21 @@ def test_cli_table_and_relatedness_take_tasks(capsys, tmp_path):
     assert [g["space"] for g in groups] == ["PS, 16 blocks, 2 sources", "DFS, 16 blocks"]
     assert groups[0]["tasks"] == ["math-far-16", "code-far-16"] and groups[0]["spearman"][0][0] == 1.0
     assert main(["lab", "table", "--task", "nope", "--kind", "ps"]) != 0
+
+
+@pytest.mark.parametrize("task", [t.name for t in TASKS])
+def test_every_task_is_a_merging_problem(task):
+    """A's blocks before the matched one, then B's: beats every source alone on both splits, PS and DFS."""
+    t = get_task(task)
+    L, m, n = t.n_blocks, t.recipe.match_block, t.n_sources
+    early = (np.arange(L) < m).astype(float)
+    ps, dfs = task_benchmark(t, "ps"), task_benchmark(t, "dfs")
+    sources = np.kron(np.eye(n), np.ones(L))  # source i alone: its L weights 1, the others 0
+    handmade = np.r_[early, 1.0 - early, np.zeros(L * (n - 2))]
+    acc = ps.evaluate_all(np.vstack([sources, handmade]))
+    path = dfs.evaluate_all(np.r_[np.where(early > 0, 0, 1), np.ones(2 * L - 1)][None])
+    for obj in ("train_acc", "test_acc"):
+        best_source = acc[obj][:n].max()
+        assert acc[obj][n] >= best_source + 0.05, (obj, acc[obj])
+        # The same network in both spaces (PS rebuilds A's blocks as base + (A - base): float32 rounding).
+        assert abs(path[obj][0] - acc[obj][n]) <= 0.002
