@@ -17,10 +17,11 @@ exactly by :func:`scipy.optimize.lsq_linear` with bounds [0, 1]. A source that l
 (``tau_k,l = 0``) gets weight 0 there: any weight gives the same block.
 
 Calibration inputs are each source's own kind of input, drawn with seeds apart from the target splits
-(:data:`LAB_PS_CALIBRATION`). The shipped result for ``smm-mini-ps-true`` (and its surrogate twin
-``smm-mini-ps``) is :data:`QP_FILE`; :func:`qp_references` hands it to
-:meth:`smm_plugins.Benchmark.reference_configs` through the entry-point group ``smm_plugins.references``.
-Regenerate it with ``python -m smm_plugins.lab.qp`` (docs/qp-merge.md).
+(:data:`LAB_PS_CALIBRATION`, :func:`task_calibration`). The shipped results for every PS benchmark of
+the suite ``smm-mini`` (and ``smm-mini-ps``, the surrogate twin of ``smm-mini-ps-true``) are
+:data:`QP_FILE`; :func:`qp_references` hands them to :meth:`smm_plugins.Benchmark.reference_configs`
+(through the entry-point group ``smm_plugins.references``, or a suite task's ``benchmark_references``).
+Regenerate them with ``python -m smm_plugins.lab.qp`` (docs/qp-merge.md).
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ __all__ = [
     "draw_calibration",
     "qp_record",
     "compute_lab_qp",
+    "task_calibration",
+    "compute_task_qp",
     "load_qp_file",
     "write_qp_records",
     "qp_references",
@@ -61,7 +64,7 @@ logger = logging.getLogger(__name__)
 
 #: Label of the QP merge among the reference configurations (reports, truth check).
 QP_LABEL = "QP merge"
-#: The shipped QP weights of the present lab task (``smm-mini-ps-true`` / ``smm-mini-ps``), with their recipe.
+#: The shipped QP weights of every PS task of the suite (``smm-mini-ps`` shares ``smm-mini-ps-true``'s), with recipes.
 QP_FILE: Path = Path(__file__).resolve().parent.parent / "data" / "lab" / "qp_ps.json"
 #: A residual update whose largest entry is at most this (absolute) counts as unchanged.
 _UNCHANGED = 0.0
@@ -239,6 +242,33 @@ def compute_lab_qp(
     )
 
 
+def task_calibration(n_sources: int) -> tuple[CalibrationSet, ...]:
+    """Calibration of a suite task's PS sources: :data:`LAB_PS_CALIBRATION`, then C (a second skill expert)."""
+    extra = (CalibrationSet("C", rotated=False, task=MATH_TASK, n=2000, seed=1003),)
+    if not 2 <= n_sources <= 2 + len(extra):
+        raise ValueError(f"n_sources = {n_sources}; allowed: 2..{2 + len(extra)}")
+    return (LAB_PS_CALIBRATION + extra)[:n_sources]
+
+
+def compute_task_qp(task: str) -> dict[str, Any]:
+    """The QP record of a task of the suite ``smm-mini`` (by name, e.g. ``"logic-far-32"``), packaged weights.
+
+    The calibration inputs come from the task's own data (its skill's teacher, its language), the skill
+    expert(s) on the task's skill (slot ``MATH_TASK``); ``math-far-32`` is :func:`compute_lab_qp`.
+    """
+    from smm_plugins.lab.objectives import load_lab
+    from smm_plugins.lab.suite import get_task
+
+    t = get_task(task)
+    if t.legacy:
+        return compute_lab_qp()
+    lab = load_lab(t.weights_path())
+    recipe = task_calibration(len(lab.sources))
+    sources = dict(zip((s.model for s in recipe), lab.sources, strict=True))
+    space = t.space("ps")
+    return qp_record(lab.base, sources, LabTasks(t.spec), recipe, space.names, [space.name], t.weights_path())
+
+
 @functools.lru_cache(maxsize=4)
 def load_qp_file(path: str | Path = QP_FILE) -> dict[str, Any]:
     """The shipped QP records, ``{"merges": [record, ...]}``; raises ``FileNotFoundError`` naming the path."""
@@ -276,17 +306,21 @@ def qp_references(bench: Any) -> dict[str, Mapping[str, float]]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m smm_plugins.lab.qp [--out FILE]``: compute the present task's QP merge and write it (JSON).
+    """``python -m smm_plugins.lab.qp [--task NAME ...] [--out FILE]``: compute QP merges and write them (JSON).
 
-    The file's records of other benchmarks are kept.
+    Default: every task of the suite ``smm-mini``. The file's records of other benchmarks are kept.
     """
+    from smm_plugins.lab.suite import task_names
+
     parser = argparse.ArgumentParser(prog="python -m smm_plugins.lab.qp", description=__doc__.split("\n")[0])
+    parser.add_argument("--task", action="append", choices=task_names(), help="a suite task (repeatable; default all)")
     parser.add_argument("--out", default=str(QP_FILE), help="output JSON (default: the shipped file)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    record = compute_lab_qp()
-    write_qp_records(args.out, [record])
-    logger.info("QP merge written to %s (%.2f s)", args.out, record["seconds"])
+    records = [compute_task_qp(task) for task in args.task or task_names()]
+    write_qp_records(args.out, records)
+    for record in records:
+        logger.info("QP merge of %s written to %s (%.2f s)", record["benchmarks"][0], args.out, record["seconds"])
 
 
 if __name__ == "__main__":

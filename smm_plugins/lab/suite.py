@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,6 +183,17 @@ class SuitePSBenchmark(PSTrueBenchmark):
         _init_task(self, get_task(task), "ps")
         super().__init__(weights if weights is not None else self.task.weights_path(), cost_model=cost_model)
         self.meta["task"] = self.task.description
+
+    def benchmark_references(self) -> Mapping[str, Any]:
+        """The task's QP merge (:mod:`smm_plugins.lab.qp`), beside the space's references.
+
+        Only for the packaged weights: the shipped merge was computed from them, not from a user's own file.
+        """
+        from smm_plugins.lab.qp import qp_references
+
+        if Path(self.meta["weights"]).resolve() != self.task.weights_path().resolve():
+            return {}
+        return qp_references(self)
 
 
 class SuiteDFSBenchmark(DFSTrueBenchmark):

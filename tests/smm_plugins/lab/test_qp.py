@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from smm_plugins import load_benchmark
+from smm_plugins import list_benchmarks, load_benchmark
 from smm_plugins.lab.network import rms_norm
 from smm_plugins.lab.objectives import DEFAULT_WEIGHTS, load_lab
 from smm_plugins.lab.qp import (
@@ -15,13 +15,16 @@ from smm_plugins.lab.qp import (
     QP_LABEL,
     CalibrationSet,
     compute_lab_qp,
+    compute_task_qp,
     draw_calibration,
     load_qp_file,
     qp_merge_weights,
     qp_record,
     qp_references,
+    task_calibration,
     write_qp_records,
 )
+from smm_plugins.lab.suite import get_task, task_benchmark
 from smm_plugins.lab.tasks import MATH_TASK, N_CONTENT, LabTasks
 
 
@@ -140,9 +143,22 @@ def test_calibration_inputs_are_each_sources_own_kind_and_apart_from_the_target_
             assert not (X[:, None, :N_CONTENT] == split_X[None, :, :N_CONTENT]).all(axis=2).any()
 
 
-def test_the_shipped_weights_are_what_the_recipe_computes() -> None:
-    (shipped,) = load_qp_file()["merges"]
-    fresh = compute_lab_qp()
+def _shipped(benchmark: str) -> dict:
+    (record,) = [r for r in load_qp_file()["merges"] if r["benchmarks"][0] == benchmark]
+    return record
+
+
+@pytest.mark.parametrize(
+    ("benchmark", "compute"),
+    [
+        ("smm-mini-ps-true", compute_lab_qp),
+        ("smm-mini-math-far-16-ps-true", lambda: compute_task_qp("math-far-16")),
+        ("smm-mini-math-far-32-3src-ps-true", lambda: compute_task_qp("math-far-32-3src")),
+    ],
+)
+def test_the_shipped_weights_are_what_the_recipe_computes(benchmark: str, compute) -> None:
+    shipped = _shipped(benchmark)
+    fresh = compute()
     assert shipped["calibration"] == fresh["calibration"] and shipped["sources_sha256"] == fresh["sources_sha256"]
     assert list(shipped["config"]) == list(fresh["config"])
     # bvls is exact up to float rounding (float32 activations; BLAS order may differ across machines).
@@ -154,10 +170,37 @@ def test_both_benchmarks_of_the_ps_space_offer_the_qp_merge(name: str) -> None:
     bench = load_benchmark(name)
     refs = bench.reference_configs()
     assert list(refs) == ["A alone", "B alone", "base", "default", QP_LABEL]
-    np.testing.assert_array_equal(refs[QP_LABEL], bench.space.to_vector(load_qp_file()["merges"][0]["config"]))
+    np.testing.assert_array_equal(refs[QP_LABEL], bench.space.to_vector(_shipped("smm-mini-ps-true")["config"]))
     assert DEFAULT_WEIGHTS.is_file()
     # It is a merge in between, not a corner or the uniform default: the QP's weights differ by block.
     assert 0.0 <= refs[QP_LABEL].min() and refs[QP_LABEL].max() <= 1.0 and np.ptp(refs[QP_LABEL]) > 0.3
+
+
+def test_every_ps_member_of_the_suite_has_its_own_qp_merge_and_no_dfs_member_has_one() -> None:
+    members = list_benchmarks(suite="smm-mini")
+    ps = [n for n in members if "-ps-" in n]
+    assert len(ps) == 8 and sorted(r["benchmarks"][0] for r in load_qp_file()["merges"]) == sorted(ps)
+    for name in members:
+        bench = load_benchmark(name)
+        refs = bench.reference_configs()
+        assert (QP_LABEL in refs) == (name in ps), name
+        if name in ps:
+            record = _shipped(name)
+            assert list(record["config"]) == bench.space.names
+            assert [c["model"] for c in record["calibration"]] == list("ABC")[: bench.space.dim // bench.lab.n_blocks]
+    assert task_calibration(3)[2].seed not in {s.seed for s in LAB_PS_CALIBRATION}
+    with pytest.raises(ValueError, match="n_sources = 4; allowed: 2..3"):
+        task_calibration(4)
+
+
+def test_a_user_s_own_weights_get_no_shipped_qp_merge(tmp_path) -> None:
+    # The shipped merge belongs to the packaged sources; a copy elsewhere stands for a user's own file.
+    task = get_task("math-far-16")
+    copy = tmp_path / "mine.npz"
+    copy.write_bytes(task.weights_path().read_bytes())
+    bench = task_benchmark(task, "ps", weights=copy)
+    assert QP_LABEL not in bench.reference_configs()
+    assert QP_LABEL in task_benchmark(task, "ps").reference_configs()
 
 
 def test_dfs_benchmarks_have_no_qp_merge() -> None:
