@@ -77,6 +77,7 @@ class TruthCheck:
     distinct: int  # configurations evaluated on the twins
     seconds: float
     notes: list[str] = field(default_factory=list)
+    exact: list[str] = field(default_factory=list)  # benchmark labels that are exact objectives themselves
 
 
 def kendall_tau_b(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -240,14 +241,19 @@ def verdict(bench: str, surrogate_wilcoxon: pd.DataFrame, truth_wilcoxon: pd.Dat
     return line + "."
 
 
-def _twins(specs: dict[str, str], notes: list[str]) -> dict[str, tuple[str, Any]]:
-    # label -> (twin spec, loaded twin) of every benchmark that declares a loadable twin.
+def _twins(specs: dict[str, str], notes: list[str], exact: list[str]) -> dict[str, tuple[str, Any]]:
+    # label -> (twin spec, loaded twin) of every benchmark that declares a loadable twin; the labels of
+    # exact objectives (registry kind "true": their values are the truth) go to ``exact``.
     from smm_plugins.registry import load_benchmark
 
     out = {}
     for label, spec in specs.items():
         try:
-            twin_spec = truth_twin(spec, load_benchmark(spec))
+            bench = load_benchmark(spec)
+            if (getattr(bench, "meta", None) or {}).get("source_kind") == "true":
+                exact.append(label)
+                continue
+            twin_spec = truth_twin(spec, bench)
             if twin_spec is None or twin_spec == spec:
                 continue
             out[label] = (twin_spec, load_benchmark(twin_spec))
@@ -276,7 +282,8 @@ def check_on_truth(
 
     t0 = time.perf_counter()
     notes: list[str] = []
-    twins = _twins(specs, notes)
+    exact: list[str] = []
+    twins = _twins(specs, notes, exact)
     fin = final_values(df)
     fin = fin[fin["benchmark"].isin(list(twins))]
     keys = {(str(b), str(o), int(s)) for b, o, s in fin[["benchmark", "optimizer", "seed"]].itertuples(index=False)}
@@ -310,6 +317,7 @@ def check_on_truth(
         distinct=distinct,
         seconds=time.perf_counter() - t0,
         notes=notes,
+        exact=exact,
     )
 
 
@@ -387,6 +395,9 @@ def _markdown_references(refs: pd.DataFrame) -> list[str]:
 
 def markdown_truth_check(tc: TruthCheck, benchmarks: list[str]) -> str:
     """The section "Checked on the truth" of ``report.md`` (``benchmarks``: every benchmark of the report)."""
+    exact = ", ".join(f"`{b}`" for b in benchmarks if b in tc.exact)
+    if benchmarks and all(b in tc.exact for b in benchmarks):
+        return "\n".join(["## Checked on the truth", "", _exact_line(exact, every=True)])
     lines = [
         "## Checked on the truth",
         "",
@@ -402,7 +413,9 @@ def markdown_truth_check(tc: TruthCheck, benchmarks: list[str]) -> str:
         if bench in checked:
             lines += _markdown_benchmark(tc, bench)
     lines += _markdown_references(tc.references)
-    without = [b for b in benchmarks if b not in tc.twins]
+    if exact:
+        lines += [_exact_line(exact, every=False), ""]
+    without = [b for b in benchmarks if b not in tc.twins and b not in tc.exact]
     if without:
         lines.append(
             f"No exact twin declared for {', '.join(f'`{b}`' for b in without)} (a benchmark declares one with "
@@ -410,6 +423,11 @@ def markdown_truth_check(tc: TruthCheck, benchmarks: list[str]) -> str:
         )
     lines += [f"- {n}" for n in tc.notes]
     return "\n".join(lines) + "\n"
+
+
+def _exact_line(names: str, *, every: bool) -> str:
+    head = "Every benchmark of this grid is an exact objective" if every else f"Exact objectives: {names}"
+    return f"{head} (no surrogate): the values above are the truth, so there is nothing to re-score.\n"
 
 
 def truth_section(

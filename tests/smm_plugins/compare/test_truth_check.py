@@ -199,3 +199,25 @@ def test_the_flag_skips_the_truth_check(small_grid: Path, tmp_path: Path) -> Non
     assert "Checked on the truth" not in (tmp_path / "cli" / "report.md").read_text()
     assert main(["report", str(small_grid), "--out", str(tmp_path / "with")]) == 0
     assert "## Checked on the truth" in (tmp_path / "with" / "report.md").read_text()
+
+
+def test_exact_benchmarks_are_named_as_the_truth_not_as_missing_a_twin() -> None:
+    import pandas as pd
+
+    from smm_plugins.compare.truth_check import TruthCheck, _twins, markdown_truth_check
+
+    notes: list[str] = []
+    exact: list[str] = []
+    specs = {"ps-true": "smm-mini-ps-true", "ps": "smm-mini-ps", "far16": "smm-mini-math-far-16-dfs-true"}
+    assert list(_twins(specs, notes, exact)) == ["ps"] and exact == ["ps-true", "far16"] and not notes
+
+    def check(exact_labels: list[str]) -> TruthCheck:
+        empty = pd.DataFrame(columns=["benchmark"])
+        refs = pd.DataFrame(columns=["benchmark", "reference"])
+        return TruthCheck({}, empty, empty, empty, {}, refs, 0, 0.0, exact=exact_labels)
+
+    every = markdown_truth_check(check(["a", "b"]), ["a", "b"])
+    assert "Every benchmark of this grid is an exact objective" in every and "re-scored" not in every
+    assert "No exact twin declared" not in every
+    some = markdown_truth_check(check(["a", "b"]), ["a", "b", "c"])
+    assert "Exact objectives: `a`, `b` (no surrogate)" in some and "No exact twin declared for `c` (" in some
