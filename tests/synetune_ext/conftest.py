@@ -24,3 +24,39 @@ def mini_ps_7b() -> str:
     bench = copy.copy(load_benchmark("smm-mini-ps"))  # a copy: the registry's cached instance stays as it is
     bench.cost_model = OfficialCostModel()
     return synetune_ext.register_blackbox(bench, name="smm-mini-ps-7b-test")
+
+
+@pytest.fixture(scope="session")
+def simulated_random_search():
+    """``run(name, trials, workers=1)``: Syne Tune's ``Tuner`` with ``RandomSearch`` (seed 0) on the blackbox
+    ``name``, simulated (``BlackboxRepositoryBackend`` + ``SimulatorCallback``), as a user runs it; returns the
+    callback's dataframe."""
+    import numpy as np
+    from syne_tune import StoppingCriterion, Tuner
+    from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
+    from syne_tune.blackbox_repository import load_blackbox
+    from syne_tune.blackbox_repository.simulated_tabular_backend import BlackboxRepositoryBackend
+    from syne_tune.optimizer.baselines import RandomSearch
+
+    import synetune_ext as S
+    from synetune_ext.tuning import _quiet_experiment, _SilentTunerLogger
+
+    def run(name: str, trials: int, workers: int = 1):
+        bb = load_blackbox(name)
+        callback = SimulatorCallback()
+        sched = RandomSearch(bb.configuration_space, metrics=["train_acc"], do_minimize=False, random_seed=0)
+        with _quiet_experiment(None):
+            np.random.seed(0)  # noqa: NPY002 - Syne Tune's random search draws from the global state
+            Tuner(
+                trial_backend=BlackboxRepositoryBackend(blackbox_name=name, elapsed_time_attr=S.ELAPSED_TIME),
+                scheduler=sched,
+                stop_criterion=StoppingCriterion(max_num_trials_finished=trials),
+                n_workers=workers,
+                sleep_time=0,
+                callbacks=[callback],
+                save_tuner=False,
+                output_logger=_SilentTunerLogger(),
+            ).run()
+        return callback.dataframe()
+
+    return run

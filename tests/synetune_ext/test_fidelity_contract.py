@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 pytest.importorskip("syne_tune")
 pytest.importorskip("huggingface_hub")
 
-from syne_tune import StoppingCriterion, Tuner
-from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
-from syne_tune.blackbox_repository import load_blackbox
-from syne_tune.blackbox_repository.simulated_tabular_backend import BlackboxRepositoryBackend
-from syne_tune.optimizer.baselines import RandomSearch
 
 import synetune_ext as S
 from smm_plugins.fidelity import FidelityError
-from synetune_ext.tuning import _quiet_experiment, _SilentTunerLogger
 
 
 @pytest.mark.parametrize(
@@ -47,31 +40,17 @@ def test_custom_levels_outside_the_range_are_the_cores_error(lab_sized, core_err
     assert S.SMMBlackbox(lab_sized, fidelities=[111.0, 1000.0]).fidelity_values.tolist() == [111, 1000]
 
 
-def _tune(name: str) -> object:
-    bb = load_blackbox(name)
-    callback = SimulatorCallback()
-    with _quiet_experiment(None):
-        np.random.seed(0)  # noqa: NPY002 - Syne Tune's random search draws from the global state
-        Tuner(
-            trial_backend=BlackboxRepositoryBackend(blackbox_name=name, elapsed_time_attr=S.ELAPSED_TIME),
-            scheduler=RandomSearch(bb.configuration_space, metrics=["train_acc"], do_minimize=False, random_seed=0),
-            stop_criterion=StoppingCriterion(max_num_trials_finished=3),
-            n_workers=1,
-            sleep_time=0,
-            callbacks=[callback],
-            save_tuner=False,
-            output_logger=_SilentTunerLogger(),
-        ).run()
-    return callback.dataframe()
-
-
-def test_tuner_on_a_backend_reports_the_counts_used_and_never_runs_below_the_floor(lab_sized, core_error):
+def test_tuner_on_a_backend_reports_the_counts_used_and_never_runs_below_the_floor(
+    lab_sized, core_error, simulated_random_search
+):
     # As a user sets levels by hand: floats are problem counts, 5 problems never runs.
-    df = _tune(S.register_blackbox(lab_sized, name="lab-sized-111.0-test", fidelities=[111.0, 1000.0]))
+    df = simulated_random_search(
+        S.register_blackbox(lab_sized, name="lab-sized-111.0-test", fidelities=[111.0, 1000.0]), trials=3
+    )
     assert sorted(df["n_problems"].unique().tolist()) == [111, 1000]
     low = df[df["n_problems"] == 111].iloc[0]
     x = lab_sized.space.to_vector({k: low[f"config_{k}"] for k in lab_sized.space.names})
     assert low["train_acc"] == lab_sized.evaluate(x, n_problems=111, seed=0)
     with pytest.raises(FidelityError) as err:
-        _tune(S.register_blackbox(lab_sized, name="lab-sized-5-test", fidelities=[5, 1000]))
+        simulated_random_search(S.register_blackbox(lab_sized, name="lab-sized-5-test", fidelities=[5, 1000]), trials=3)
     assert str(err.value) == core_error(5)

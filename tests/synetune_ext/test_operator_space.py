@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 pytest.importorskip("syne_tune")
 pytest.importorskip("huggingface_hub")
 
-from syne_tune import StoppingCriterion, Tuner
-from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
 from syne_tune.blackbox_repository import load_blackbox
-from syne_tune.blackbox_repository.simulated_tabular_backend import BlackboxRepositoryBackend
-from syne_tune.optimizer.baselines import RandomSearch
 
-import synetune_ext as S
 from smm_plugins.lab.operators import OPERATORS
-from synetune_ext.tuning import _quiet_experiment, _SilentTunerLogger
 
 NAME = "smm-mini-op-true"
 
@@ -34,23 +27,9 @@ def test_blackbox_by_name_shows_operator_names_and_ignores_inactive_values() -> 
     assert a == b and a["train_acc"] == bench.evaluate(bench.space.to_vector(ties))
 
 
-def test_simulated_random_search_by_name_on_the_operator_space() -> None:
+def test_simulated_random_search_by_name_on_the_operator_space(simulated_random_search) -> None:
     bb = load_blackbox(NAME)
-    callback = SimulatorCallback()
-    sched = RandomSearch(bb.configuration_space, metrics=["train_acc"], do_minimize=False, random_seed=0)
-    with _quiet_experiment(None):
-        np.random.seed(0)  # noqa: NPY002 - Syne Tune's random search draws from the global state
-        Tuner(
-            trial_backend=BlackboxRepositoryBackend(blackbox_name=NAME, elapsed_time_attr=S.ELAPSED_TIME),
-            scheduler=sched,
-            stop_criterion=StoppingCriterion(max_num_trials_finished=16),
-            n_workers=2,
-            sleep_time=0,
-            callbacks=[callback],
-            save_tuner=False,
-            output_logger=_SilentTunerLogger(),
-        ).run()
-    df = callback.dataframe()
+    df = simulated_random_search(NAME, trials=16, workers=2)
     full = df[df["n_problems"] == bb.full_fidelity]
     assert len(set(full["trial_id"])) >= 16 and set(full["config_operator"]) <= set(OPERATORS)
     bench = bb.benchmark
