@@ -242,7 +242,8 @@ def _entry(task: SuiteTask, kind: str) -> BenchmarkEntry:
     return BenchmarkEntry(
         task.benchmark_name(kind),
         functools.partial(task_benchmark, task.name, kind),
-        description=f"SMM-Mini exact {kind.upper()} objective: {task.description}",
+        description=f"SMM-Mini exact {kind.upper()} objective: {task.description}"
+        + (" (DFS merges A and B)" if kind == "dfs" and task.n_sources > 2 else ""),
         kind="true",
         eval_seconds=task.eval_seconds[KINDS.index(kind)],
         suites=(SUITE,),

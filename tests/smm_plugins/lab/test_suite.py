@@ -70,6 +70,13 @@ def test_spaces_follow_depth_and_sources():
         assert ps.lab.n_blocks == t.n_blocks and len(ps.lab.sources) == t.n_sources
     three = task_benchmark("math-far-32-3src", "ps")
     assert three.space.dim == 96 and three.space.names[64] == "w_C_00"
+    # The three-source task's DFS benchmark merges A and B only, and says so wherever it is listed.
+    assert (
+        "C math experts (DFS merges A and B)"
+        in registry.benchmark_entry("smm-mini-math-far-32-3src-dfs-true").description
+    )
+    assert "merges A and B" in task_benchmark("math-far-32-3src", "dfs").meta["task"]
+    assert "merges" not in registry.benchmark_entry("smm-mini-math-far-32-3src-ps-true").description
     assert {t.n_blocks for t in TASKS} >= {16, 32} and {t.skill for t in TASKS} == {"math", "logic", "code"}
     assert {t.language for t in TASKS} == {"far", "near"}
 
