@@ -27,10 +27,10 @@ def mini_ps_7b() -> str:
 
 
 @pytest.fixture(scope="session")
-def simulated_random_search():
-    """``run(name, trials, workers=1)``: Syne Tune's ``Tuner`` with ``RandomSearch`` (seed 0) on the blackbox
-    ``name``, simulated (``BlackboxRepositoryBackend`` + ``SimulatorCallback``), as a user runs it; returns the
-    callback's dataframe."""
+def simulated_tuning():
+    """``run(name, trials, workers=1, scheduler=None, seed=0)``: Syne Tune's ``Tuner`` on the blackbox ``name``,
+    simulated (``BlackboxRepositoryBackend`` + ``SimulatorCallback``), as a user runs it; ``scheduler``
+    defaults to ``RandomSearch`` with ``seed``. Returns the callback's dataframe."""
     import numpy as np
     from syne_tune import StoppingCriterion, Tuner
     from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
@@ -41,12 +41,14 @@ def simulated_random_search():
     import synetune_ext as S
     from synetune_ext.tuning import _quiet_experiment, _SilentTunerLogger
 
-    def run(name: str, trials: int, workers: int = 1):
+    def run(name: str, trials: int, workers: int = 1, scheduler=None, seed: int = 0):
         bb = load_blackbox(name)
         callback = SimulatorCallback()
-        sched = RandomSearch(bb.configuration_space, metrics=["train_acc"], do_minimize=False, random_seed=0)
+        sched = scheduler or RandomSearch(
+            bb.configuration_space, metrics=["train_acc"], do_minimize=False, random_seed=seed
+        )
         with _quiet_experiment(None):
-            np.random.seed(0)  # noqa: NPY002 - Syne Tune's random search draws from the global state
+            np.random.seed(seed)  # noqa: NPY002 - Syne Tune's random search draws from the global state
             Tuner(
                 trial_backend=BlackboxRepositoryBackend(blackbox_name=name, elapsed_time_attr=S.ELAPSED_TIME),
                 scheduler=sched,

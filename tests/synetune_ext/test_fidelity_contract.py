@@ -41,10 +41,10 @@ def test_custom_levels_outside_the_range_are_the_cores_error(lab_sized, core_err
 
 
 def test_tuner_on_a_backend_reports_the_counts_used_and_never_runs_below_the_floor(
-    lab_sized, core_error, simulated_random_search
+    lab_sized, core_error, simulated_tuning
 ):
     # As a user sets levels by hand: floats are problem counts, 5 problems never runs.
-    df = simulated_random_search(
+    df = simulated_tuning(
         S.register_blackbox(lab_sized, name="lab-sized-111.0-test", fidelities=[111.0, 1000.0]), trials=3
     )
     assert sorted(df["n_problems"].unique().tolist()) == [111, 1000]
@@ -52,5 +52,5 @@ def test_tuner_on_a_backend_reports_the_counts_used_and_never_runs_below_the_flo
     x = lab_sized.space.to_vector({k: low[f"config_{k}"] for k in lab_sized.space.names})
     assert low["train_acc"] == lab_sized.evaluate(x, n_problems=111, seed=0)
     with pytest.raises(FidelityError) as err:
-        simulated_random_search(S.register_blackbox(lab_sized, name="lab-sized-5-test", fidelities=[5, 1000]), trials=3)
+        simulated_tuning(S.register_blackbox(lab_sized, name="lab-sized-5-test", fidelities=[5, 1000]), trials=3)
     assert str(err.value) == core_error(5)

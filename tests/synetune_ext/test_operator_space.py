@@ -27,9 +27,9 @@ def test_blackbox_by_name_shows_operator_names_and_ignores_inactive_values() -> 
     assert a == b and a["train_acc"] == bench.evaluate(bench.space.to_vector(ties))
 
 
-def test_simulated_random_search_by_name_on_the_operator_space(simulated_random_search) -> None:
+def test_simulated_tuning_by_name_on_the_operator_space(simulated_tuning) -> None:
     bb = load_blackbox(NAME)
-    df = simulated_random_search(NAME, trials=16, workers=2)
+    df = simulated_tuning(NAME, trials=16, workers=2)
     full = df[df["n_problems"] == bb.full_fidelity]
     assert len(set(full["trial_id"])) >= 16 and set(full["config_operator"]) <= set(OPERATORS)
     bench = bb.benchmark

@@ -17,12 +17,12 @@ MEMBERS = list_benchmarks(suite="smm-mini")
 
 
 @pytest.mark.parametrize("name", MEMBERS)
-def test_member_by_name(name: str, simulated_random_search) -> None:
+def test_member_by_name(name: str, simulated_tuning) -> None:
     core = load_benchmark(name)
     bb = load_blackbox(name)
     full = int(core.n_problems_full["train_acc"])
     assert bb.benchmark is core and bb.fidelity_values.tolist() == fidelity_ladder(full)
-    df = simulated_random_search(name, trials=2)
+    df = simulated_tuning(name, trials=2)
     assert df["trial_id"].nunique() >= 2 and set(df["n_problems"]) == set(bb.fidelity_values.tolist())
     for _, row in df.iterrows():
         config = {

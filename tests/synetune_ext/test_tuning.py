@@ -13,48 +13,30 @@ import pytest
 pytest.importorskip("syne_tune")
 pytest.importorskip("huggingface_hub")
 
-from syne_tune import StoppingCriterion, Tuner
-from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
 from syne_tune.blackbox_repository import load_blackbox
-from syne_tune.blackbox_repository.simulated_tabular_backend import BlackboxRepositoryBackend
-from syne_tune.optimizer.baselines import ASHA, RandomSearch
+from syne_tune.optimizer.baselines import ASHA
 
 import synetune_ext as S
-from synetune_ext.tuning import _quiet_experiment, _SilentTunerLogger
 
 N_TRIALS, N_WORKERS = 24, 4
 
 
-def _simulate(name: str, scheduler: str, seed: int = 0) -> pd.DataFrame:
+def _simulate(simulated_tuning, name: str, scheduler: str, seed: int = 0) -> pd.DataFrame:
     """The standard workflow on a registered name, with the backend's default tuner_sleep_time (5 s)."""
     bb = load_blackbox(name)
     levels = bb.fidelity_values
+    sched = None
     if scheduler == "ASHA":
         sched = ASHA(
             bb.configuration_space, metric="train_acc", do_minimize=False, random_seed=seed,
             time_attr=bb.fidelity_name(), max_t=int(levels[-1]), grace_period=int(levels[0]),
         )  # fmt: skip
-    else:
-        sched = RandomSearch(bb.configuration_space, metrics=["train_acc"], do_minimize=False, random_seed=seed)
-    callback = SimulatorCallback()
-    with _quiet_experiment(None):
-        np.random.seed(seed)  # noqa: NPY002 - Syne Tune's random search draws from the global state
-        Tuner(
-            trial_backend=BlackboxRepositoryBackend(blackbox_name=name, elapsed_time_attr=S.ELAPSED_TIME),
-            scheduler=sched,
-            stop_criterion=StoppingCriterion(max_num_trials_finished=N_TRIALS),
-            n_workers=N_WORKERS,
-            sleep_time=0,
-            callbacks=[callback],
-            save_tuner=False,
-            output_logger=_SilentTunerLogger(),
-        ).run()
-    return callback.dataframe()
+    return simulated_tuning(name, trials=N_TRIALS, workers=N_WORKERS, scheduler=sched, seed=seed)
 
 
 @pytest.fixture(scope="module")
-def runs(mini_ps_7b: str) -> dict[str, pd.DataFrame]:
-    return {sched: _simulate(mini_ps_7b, sched) for sched in ("RandomSearch", "ASHA")}
+def runs(mini_ps_7b: str, simulated_tuning) -> dict[str, pd.DataFrame]:
+    return {sched: _simulate(simulated_tuning, mini_ps_7b, sched) for sched in ("RandomSearch", "ASHA")}
 
 
 @pytest.mark.parametrize("scheduler", ["RandomSearch", "ASHA"])
@@ -81,8 +63,8 @@ def test_asha_is_cheaper_per_trial_and_random_search_sees_every_trial_in_full(ru
         assert row["train_acc"] == bench.evaluate(x) and row[S.ELAPSED_TIME] == pytest.approx(bench.cost(x))
 
 
-def test_same_seed_same_trials_and_values(runs, mini_ps_7b):
-    again = _simulate(mini_ps_7b, "ASHA")
+def test_same_seed_same_trials_and_values(runs, mini_ps_7b, simulated_tuning):
+    again = _simulate(simulated_tuning, mini_ps_7b, "ASHA")
     first = runs["ASHA"]
     keys = ["trial_id", "n_problems", "train_acc", "test_acc", S.ELAPSED_TIME]
     shared = first[keys].merge(again[keys], on=["trial_id", "n_problems"], suffixes=("", "_again"))
