@@ -29,6 +29,7 @@ import io
 import logging
 import mmap
 import os
+import zipfile
 from collections.abc import Sequence
 from typing import Any
 
@@ -190,7 +191,7 @@ class TreeEnsemble:
         try:
             with np.load(path, allow_pickle=False) as z:
                 data = {k: z[k] for k in z.files}
-        except (OSError, ValueError, EOFError) as e:
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
             raise ValueError(f"{path}: not a TreeEnsemble file ({e})") from None
         if data.get("layout_version", np.array(-1)).item() != _LAYOUT_VERSION:
             raise ValueError(f"{path}: written by another engine layout version; rebuild it from the model text")

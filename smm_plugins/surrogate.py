@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from smm_plugins import engine_cache
 from smm_plugins.benchmark import Benchmark
 from smm_plugins.cost import cost_model_for
-from smm_plugins.datadir import verify_manifest
+from smm_plugins.datadir import sha256_file, verify_manifest
 from smm_plugins.features import FeatureMap
 from smm_plugins.model_files import (
     DEFAULT_FIX,
@@ -221,21 +222,39 @@ class SurrogateBenchmark(Benchmark):
         return list(self._input_names)
 
     def _load(self, objective: str) -> Any:
-        from smm_plugins.engine import TreeEnsemble
-
         path = find_model_file(self.directory, objective, fix=self.fix)
-        cv = read_cv_booster(path, fix=self.fix, expected_sha256=self._expected.get(path.name))
+        expected = self._expected.get(path.name)
+        digest = _file_sha256(path)  # None if unreadable: read_cv_booster says why
+        if digest is not None and expected in (None, digest):
+            cached = engine_cache.load_cached(digest)
+            if cached is not None:
+                self._check_inputs(path, int(cached.n_features), list(cached.feature_names))
+                log.debug("loaded %s from the engine cache", path)
+                return cached
+        cv = read_cv_booster(path, fix=self.fix, expected_sha256=expected)
+        self._check_inputs(path, cv.n_features, list(cv.feature_names))
+        ens = self._compile(path, cv)
+        engine_cache.store(cv.sha256, ens)
+        return ens
+
+    def _check_inputs(self, path: Path, n_features: int, feature_names: list[str]) -> None:
+        """The models of ``path`` take this benchmark's inputs (else :class:`ModelFileError`)."""
         n_inputs = len(self.input_names)
-        if cv.n_features != n_inputs:
+        if n_features != n_inputs:
             what = (
                 f"{self.feature_map.key} gives {n_inputs} inputs"
                 if self.feature_map is not None
                 else f"the search space has {n_inputs} variables"
             )
-            raise ModelFileError(path, f"models have {cv.n_features} features but {what}", self.fix)
-        declared = [n for n in cv.feature_names if not n.startswith("Column_")]
-        if declared and list(cv.feature_names) != self.input_names:
+            raise ModelFileError(path, f"models have {n_features} features but {what}", self.fix)
+        declared = [n for n in feature_names if not n.startswith("Column_")]
+        if declared and feature_names != self.input_names:
             log.warning("%s: feature names in the models differ from %s; using the label order", path, LABEL_FILE)
+
+    def _compile(self, path: Path, cv: Any) -> Any:
+        """The :class:`~smm_plugins.engine.TreeEnsemble` of a read CV-booster file."""
+        from smm_plugins.engine import TreeEnsemble
+
         try:
             ens = TreeEnsemble.from_model_strings(list(cv.boosters))
         except MemoryError:
@@ -244,8 +263,10 @@ class SurrogateBenchmark(Benchmark):
             raise ModelFileError(
                 path, f"cannot be loaded as LightGBM models ({type(exc).__name__}: {exc})", self.fix
             ) from None
-        if int(ens.n_features) != n_inputs:
-            raise ModelFileError(path, f"models have {ens.n_features} features, expected {n_inputs}", self.fix)
+        if int(ens.n_features) != len(self.input_names):
+            raise ModelFileError(
+                path, f"models have {ens.n_features} features, expected {len(self.input_names)}", self.fix
+            )
         log.debug("loaded %s: %d fold boosters", path, len(cv.boosters))
         return ens
 
@@ -314,6 +335,13 @@ class SurrogateBenchmark(Benchmark):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
+
+
+def _file_sha256(path: Path) -> str | None:
+    try:
+        return sha256_file(path)
+    except OSError:
+        return None
 
 
 def _as_array(a: Any, label: str) -> np.ndarray:

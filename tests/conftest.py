@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# Compiled ensembles (smm_plugins.engine_cache) go to a folder of the test machine's temp dir, not the
+# user's cache; entries are keyed by file and engine hashes, so sessions can share it.
+os.environ.setdefault("SMM_BENCH_CACHE_DIR", os.path.join(tempfile.gettempdir(), "smm-bench-test-engine-cache"))
 
 
 def _import_hpobench_in_a_temporary_home() -> None:
     # Importing hpobench writes its config and creates data/cache folders under the XDG directories
     # (read once, at import): import it here with those pointed at a temporary folder, then restore them
     # so that nothing else in the session (e.g. the per-user data dir) sees a changed environment.
-    import tempfile
-
     names = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME")
     saved = {n: os.environ.get(n) for n in names}
     home = tempfile.mkdtemp(prefix="smm-plugins-hpobench-")

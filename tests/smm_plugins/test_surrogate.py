@@ -488,6 +488,7 @@ def test_engine_failures_become_file_errors(tmp_path: Path, ps_dir: Path, monkey
         raise ValueError("unexpected token in tree 3")
 
     monkeypatch.setattr(engine.TreeEnsemble, "from_model_strings", staticmethod(broken))
+    monkeypatch.setenv("SMM_BENCH_CACHE_DIR", "off")  # a compiled entry of these files would skip the engine
     bench = SurrogateBenchmark(ps_dir)
     with pytest.raises(
         ModelFileError,
