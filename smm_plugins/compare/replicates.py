@@ -92,6 +92,38 @@ def same_run(a: np.ndarray, b: np.ndarray, fraction: float = SAME_FRACTION) -> b
     return longest > 0 and float(np.sum(a[:n] == b[:n])) >= fraction * longest
 
 
+def _seed_groups(by_seed: dict[int, np.ndarray], fraction: float = SAME_FRACTION) -> list[list[int]]:
+    """Seeds grouped by :func:`same_run` with each group's first seed, in seed order (one group per distinct run)."""
+    lengths = {len(seq) for seq in by_seed.values()}
+    longest = max(lengths, default=0)
+    # Two runs equal at `fraction` of `longest` positions differ at `mismatches` at most, so when the positions
+    # are cut into mismatches + 1 blocks, one block is equal in both (pigeonhole): only runs that share a
+    # block with a group's first run are compared with it, linear in the seeds instead of quadratic.
+    mismatches = int(np.floor(longest * (1.0 - fraction) + 1e-9))
+    groups: list[list[int]] = []
+    if len(lengths) != 1 or mismatches >= longest:  # unequal lengths: compare with every group (rare)
+        for seed, seq in by_seed.items():
+            group = next((g for g in groups if same_run(by_seed[g[0]], seq, fraction)), None)
+            if group is None:
+                groups.append([seed])
+            else:
+                group.append(seed)
+        return groups
+    cuts = np.linspace(0, longest, mismatches + 2).astype(int)
+    by_block: dict[tuple[int, bytes], list[int]] = {}  # (block, its bytes) -> indices of groups
+    for seed, seq in by_seed.items():
+        blocks = [(i, (seq[a:b] + 0.0).tobytes()) for i, (a, b) in enumerate(zip(cuts[:-1], cuts[1:], strict=True))]
+        candidates = sorted({g for blk in blocks for g in by_block.get(blk, ())})
+        found = next((g for g in candidates if same_run(by_seed[groups[g][0]], seq, fraction)), None)
+        if found is not None:
+            groups[found].append(seed)
+            continue
+        groups.append([seed])
+        for blk in blocks:
+            by_block.setdefault(blk, []).append(len(groups) - 1)
+    return groups
+
+
 def _keep_first(name: str) -> tuple[bool, str]:
     # Of two identical optimisers keep the registered name ("random") over a class path ("pkg.mod:Class").
     return (":" in name, name)
@@ -107,14 +139,7 @@ def find_identical_runs(df: pd.DataFrame) -> IdenticalRuns:
     seqs = _sequences(df)
     same_seeds: dict[tuple[str, str], list[tuple[int, ...]]] = {}
     for key, by_seed in seqs.items():
-        groups: list[list[int]] = []
-        for seed, seq in by_seed.items():
-            group = next((g for g in groups if same_run(by_seed[g[0]], seq)), None)
-            if group is None:
-                groups.append([seed])
-            else:
-                group.append(seed)
-        repeated = [tuple(g) for g in groups if len(g) > 1]
+        repeated = [tuple(g) for g in _seed_groups(by_seed) if len(g) > 1]
         if repeated:
             same_seeds[key] = repeated
     same_as: dict[tuple[str, str], str] = {}

@@ -605,12 +605,11 @@ def _across_section(df: pd.DataFrame, identical: IdenticalRuns, out: Path) -> tu
 
 def _usable_runs(run_dir: Path) -> tuple[pd.DataFrame, list[Any]]:
     """The evaluations of the whole runs of ``run_dir`` that match their plan, and every run file's check."""
-    from smm_plugins.compare.results import check_run_files, read_runs, repair_command
+    from smm_plugins.compare.results import read_checked_runs, repair_command
 
     if not (run_dir / "runs").is_dir():
         raise FileNotFoundError(f"{run_dir} holds no runs/ folder: run `smm-bench compare --out {run_dir}` first")
-    checks = check_run_files(run_dir)  # only whole runs that match their plan enter the statistics
-    raw = read_runs(run_dir, checks=checks)
+    raw, checks = read_checked_runs(run_dir)  # only whole runs that match their plan enter the statistics
     unusable = [c for c in checks if not c.usable]
     if not len(raw):
         what = f"{len(unusable)} unusable run file(s)" if unusable else "no finished run yet"

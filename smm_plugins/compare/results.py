@@ -18,7 +18,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ __all__ = [
     "check_run_file",
     "check_run_files",
     "failure_path",
+    "read_checked_runs",
     "read_run_meta",
     "read_runs",
     "repair_command",
@@ -161,9 +162,15 @@ def check_run_files(out: str | os.PathLike[str], specs: Iterable[RunSpec] | None
     ``0 .. budget-1``, all of its own benchmark, optimiser and seed. ``specs``: the plan (default: the plan
     of the experiment saved in ``out``); a file outside the plan is checked against the spec stored in it.
     """
+    return [check for check, _ in _checked_files(out, specs)]
+
+
+def _checked_files(out: str | os.PathLike[str], specs: Iterable[RunSpec] | None) -> Iterator[tuple[RunFileCheck, Any]]:
+    # Each run file's check and, if it is usable, its table (read once for both).
     out = Path(out)
     planned = {s.run_id: s for s in (_saved_plan(out) if specs is None else specs)}
-    return [check_run_file(f, planned.get(f.stem)) for f in sorted((out / "runs").glob("*.parquet"))]
+    for f in sorted((out / "runs").glob("*.parquet")):
+        yield _read_checked(f, planned.get(f.stem))
 
 
 def _saved_plan(out: Path) -> list[RunSpec]:
@@ -182,15 +189,20 @@ def _saved_plan(out: Path) -> list[RunSpec]:
 
 def check_run_file(path: str | os.PathLike[str], spec: RunSpec | None = None) -> RunFileCheck:
     """Check one run file against its planned ``spec`` (None: the spec stored in it); see :func:`check_run_files`."""
-    path = Path(path)
+    return _read_checked(Path(path), spec)[0]
+
+
+def _read_checked(path: Path, spec: RunSpec | None) -> tuple[RunFileCheck, Any]:
+    # The check of one run file and, if it is usable, its table (else None).
     import pyarrow.parquet as pq
 
     try:
         table = pq.read_table(path)
         meta = json.loads((table.schema.metadata or {}).get(b"smm_compare", b"null"))
     except Exception as exc:  # noqa: BLE001 - whatever makes a file unreadable makes it unusable
-        return RunFileCheck(path, f"cannot be read ({type(exc).__name__}: {exc})")
-    return RunFileCheck(path, _mismatch(path, table, meta, spec))
+        return RunFileCheck(path, f"cannot be read ({type(exc).__name__}: {exc})"), None
+    problem = _mismatch(path, table, meta, spec)
+    return RunFileCheck(path, problem), (table if problem is None else None)
 
 
 def _mismatch(path: Path, table: Any, meta: Any, spec: RunSpec | None) -> str | None:
@@ -256,18 +268,41 @@ def read_runs(
     ``wall_time`` and sorted by (benchmark, optimizer, seed, trial), i.e. what the same experiment gives
     bit-identically however it was run (serially, on Ray, resumed).
     """
-    import pandas as pd
+    if checks is None:
+        return read_checked_runs(out, reproducible=reproducible)[0]
     import pyarrow.parquet as pq
 
-    checks = check_run_files(out) if checks is None else checks
+    _warn_unusable(out, checks)
+    return _frame([pq.read_table(c.path) for c in checks if c.usable], reproducible)
+
+
+def read_checked_runs(out: str | os.PathLike[str], *, reproducible: bool = False) -> tuple[Any, list[RunFileCheck]]:
+    """:func:`read_runs` and :func:`check_run_files` of ``out`` in one reading of each file."""
+    checks, tables = [], []
+    for check, table in _checked_files(out, None):
+        checks.append(check)
+        if table is not None:
+            tables.append(table)
+    _warn_unusable(out, checks)
+    return _frame(tables, reproducible), checks
+
+
+def _warn_unusable(out: str | os.PathLike[str], checks: list[RunFileCheck]) -> None:
     for c in checks:
         if not c.usable:
             logger.warning("run file %s is not used: it %s; repair: %s", c.path, c.problem, repair_command(out))
-    files = [c.path for c in checks if c.usable]
-    if not files:
+
+
+def _frame(tables: list[Any], reproducible: bool) -> Any:
+    # One DataFrame of run tables (each file's own metadata dropped: they differ and are not columns).
+    import pandas as pd
+    import pyarrow as pa
+
+    if not tables:
         df = pd.DataFrame({c: [] for c in COLUMNS})
     else:
-        df = pd.concat([pq.read_table(f).to_pandas() for f in files], ignore_index=True)
+        whole = pa.concat_tables([t.replace_schema_metadata(None) for t in tables], promote_options="permissive")
+        df = whole.to_pandas()
     if reproducible:
         df = df.drop(columns="wall_time").sort_values(["benchmark", "optimizer", "seed", "trial"])
         df = df.reset_index(drop=True)

@@ -115,3 +115,37 @@ def test_report_names_unscrambled_qmc_and_leaves_it_out_of_the_tests(tmp_path: P
     table = pd.read_csv(tmp_path / "report" / "final_table.csv")  # still shown, with its zero spread
     qmc = table[table["optimizer"] == "optuna.samplers:QMCSampler"].iloc[0]
     assert qmc["train_std"] == 0.0
+
+
+def _brute_force_groups(seqs: list[np.ndarray]) -> list[list[int]]:
+    # The definition: each run joins the first group whose first run it repeats (same_run), else starts one.
+    groups: list[list[int]] = []
+    for i, seq in enumerate(seqs):
+        group = next((g for g in groups if same_run(seqs[g[0]], seq)), None)
+        if group is None:
+            groups.append([i])
+        else:
+            group.append(i)
+    return groups
+
+
+@pytest.mark.parametrize("length", [1, 7, 10, 50, 203])
+def test_grouping_of_many_seeds_is_the_definitions(length: int) -> None:
+    # Copies of a few base runs with 0 .. 2x the allowed number of changed evaluations, the changes spread one per
+    # stretch of the sequence (the worst case for a block filter) or bunched; values on a coarse grid, so that
+    # independent runs share values by chance too.
+    rng = np.random.default_rng(length)
+    allowed = int(np.floor(length * 0.1 + 1e-9))
+    bases = [np.round(rng.random(length), 2) for _ in range(5)]
+    seqs = []
+    for k in range(300):
+        seq = bases[k % 5].copy()
+        n_changed = int(rng.integers(0, 2 * allowed + 2))
+        spread = np.linspace(0, length - 1, max(n_changed, 1)).astype(int)[:n_changed]
+        where = spread if k % 2 else rng.choice(length, min(n_changed, length), replace=False)
+        seq[where] = np.round(rng.random(len(where)), 2) + 2.0  # never equal to a base value
+        seqs.append(seq if k % 7 else np.round(rng.random(length), 2))
+    df = _runs({"opt": seqs})
+    found = find_identical_runs(df).same_seeds.get(("b", "opt"), [])
+    assert found == [tuple(g) for g in _brute_force_groups(seqs) if len(g) > 1]
+    assert found  # copies within the allowed changes are there to be found
