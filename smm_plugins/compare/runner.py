@@ -340,10 +340,10 @@ def import_plugins(plugins: Iterable[str]) -> None:
 
 #: Seconds a local Ray adds to a grid (``ray.init``, each worker's imports and first model loads, the shutdown),
 #: 2 cores: the wall time on 2 workers minus half the serial wall time in benchmarks/bench_grid_scaling.py's
-#: tables, 7-12 s for 10 to 1,000 runs on the machine the optimisers' cost hints describe (~0.25-0.3 s per
-#: 50-evaluation random-search run; docs/records/2026-12-02-grid-scaling.md). A faster machine shrinks both
-#: (~6 s against ~0.1 s per run in docs/compare.md): the choice still switches to Ray at ~80 such runs, near
-#: where the two modes break even there (~100 runs).
+#: tables, 7-12 s for 10 to 1,000 runs on a machine whose speed the optimisers' cost hints roughly match
+#: (0.29-0.31 s per 50-evaluation random-search run, 0.25 s hinted; docs/records/2026-12-02-grid-scaling.md).
+#: A faster machine shrinks both (~6 s against ~0.1 s per run in docs/compare.md): the choice still switches
+#: to Ray at ~80 such runs, near where the two modes break even there (~100 runs).
 RAY_STARTUP_SECONDS = 10.0
 
 

@@ -54,12 +54,20 @@ def test_second_load_comes_from_the_cache_bit_identical(
 
 
 def test_off_writes_nothing_and_compiles(tmp_path: Path, ps_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # where the default folder would be
     monkeypatch.setenv(engine_cache.CACHE_ENV, "off")
     assert engine_cache.cache_dir() is None
     calls = _compiles(monkeypatch)
     SurrogateBenchmark(ps_dir).evaluate(_X(), "train_acc")
     SurrogateBenchmark(ps_dir).evaluate(_X(), "train_acc")
     assert len(calls) == 2
+    assert not (tmp_path / "xdg").exists()
+
+
+def test_default_folder_is_the_per_user_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(engine_cache.CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert engine_cache.cache_dir() == tmp_path / "xdg" / "smm-bench" / "engine"
 
 
 def test_damaged_entry_is_compiled_again_and_replaced(
