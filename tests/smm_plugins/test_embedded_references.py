@@ -29,7 +29,7 @@ def _gaps(name: str) -> dict[tuple[str, str], float]:
     ("name", "n_gaps"),
     [
         ("smm-mini-ps", 8),  # A alone, B alone, base, default x train_acc, test_acc
-        ("smm-mini-dfs", 6),  # A alone (= default), B alone x train_acc, test_acc
+        ("smm-mini-dfs", 6),  # A alone, B alone, default (= A alone) x train_acc, test_acc
     ],
 )
 def test_embedded_surrogate_is_within_a_hundredth_of_the_truth_at_every_reference(name: str, n_gaps: int) -> None:
