@@ -6,10 +6,12 @@ optimiser runs (``--runs``: tables with a ``run_id`` column, rows in evaluation 
 ``exploit_rows(truth, truth, ...)``) with :func:`~smm_plugins.surrogate_tools.validate.step_agreement`, and on
 uniform rows (``--uniform``). A local optimum the surrogate holds shows as a low share of clear false
 improvements (steps the truth rejects by more than 0.02 that the model accepts). Pass the same runs to
-``--augment`` to see what the model does where it has rows.
+``--augment`` to see what the model does where it has rows. ``--surrogate`` scores a built benchmark (a
+registered name or a directory, e.g. the embedded ``smm-mini-dfs``) on the same runs instead of training.
 
     python benchmarks/dfs_local_fidelity.py DATA --augment AUG.parquet --weight 2 --runs ES_RUNS.parquet \\
         --uniform UNIFORM_TEST --features dfs-path-ctx --params '{"num_leaves": 63, "min_data_in_leaf": 50}'
+    python benchmarks/dfs_local_fidelity.py --surrogate smm-mini-dfs --runs ES_RUNS.parquet
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from smm_plugins.features import get_feature_map
+from smm_plugins.registry import load_benchmark
 from smm_plugins.space import dfs_space
 from smm_plugins.surrogate_tools.build import fidelity_metrics, read_table, split_indices, validate_table
 from smm_plugins.surrogate_tools.validate import step_agreement
@@ -80,7 +83,8 @@ def main() -> None:
     import lightgbm as lgb
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data", help="the build's DATA (table or directory of Parquet parts)")
+    parser.add_argument("data", nargs="?", help="the build's DATA (table or directory of Parquet parts)")
+    parser.add_argument("--surrogate", help="score this benchmark (name or directory) instead of training one")
     parser.add_argument("--augment", action="append", default=[], help="training-only rows (repeatable)")
     parser.add_argument("--weight", type=float, default=2.0, help="weight of the augment rows (> 0)")
     parser.add_argument("--runs", action="append", required=True, help="truth-side runs to score (repeatable)")
@@ -93,6 +97,16 @@ def main() -> None:
     args = parser.parse_args()
     if not args.weight > 0:
         parser.error(f"--weight is {args.weight}; allowed: a number > 0")
+    if args.surrogate:
+        bench = load_benchmark(args.surrogate)
+
+        def predict_built(X_new: np.ndarray) -> np.ndarray:
+            return np.asarray(bench.evaluate(X_new, args.objective))
+
+        print(json.dumps({"surrogate": args.surrogate, **_score(predict_built, args, bench.space)}, indent=1))
+        return
+    if args.data is None:
+        parser.error("give DATA (to train a booster) or --surrogate (to score a built benchmark)")
     space, fmap = dfs_space(), get_feature_map(args.features)
     start = time.perf_counter()
     X, y, w = _training_rows(args, space)
